@@ -1,0 +1,83 @@
+"""`lstm-doctor [overrides]`: the Hydra app running the whole pipeline for each job.
+
+`lstm-doctor dataset=basic_motions`, `lstm-doctor -m optimizer.lr=1e-2,1e-3 seed=0,1,2`.
+Each job writes into its own Hydra output folder and logs one MLflow run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from lstm_doctor.errors import DoctorError, report_errors
+
+
+def conf_dir() -> Path:
+    """conf/ of the project being run: $LSTM_DOCTOR_CONF, ./conf, or the one beside this package."""
+    if os.environ.get("LSTM_DOCTOR_CONF"):
+        return Path(os.environ["LSTM_DOCTOR_CONF"]).resolve()
+    local = Path.cwd() / "conf"
+    if (local / "config.yaml").exists():
+        return local
+    return Path(__file__).resolve().parents[2] / "conf"
+
+
+def run_job(raw_cfg: object) -> float | None:
+    """One Hydra job: validate, run the stages into the job folder, print where to look."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from lstm_doctor.config import validate
+    from lstm_doctor.paths import StagePaths
+    from lstm_doctor.pipeline import run_pipeline
+
+    cfg = validate(raw_cfg)  # type: ignore[arg-type]
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    result = run_pipeline(cfg, StagePaths.job(output_dir))
+    print(summary(result, output_dir))
+    # The sweep objective for Optuna: lower is better in both tasks.
+    return result["model"].get("mae", 1 - result["model"].get("accuracy", 0.0))
+
+
+def summary(result: dict, output_dir: Path) -> str:
+    """A few lines a person reads after a run."""
+    model = result["model"]
+    if "mae" in model:
+        lines = [f"test MAE {model['mae']:.4g}  RMSE {model['rmse']:.4g}  sMAPE {model['smape']:.2f}%"]
+        for name, errors in result["baselines"].items():
+            lines.append(
+                f"  {name:<15} MAE {errors['mae']:.4g}  (skill {result['skill'][name]:+.3f})"
+            )
+    else:
+        base = result["baselines"]["majority_class"]["accuracy"]
+        lines = [
+            f"test accuracy {model['accuracy']:.3f}  balanced {model['balanced_accuracy']:.3f}"
+            f"  (majority class {base:.3f})"
+        ]
+    lines.append(f"outputs: {output_dir}")
+    lines.append(f"mlflow run: {result['run_id']}  (browse: mlflow ui --backend-store-uri {_store_hint()})")
+    return "\n".join(lines)
+
+
+def _store_hint() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+
+
+def main() -> None:
+    """Console entry point."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import hydra
+
+    app = hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")(
+        lambda cfg: report_errors(lambda: run_job(cfg))
+    )
+    try:
+        app()
+    except DoctorError as exc:  # raised while Hydra composes, before a job starts
+        print(f"lstm-doctor: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""Typed schema of the configuration composed from conf/ (and written to params.yaml).
+
+Hydra composes plain YAML (so DVC's own Hydra composition can read conf/ too); every entry
+point then validates the result against these dataclasses with `validate`, so an unknown
+key or a wrong type stops the run with one line naming the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from lstm_doctor.errors import ConfigError
+
+
+@dataclass
+class DatasetConfig:
+    """Where the raw data is and what to predict."""
+
+    name: str = "electricity"
+    task: str = "forecast"  # forecast | classify
+    format: str = "csv"  # csv (also .csv.gz) | ts (sktime/aeon sequence files)
+    path: str = "data/raw/electricity/hourly_electricity.csv"
+    test_path: str | None = None  # ts only: the archive's own test file
+    # One column name, or a list (year, month, day, hour) that pandas assembles into a timestamp.
+    time_column: Any = field(default_factory=lambda: ["ts"])
+    target: str = "y"
+    features: list[str] = field(default_factory=list)  # extra input columns besides the target
+    categorical: list[str] = field(default_factory=list)  # one-hot encoded
+    select: dict[str, str] = field(default_factory=dict)  # keep rows where column == value
+    freq: str | None = None  # pandas frequency; None infers it
+    period: int | None = None  # season length in steps; None derives it from freq
+    max_rows: int | None = None  # keep only the last N rows (quick runs, tests)
+
+    @property
+    def time_columns(self) -> list[str]:
+        """`time_column` as a list, whether one name or several were given."""
+        value = self.time_column
+        return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+
+@dataclass
+class PrepareConfig:
+    """How raw rows become a regular, clean table."""
+
+    sort: bool = True  # sort unsorted timestamps; False rejects them
+    duplicates: str = "reject"  # reject | drop (keep the last)
+    missing: str = "interpolate"  # none | ffill | interpolate | drop
+    outliers: str = "none"  # none | clip | drop
+    outlier_threshold: float = 6.0  # robust z (median / MAD) beyond which a value is an outlier
+    calendar_features: bool = False  # add hour-of-day / day-of-week sin-cos columns
+    sequence_length: int | None = None  # classify: pad/truncate every sequence to this
+    pad: str = "post"  # post | pre
+
+
+@dataclass
+class SplitConfig:
+    """Chronological split (forecast) or holdout from the training file (classify)."""
+
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+
+
+@dataclass
+class ScalingConfig:
+    """Feature scaling: the statistics come from `fit_on`."""
+
+    method: str = "standard"  # none | standard | minmax | robust
+    fit_on: str = "train"  # train | all (all leaks the future: kept only to show the harm)
+
+
+@dataclass
+class WindowConfig:
+    """Sliding windows over the scaled series."""
+
+    length: int = 48
+    horizon: int = 24
+    stride: int = 1
+    gap: int = 0  # extra steps skipped at the start of val and test
+    normalize: str = "none"  # none | last | standard (per-window)
+
+
+@dataclass
+class ModelConfig:
+    """The LSTM and its head."""
+
+    units: int = 32
+    layers: int = 1
+    dropout: float = 0.0  # on each LSTM's inputs
+    recurrent_dropout: float = 0.0
+    layer_dropout: float = 0.0  # Dropout layer after each LSTM
+    activation: str = "tanh"
+    recurrent_activation: str = "sigmoid"
+    kernel_initializer: str = "glorot_uniform"
+    recurrent_initializer: str = "orthogonal"
+    dense_units: int = 0  # hidden Dense before the output; 0 = none
+    unroll: bool = False
+
+
+@dataclass
+class OptimizerConfig:
+    """Optimizer and its step size."""
+
+    name: str = "adam"  # adam | rmsprop | sgd
+    lr: float = 1e-3
+    momentum: float = 0.0  # sgd and rmsprop
+    clipnorm: float | None = None
+
+
+@dataclass
+class EarlyStoppingConfig:
+    enabled: bool = True
+    monitor: str = "val_loss"
+    patience: int = 5
+    min_delta: float = 0.0
+    restore_best: bool = True
+
+
+@dataclass
+class ReduceLRConfig:
+    enabled: bool = False
+    monitor: str = "val_loss"
+    factor: float = 0.5
+    patience: int = 3
+    min_lr: float = 1e-6
+
+
+@dataclass
+class TrainingConfig:
+    """The fit loop."""
+
+    batch_size: int = 64
+    epochs: int = 30
+    shuffle: bool = True
+    max_steps_per_epoch: int | None = None  # cap batches per epoch (quick runs)
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
+    reduce_lr: ReduceLRConfig = field(default_factory=ReduceLRConfig)
+
+
+@dataclass
+class TrackingConfig:
+    """Where runs are recorded. uri None means MLFLOW_TRACKING_URI, else ./mlflow.db."""
+
+    uri: str | None = None
+    experiment: str = "lstm-doctor"
+    run_name: str | None = None
+    log_model: bool = True
+
+
+@dataclass
+class Config:
+    """The whole composed configuration."""
+
+    seed: int = 0
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    prepare: PrepareConfig = field(default_factory=PrepareConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    scaling: ScalingConfig = field(default_factory=ScalingConfig)
+    window: WindowConfig = field(default_factory=WindowConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+
+
+# Values a key may take where a typo would otherwise surface deep inside a library.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "dataset.task": ("forecast", "classify"),
+    "dataset.format": ("csv", "ts"),
+    "prepare.duplicates": ("reject", "drop"),
+    "prepare.missing": ("none", "ffill", "interpolate", "drop"),
+    "prepare.outliers": ("none", "clip", "drop"),
+    "prepare.pad": ("post", "pre"),
+    "scaling.method": ("none", "standard", "minmax", "robust"),
+    "scaling.fit_on": ("train", "all"),
+    "window.normalize": ("none", "last", "standard"),
+    "optimizer.name": ("adam", "rmsprop", "sgd"),
+}
+
+POSITIVE: tuple[str, ...] = (
+    "window.length",
+    "window.horizon",
+    "window.stride",
+    "model.units",
+    "model.layers",
+    "training.batch_size",
+    "training.epochs",
+    "optimizer.lr",
+)
+
+
+def validate(raw: DictConfig | dict[str, Any]) -> Config:
+    """Check a composed config against the schema and return it typed.
+
+    Raises:
+        ConfigError: one line naming the offending key and what is allowed.
+    """
+    # Hydra's own node and DVC's bookkeeping are not ours to check.
+    data = OmegaConf.to_container(OmegaConf.create(raw), resolve=True)
+    assert isinstance(data, dict)
+    data.pop("hydra", None)
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(Config), data)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None) or "?"
+        reason = str(exc).splitlines()[0]
+        raise ConfigError(f"config key '{key}': {reason}") from None
+    cfg: Config = OmegaConf.to_object(merged)  # type: ignore[assignment]
+    for key, allowed in CHOICES.items():
+        value = OmegaConf.select(merged, key)
+        if value not in allowed:
+            raise ConfigError(f"config key '{key}' is {value!r}; use one of {', '.join(allowed)}")
+    for key in POSITIVE:
+        value = OmegaConf.select(merged, key)
+        if value is None or value <= 0:
+            raise ConfigError(f"config key '{key}' is {value!r}; it must be greater than 0")
+    for key in ("split.val_fraction", "split.test_fraction"):
+        value = OmegaConf.select(merged, key)
+        if not 0 < value < 0.5:
+            raise ConfigError(f"config key '{key}' is {value}; use a fraction between 0 and 0.5")
+    for key in ("model.dropout", "model.recurrent_dropout", "model.layer_dropout"):
+        value = OmegaConf.select(merged, key)
+        if not 0 <= value < 1:
+            raise ConfigError(f"config key '{key}' is {value}; use a rate in [0, 1)")
+    return cfg
+
+
+def load_params(path: str = "params.yaml") -> Config:
+    """Read and validate params.yaml (what DVC stages run from)."""
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.exists():
+        raise ConfigError(f"{path} not found; run from the project root (where dvc.yaml is)")
+    try:
+        raw = OmegaConf.load(file)
+    except Exception as exc:  # a YAML syntax error, reported in one line
+        raise ConfigError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    return validate(raw)  # type: ignore[arg-type]
+
+
+def flatten(cfg: Config) -> dict[str, Any]:
+    """Every leaf of the config as a dotted key (for MLflow params)."""
+    out: dict[str, Any] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}{key}.")
+        else:
+            out[prefix.rstrip(".")] = node
+
+    walk(OmegaConf.to_container(OmegaConf.structured(cfg)), "")
+    return out

@@ -1,0 +1,89 @@
+"""Where each stage reads and writes, and writing a stage's output folder all-or-nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StagePaths:
+    """The output folder of every stage under one root.
+
+    DVC runs use the project root (data/prepared, ..., models, reports); the Hydra app uses
+    the job's output folder, so parallel sweep jobs never share files.
+    """
+
+    prepared: Path
+    scaled: Path
+    windows: Path
+    models: Path
+    reports: Path
+
+    @classmethod
+    def project(cls, root: Path | str = ".") -> StagePaths:
+        """The layout dvc.yaml declares."""
+        base = Path(root)
+        return cls(
+            prepared=base / "data" / "prepared",
+            scaled=base / "data" / "scaled",
+            windows=base / "data" / "windows",
+            models=base / "models",
+            reports=base / "reports",
+        )
+
+    @classmethod
+    def job(cls, output_dir: Path | str) -> StagePaths:
+        """A flat layout inside one Hydra job's folder."""
+        base = Path(output_dir)
+        return cls(
+            prepared=base / "prepared",
+            scaled=base / "scaled",
+            windows=base / "windows",
+            models=base / "models",
+            reports=base / "reports",
+        )
+
+
+@contextmanager
+def atomic_dir(target: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder that replaces `target` only if the block succeeds.
+
+    A stage that fails half-way leaves the previous output (or none), never a partial one
+    that DVC could cache.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if target.exists():
+        shutil.rmtree(target)
+    tmp.rename(target)
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write JSON with stable key order and a trailing newline (diff-friendly)."""
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=_plain) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file written by a stage."""
+    return json.loads(path.read_text())
+
+
+def _plain(value: Any) -> Any:
+    """Make numpy scalars and arrays JSON-serialisable."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")

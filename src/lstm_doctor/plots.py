@@ -1,0 +1,61 @@
+"""PNG plots of a run: learning curves, test predictions, confusion matrix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def plot_curves(history: pd.DataFrame, path: Path) -> None:
+    """Train vs validation loss (and the task's metric) per epoch."""
+    metrics = [m for m in ("loss", "mae", "accuracy") if m in history]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        ax.plot(history["epoch"], history[metric], label=f"train {metric}")
+        if f"val_{metric}" in history:
+            ax.plot(history["epoch"], history[f"val_{metric}"], label=f"val {metric}")
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        if metric == "loss" and (history[metric] > 0).all():
+            ax.set_yscale("log")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_predictions(frame: pd.DataFrame, path: Path, max_points: int = 24 * 14) -> None:
+    """The first test stretch: actual vs model vs baselines, one step ahead."""
+    shown = frame.iloc[:max_points]
+    fig, ax = plt.subplots(figsize=(11, 3.5))
+    for column, style in (("actual", "k-"), ("model", "C0-"), ("seasonal_naive", "C1:"), ("persistence", "C2:")):
+        if column in shown:
+            ax.plot(shown["time"], shown[column], style, label=column, linewidth=1)
+    ax.set_title("test set, first step ahead")
+    ax.legend()
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_confusion(matrix: list[list[int]], classes: list[str], path: Path) -> None:
+    """Counts of true (rows) vs predicted (columns) classes."""
+    data = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(1.2 * len(classes) + 2, 1.2 * len(classes) + 1.5))
+    ax.imshow(data, cmap="Blues")
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    for (i, j), value in np.ndenumerate(data):
+        ax.text(j, i, str(value), ha="center", va="center")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("actual")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,210 @@
+"""Stage train: build the LSTM from config and fit it on lazily gathered windows.
+
+Reads scaled/ and windows/; writes models/model.keras, models/history.csv and models/run.json
+(the MLflow run id that evaluate adds to). Curves reach MLflow after every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from lstm_doctor import tracking  # noqa: E402
+from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig, load_params  # noqa: E402
+from lstm_doctor.errors import DoctorError, report_errors  # noqa: E402
+from lstm_doctor.paths import StagePaths, atomic_dir, read_json, write_json  # noqa: E402
+from lstm_doctor.window import Windows, load_windows  # noqa: E402
+
+
+class WindowBatches(keras.utils.PyDataset):
+    """Keras-facing view of `Windows`: one gathered batch per index, reshuffled each epoch."""
+
+    def __init__(
+        self,
+        windows: Windows,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int = 0,
+        max_batches: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.windows = windows
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = np.random.default_rng(seed)
+        self.order = np.arange(len(windows))
+        self.max_batches = max_batches
+        if shuffle:
+            self.rng.shuffle(self.order)
+
+    def __len__(self) -> int:
+        n = math.ceil(len(self.windows) / self.batch_size)
+        return min(n, self.max_batches) if self.max_batches else n
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        positions = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.windows.batch(positions)
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self.rng.shuffle(self.order)
+
+
+def build_model(
+    cfg: ModelConfig, input_shape: tuple[int, int], outputs: int, task: str
+) -> keras.Model:
+    """A stack of LSTM layers and a dense head: regression of `outputs` steps or softmax."""
+    layers: list[keras.layers.Layer] = [keras.Input(shape=input_shape)]
+    for i in range(cfg.layers):
+        layers.append(
+            keras.layers.LSTM(
+                cfg.units,
+                activation=cfg.activation,
+                recurrent_activation=cfg.recurrent_activation,
+                kernel_initializer=cfg.kernel_initializer,
+                recurrent_initializer=cfg.recurrent_initializer,
+                dropout=cfg.dropout,
+                recurrent_dropout=cfg.recurrent_dropout,
+                unroll=cfg.unroll,
+                return_sequences=i < cfg.layers - 1,
+                name=f"lstm_{i}",
+            )
+        )
+        if cfg.layer_dropout:
+            layers.append(keras.layers.Dropout(cfg.layer_dropout, name=f"dropout_{i}"))
+    if cfg.dense_units:
+        layers.append(keras.layers.Dense(cfg.dense_units, activation="relu", name="dense_hidden"))
+    activation = "softmax" if task == "classify" else None
+    layers.append(keras.layers.Dense(outputs, activation=activation, name="output"))
+    return keras.Sequential(layers, name="lstm_doctor")
+
+
+def make_optimizer(cfg: OptimizerConfig) -> keras.optimizers.Optimizer:
+    """The configured optimizer with its learning rate, momentum and clipping."""
+    common: dict[str, Any] = {"learning_rate": cfg.lr}
+    if cfg.clipnorm:
+        common["clipnorm"] = cfg.clipnorm
+    if cfg.name == "sgd":
+        return keras.optimizers.SGD(momentum=cfg.momentum, **common)
+    if cfg.name == "rmsprop":
+        return keras.optimizers.RMSprop(momentum=cfg.momentum, **common)
+    return keras.optimizers.Adam(**common)
+
+
+def fit_callbacks(cfg: TrainingConfig) -> list[keras.callbacks.Callback]:
+    """Early stopping, learning-rate reduction and the NaN guard, as configured."""
+    callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
+    es = cfg.early_stopping
+    if es.enabled:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=es.monitor,
+                patience=es.patience,
+                min_delta=es.min_delta,
+                restore_best_weights=es.restore_best,
+            )
+        )
+    rl = cfg.reduce_lr
+    if rl.enabled:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=rl.monitor, factor=rl.factor, patience=rl.patience, min_lr=rl.min_lr
+            )
+        )
+    return callbacks
+
+
+def train(
+    cfg: Config,
+    windows: dict[str, Windows],
+    outputs: int,
+    extra_callbacks: list[keras.callbacks.Callback] | None = None,
+) -> tuple[keras.Model, pd.DataFrame]:
+    """Fit a fresh model on the train windows, validating on val; seeded and deterministic.
+
+    Returns:
+        The model (best weights if early stopping restores them) and the per-epoch history.
+    """
+    keras.utils.set_random_seed(cfg.seed)
+    task = windows["train"].task
+    model = build_model(cfg.model, windows["train"].input_shape, outputs, task)
+    if task == "classify":
+        model.compile(
+            optimizer=make_optimizer(cfg.optimizer),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    else:
+        model.compile(optimizer=make_optimizer(cfg.optimizer), loss="mse", metrics=["mae"])
+    t = cfg.training
+    history = model.fit(
+        WindowBatches(windows["train"], t.batch_size, t.shuffle, cfg.seed, t.max_steps_per_epoch),
+        validation_data=WindowBatches(windows["val"], max(t.batch_size, 256)),
+        epochs=t.epochs,
+        callbacks=fit_callbacks(t) + (extra_callbacks or []),
+        verbose=2 if os.environ.get("LSTM_DOCTOR_VERBOSE") else 0,
+    )
+    frame = pd.DataFrame(history.history)
+    frame.insert(0, "epoch", np.arange(len(frame)))
+    return model, frame
+
+
+def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
+    """Train, save the model and history, and log everything to a new MLflow run."""
+    windows, meta = load_windows(paths)
+    outputs = len(meta["classes"]) if meta["task"] == "classify" else meta["horizon"]
+    for name in ("train", "val"):
+        if len(windows[name]) == 0:
+            raise DoctorError(f"split '{name}' has no windows; adjust split.* or window.*")
+    tags = tracking.run_tags(cfg, _raw_files(cfg))
+    run_id = tracking.start_run(cfg, tags)
+    try:
+        for file in (paths.prepared / "report.json", paths.scaled / "meta.json", paths.windows / "meta.json"):
+            tracking.log_artifact(file, f"data/{file.parent.name}")
+        model, history = train(cfg, windows, outputs, [tracking.epoch_logger()])
+        tracking.flush()
+        diverged = not np.isfinite(history["loss"].to_numpy()).all()
+        with atomic_dir(paths.models) as out:
+            model.save(out / "model.keras")
+            history.to_csv(out / "history.csv", index=False)
+            write_json(out / "run.json", {"run_id": run_id, "diverged": bool(diverged)})
+        if cfg.tracking.log_model:
+            example, _ = windows["test"].batch(np.arange(min(4, len(windows["test"]))))
+            tracking.log_keras_model(model, example)
+    except BaseException:
+        tracking.end_run("FAILED")
+        raise
+    tracking.end_run("FINISHED")
+    return {"run_id": run_id, "epochs": len(history), "diverged": diverged}
+
+
+def _raw_files(cfg: Config) -> list[Any]:
+    from pathlib import Path
+
+    files = [Path(cfg.dataset.path)]
+    if cfg.dataset.test_path:
+        files.append(Path(cfg.dataset.test_path))
+    return files
+
+
+def main() -> None:
+    """DVC entry point: `python -m lstm_doctor.train`."""
+    report_errors(lambda: run(load_params(), StagePaths.project()))
+
+
+def read_run_id(paths: StagePaths) -> str:
+    """The MLflow run that train opened for this pipeline execution."""
+    return read_json(paths.models / "run.json")["run_id"]
+
+
+if __name__ == "__main__":
+    main()
