@@ -2,6 +2,7 @@
 
 `lstm-doctor dataset=basic_motions`, `lstm-doctor -m optimizer.lr=1e-2,1e-3 seed=0,1,2`.
 Each job writes into its own Hydra output folder and logs one MLflow run.
+`lstm-doctor show` summarises the last `dvc repro` in this folder.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ def summary(result: dict, output_dir: Path) -> str:
     """A few lines a person reads after a run."""
     model = result["model"]
     if "mae" in model:
-        lines = [f"test MAE {model['mae']:.4g}  RMSE {model['rmse']:.4g}  sMAPE {model['smape']:.2f}%"]
+        lines = [
+            f"test MAE {model['mae']:.4g}  RMSE {model['rmse']:.4g}  sMAPE {model['smape']:.2f}%"
+        ]
         for name, errors in result["baselines"].items():
             lines.append(
                 f"  {name:<15} MAE {errors['mae']:.4g}  (skill {result['skill'][name]:+.3f})"
@@ -55,7 +58,9 @@ def summary(result: dict, output_dir: Path) -> str:
             f"  (majority class {base:.3f})"
         ]
     lines.append(f"outputs: {output_dir}")
-    lines.append(f"mlflow run: {result['run_id']}  (browse: mlflow ui --backend-store-uri {_store_hint()})")
+    lines.append(
+        f"mlflow run: {result['run_id']}  (browse: mlflow ui --backend-store-uri {_store_hint()})"
+    )
     return "\n".join(lines)
 
 
@@ -63,10 +68,34 @@ def _store_hint() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
 
 
+def show() -> None:
+    """Summarise the DVC workspace's last run: metrics, baselines and where to look."""
+    from lstm_doctor import tracking
+    from lstm_doctor.config import load_params
+    from lstm_doctor.errors import DataError
+    from lstm_doctor.paths import StagePaths, read_json
+
+    paths = StagePaths.project()
+    metrics_file = paths.reports / "metrics.json"
+    if not metrics_file.exists():
+        raise DataError(f"{metrics_file} not found; run `dvc repro` (or `make run`) first")
+    result = read_json(metrics_file)
+    result["run_id"] = read_json(paths.models / "run.json")["run_id"]
+    print(summary(result, paths.reports))
+    print("plots: reports/plots/*.png    metrics: dvc metrics show    curves: dvc plots show")
+    print("browse runs: make ui  (or: mlflow ui --backend-store-uri sqlite:///mlflow.db), then")
+    print(f"  {tracking.run_url(load_params().tracking, result['run_id'])}")
+
+
+SUBCOMMANDS = {"show": show}
+
+
 def main() -> None:
     """Console entry point."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
+        command = SUBCOMMANDS[sys.argv.pop(1)]
+        report_errors(command)
+        return
     import hydra
 
     app = hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")(

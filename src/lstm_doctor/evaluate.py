@@ -7,23 +7,23 @@ all of it to the MLflow run that train opened.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from lstm_doctor import backend  # noqa: F401  (sets Keras' environment before it loads)
 
-import keras  # noqa: E402
-import pandas as pd  # noqa: E402
+# isort: split
 
-from lstm_doctor import metrics, plots, tracking  # noqa: E402
-from lstm_doctor.config import Config, load_params  # noqa: E402
-from lstm_doctor.errors import report_errors  # noqa: E402
-from lstm_doctor.paths import StagePaths, atomic_dir, read_json, write_json  # noqa: E402
-from lstm_doctor.scale import Scaler  # noqa: E402
-from lstm_doctor.window import Windows, load_windows  # noqa: E402
+import keras
+import pandas as pd
+
+from lstm_doctor import metrics, plots, tracking
+from lstm_doctor.config import Config, load_params
+from lstm_doctor.errors import report_errors
+from lstm_doctor.paths import StagePaths, atomic_dir, read_json, write_json
+from lstm_doctor.scale import Scaler
+from lstm_doctor.window import Windows, load_windows
 
 
 def predict(model: keras.Model, windows: Windows, batch_size: int = 512) -> np.ndarray:
@@ -80,7 +80,9 @@ def evaluate_classifier(
     result: dict[str, Any] = {
         "test_windows": len(actual),
         "model": metrics.classification_scores(actual, predicted, classes),
-        "baselines": {"majority_class": {k: baseline[k] for k in ("accuracy", "balanced_accuracy")}},
+        "baselines": {
+            "majority_class": {k: baseline[k] for k in ("accuracy", "balanced_accuracy")}
+        },
     }
     result["skill"] = {
         "majority_class": metrics.skill(1 - result["model"]["accuracy"], 1 - baseline["accuracy"])
@@ -105,14 +107,18 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
     history = pd.read_csv(paths.models / "history.csv")
     scaler = Scaler(**meta["scaler"])
     outputs = predict(model, test)
-    with atomic_dir(paths.reports) as out:
+    with atomic_dir(paths.reports, merge=True) as out:
         (out / "plots").mkdir()
         history.to_csv(out / "curves.csv", index=False)
         plots.plot_curves(history, out / "plots" / "curves.png")
         if meta["task"] == "classify":
             train_labels = windows["train"].labels[windows["train"].starts]  # type: ignore[index]
             result = evaluate_classifier(outputs, test, train_labels, meta["classes"])
-            plots.plot_confusion(result["model"]["confusion_matrix"], meta["classes"], out / "plots" / "confusion.png")
+            plots.plot_confusion(
+                result["model"]["confusion_matrix"],
+                meta["classes"],
+                out / "plots" / "confusion.png",
+            )
         else:
             result, one_step = evaluate_forecast(outputs, test, scaler, meta.get("period"))
             time = np.load(paths.scaled / "series.npz")["time"]
@@ -120,7 +126,9 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
             one_step.to_csv(out / "predictions.csv", index=False)
             plots.plot_predictions(one_step, out / "plots" / "predictions.png")
         result["epochs"] = len(history)
-        result["best_epoch"] = int(history["val_loss"].idxmin()) if history["val_loss"].notna().any() else None
+        result["best_epoch"] = (
+            int(history["val_loss"].idxmin()) if history["val_loss"].notna().any() else None
+        )
         write_json(out / "metrics.json", result)
     run_id = read_json(paths.models / "run.json")["run_id"]
     with tracking.resumed(cfg.tracking, run_id):

@@ -12,7 +12,9 @@ def forecast_errors(actual: np.ndarray, predicted: np.ndarray) -> dict[str, floa
     """MAE, RMSE and sMAPE (percent) over every window and horizon step."""
     diff = predicted - actual
     denom = np.abs(actual) + np.abs(predicted)
-    ratio = np.divide(2 * np.abs(diff), denom, out=np.zeros_like(denom, dtype=float), where=denom > 0)
+    ratio = np.divide(
+        2 * np.abs(diff), denom, out=np.zeros_like(denom, dtype=float), where=denom > 0
+    )
     return {
         "mae": float(np.mean(np.abs(diff))),
         "rmse": float(np.sqrt(np.mean(diff**2))),
@@ -20,7 +22,9 @@ def forecast_errors(actual: np.ndarray, predicted: np.ndarray) -> dict[str, floa
     }
 
 
-def persistence_forecast(series: np.ndarray, starts: np.ndarray, length: int, horizon: int) -> np.ndarray:
+def persistence_forecast(
+    series: np.ndarray, starts: np.ndarray, length: int, horizon: int
+) -> np.ndarray:
     """Every step ahead equals the last observed value."""
     last = series[starts + length - 1]
     return np.repeat(last[:, None], horizon, axis=1)

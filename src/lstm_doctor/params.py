@@ -45,7 +45,10 @@ def main() -> None:
         if current is None or OmegaConf.to_container(current) != OmegaConf.to_container(
             OmegaConf.create(text)
         ):
-            print("params.yaml differs from conf/: run `python -m lstm_doctor.params`", file=sys.stderr)
+            print(
+                "params.yaml differs from conf/: run `python -m lstm_doctor.params`",
+                file=sys.stderr,
+            )
             raise SystemExit(1)
         return
     target.write_text(text)

@@ -52,11 +52,12 @@ class StagePaths:
 
 
 @contextmanager
-def atomic_dir(target: Path) -> Iterator[Path]:
+def atomic_dir(target: Path, merge: bool = False) -> Iterator[Path]:
     """Yield a fresh temporary folder that replaces `target` only if the block succeeds.
 
     A stage that fails half-way leaves the previous output (or none), never a partial one
-    that DVC could cache.
+    that DVC could cache. With `merge`, only the entries written replace their namesakes
+    inside `target` (reports/ also holds files that are not this stage's, e.g. .gitignore).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -65,6 +66,15 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if merge:
+        target.mkdir(exist_ok=True)
+        for entry in tmp.iterdir():
+            destination = target / entry.name
+            if destination.is_dir():
+                shutil.rmtree(destination)
+            entry.replace(destination)
+        tmp.rmdir()
+        return
     if target.exists():
         shutil.rmtree(target)
     tmp.rename(target)

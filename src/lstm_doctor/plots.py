@@ -7,9 +7,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 
 def plot_curves(history: pd.DataFrame, path: Path) -> None:
@@ -34,7 +34,12 @@ def plot_predictions(frame: pd.DataFrame, path: Path, max_points: int = 24 * 14)
     """The first test stretch: actual vs model vs baselines, one step ahead."""
     shown = frame.iloc[:max_points]
     fig, ax = plt.subplots(figsize=(11, 3.5))
-    for column, style in (("actual", "k-"), ("model", "C0-"), ("seasonal_naive", "C1:"), ("persistence", "C2:")):
+    for column, style in (
+        ("actual", "k-"),
+        ("model", "C0-"),
+        ("seasonal_naive", "C1:"),
+        ("persistence", "C2:"),
+    ):
         if column in shown:
             ax.plot(shown["time"], shown[column], style, label=column, linewidth=1)
     ax.set_title("test set, first step ahead")

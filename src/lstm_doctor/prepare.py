@@ -131,8 +131,8 @@ def add_calendar_features(table: pd.DataFrame) -> pd.DataFrame:
     if (hour != 0).any():
         out["hour_sin"] = np.sin(2 * np.pi * hour / 24)
         out["hour_cos"] = np.cos(2 * np.pi * hour / 24)
-    out["dow_sin"] = np.sin(2 * np.pi * index.dayofweek / 7)
-    out["dow_cos"] = np.cos(2 * np.pi * index.dayofweek / 7)
+    out["dow_sin"] = np.sin(2 * np.pi * index.day_of_week / 7)
+    out["dow_cos"] = np.cos(2 * np.pi * index.day_of_week / 7)
     return out
 
 
@@ -172,7 +172,9 @@ def _numeric_columns(frame: pd.DataFrame, columns: list[str], source: str) -> pd
                 "clean it or list it under dataset.categorical"
             )
         if values.isna().all():
-            raise DataError(f"{source}: column {column!r} is entirely missing; drop it from the config")
+            raise DataError(
+                f"{source}: column {column!r} is entirely missing; drop it from the config"
+            )
         out[column] = values.astype("float64")
     return pd.DataFrame(out, index=frame.index)
 
@@ -227,7 +229,11 @@ def _fill_missing(table: pd.DataFrame, columns: list[str], method: str) -> pd.Da
 def _fit_length(sequence: np.ndarray, length: int, pad: str) -> np.ndarray:
     if len(sequence) >= length:
         return sequence[:length] if pad == "post" else sequence[-length:]
-    width = ((0, length - len(sequence)), (0, 0)) if pad == "post" else ((length - len(sequence), 0), (0, 0))
+    width = (
+        ((0, length - len(sequence)), (0, 0))
+        if pad == "post"
+        else ((length - len(sequence), 0), (0, 0))
+    )
     return np.pad(sequence, width)
 
 
@@ -244,7 +250,9 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
     with atomic_dir(paths.prepared) as out:
         if ds.task == "classify":
             if ds.format != "ts":
-                raise DataError("dataset.task=classify needs dataset.format=ts (labelled sequences)")
+                raise DataError(
+                    "dataset.task=classify needs dataset.format=ts (labelled sequences)"
+                )
             train = read_ts(ds.path, "dataset.path")
             test = read_ts(ds.test_path, "dataset.test_path") if ds.test_path else None
             arrays, report = prepare_sequences(train, test, cfg.prepare)

@@ -1,4 +1,4 @@
-"""Readers for the raw files: CSV tables (forecasting) and .ts sequence archives (classification)."""
+"""Readers for raw files: CSV tables (forecasting) and .ts sequence archives (classifying)."""
 
 from __future__ import annotations
 
@@ -80,5 +80,7 @@ def read_ts(path: Path | str, key: str) -> LabelledSequences:
 def _existing(path: str, key: str) -> Path:
     file = Path(path)
     if not file.is_file():
-        raise DataError(f"{path}: file not found; check {key} (paths are relative to the project root)")
+        raise DataError(
+            f"{path}: file not found; check {key} (paths are relative to the project root)"
+        )
     return file

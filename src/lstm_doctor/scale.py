@@ -57,8 +57,8 @@ def fit_scaler(values: np.ndarray, cfg: ScalingConfig) -> Scaler:
 
 def split_bounds(n_rows: int, split: SplitConfig) -> dict[str, tuple[int, int]]:
     """Chronological [start, end) row ranges for train, val and test."""
-    n_test = int(round(n_rows * split.test_fraction))
-    n_val = int(round(n_rows * split.val_fraction))
+    n_test = round(n_rows * split.test_fraction)
+    n_val = round(n_rows * split.val_fraction)
     n_train = n_rows - n_val - n_test
     bounds = {
         "train": (0, n_train),
@@ -94,15 +94,17 @@ def split_sequences(
     parts: dict[str, list[int]] = {name: [] for name in SPLITS}
     for label in np.unique(y_train):
         members = rng.permutation(np.flatnonzero(y_train == label))
-        n_val = max(1, int(round(len(members) * split.val_fraction)))
-        n_test = 0 if has_test else max(1, int(round(len(members) * split.test_fraction)))
+        n_val = max(1, round(len(members) * split.val_fraction))
+        n_test = 0 if has_test else max(1, round(len(members) * split.test_fraction))
         parts["val"] += members[:n_val].tolist()
         parts["test"] += members[n_val : n_val + n_test].tolist()
         parts["train"] += members[n_val + n_test :].tolist()
     out = {name: np.sort(np.asarray(idx, dtype=np.int64)) for name, idx in parts.items()}
     for name in ("train", "val") if has_test else SPLITS:
         if len(out[name]) == 0:
-            raise DataError(f"split '{name}' is empty; raise split.{name}_fraction or use more data")
+            raise DataError(
+                f"split '{name}' is empty; raise split.{name}_fraction or use more data"
+            )
     return out
 
 
@@ -122,19 +124,30 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
             else:
                 x_parts["test"] = arrays["x_train"][index["test"]]
                 y_parts["test"] = arrays["y_train"][index["test"]]
-            fit = x_parts["train"] if cfg.scaling.fit_on == "train" else np.concatenate(list(x_parts.values()))
+            fit = (
+                x_parts["train"]
+                if cfg.scaling.fit_on == "train"
+                else np.concatenate(list(x_parts.values()))
+            )
             scaler = fit_scaler(fit, cfg.scaling)
             x = np.concatenate([x_parts[n] for n in SPLITS])
             y = np.concatenate([y_parts[n] for n in SPLITS])
             sizes = np.cumsum([0] + [len(x_parts[n]) for n in SPLITS])
             bounds = {n: (int(sizes[i]), int(sizes[i + 1])) for i, n in enumerate(SPLITS)}
             np.savez(out / "sequences.npz", x=scaler.transform(x).astype(np.float32), y=y)
-            meta |= {"classes": report["classes"], "columns": [f"channel_{i}" for i in range(x.shape[2])]}
+            meta |= {
+                "classes": report["classes"],
+                "columns": [f"channel_{i}" for i in range(x.shape[2])],
+            }
         else:
             table = pd.read_parquet(paths.prepared / "table.parquet")
             values, bounds, scaler = scale_series(table, cfg.split, cfg.scaling)
             np.savez(out / "series.npz", values=values, time=table.index.asi8)
-            meta |= {"columns": list(table.columns), "freq": report["freq"], "period": report["period"]}
+            meta |= {
+                "columns": list(table.columns),
+                "freq": report["freq"],
+                "period": report["period"],
+            }
         meta |= {"bounds": bounds, "scaler": asdict(scaler), "target_index": 0}
         write_json(out / "meta.json", meta)
     return meta

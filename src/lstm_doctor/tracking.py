@@ -118,7 +118,9 @@ def epoch_logger() -> Any:
             if lr is not None and "learning_rate" not in values:
                 values["learning_rate"] = float(keras.ops.convert_to_numpy(lr))
             # Asynchronous logging keeps the store's latency out of the training loop.
-            mlflow.log_metrics({k: float(v) for k, v in values.items()}, step=epoch, synchronous=False)
+            mlflow.log_metrics(
+                {k: float(v) for k, v in values.items()}, step=epoch, synchronous=False
+            )
 
     return EpochLogger()
 
@@ -140,9 +142,18 @@ class _KerasFlavor:
 
 def log_keras_model(model: Any, example: Any) -> None:
     """Log the model with the Keras flavour, a signature and an input example."""
+    import keras
     from mlflow.models import Model, infer_signature
 
-    signature = infer_signature(example, model.predict(example, verbose=0))
+    signature = infer_signature(example, model.predict_on_batch(example))
+    # Naming the requirements spares MLflow a subprocess that reloads the model to guess them.
+    requirements = [f"keras=={keras.__version__}", f"mlflow=={mlflow.__version__}"]
+    try:
+        import tensorflow as tf
+
+        requirements.append(f"tensorflow-cpu=={tf.__version__}")
+    except ImportError:
+        pass
     Model.log(
         artifact_path=None,
         name="model",
@@ -150,6 +161,7 @@ def log_keras_model(model: Any, example: Any) -> None:
         model=model,
         signature=signature,
         input_example=example,
+        pip_requirements=requirements,
     )
 
 
@@ -160,7 +172,11 @@ def flush() -> None:
 
 def run_tags(cfg: Config, data_files: list[Path]) -> dict[str, str]:
     """Tags that say where a run came from: git commit, data hash, task, DVC experiment."""
-    tags = {"task": cfg.dataset.task, "dataset": cfg.dataset.name, "data_sha256": _hash_files(data_files)}
+    tags = {
+        "task": cfg.dataset.task,
+        "dataset": cfg.dataset.name,
+        "data_sha256": _hash_files(data_files),
+    }
     commit = _git_commit()
     if commit:
         tags["mlflow.source.git.commit"] = commit
@@ -189,7 +205,7 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def run_url(run_id: str) -> str:
+def run_url(cfg: TrackingConfig, run_id: str) -> str:
     """Where to find the run in `mlflow ui` (default port)."""
-    run = mlflow.get_run(run_id)
+    run = MlflowClient(tracking_uri(cfg)).get_run(run_id)
     return f"http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run_id}"

@@ -12,17 +12,18 @@ from typing import Any
 
 import numpy as np
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from lstm_doctor import backend  # noqa: F401  (sets Keras' environment before it loads)
 
-import keras  # noqa: E402
-import pandas as pd  # noqa: E402
+# isort: split
 
-from lstm_doctor import tracking  # noqa: E402
-from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig, load_params  # noqa: E402
-from lstm_doctor.errors import DoctorError, report_errors  # noqa: E402
-from lstm_doctor.paths import StagePaths, atomic_dir, read_json, write_json  # noqa: E402
-from lstm_doctor.window import Windows, load_windows  # noqa: E402
+import keras
+import pandas as pd
+
+from lstm_doctor import tracking
+from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig, load_params
+from lstm_doctor.errors import DoctorError, report_errors
+from lstm_doctor.paths import StagePaths, atomic_dir, read_json, write_json
+from lstm_doctor.window import Windows, load_windows
 
 
 class WindowBatches(keras.utils.PyDataset):
@@ -135,6 +136,7 @@ def train(
         The model (best weights if early stopping restores them) and the per-epoch history.
     """
     keras.utils.set_random_seed(cfg.seed)
+    keras.config.disable_interactive_logging()  # no progress bars in logs and CI output
     task = windows["train"].task
     model = build_model(cfg.model, windows["train"].input_shape, outputs, task)
     if task == "classify":
@@ -168,7 +170,11 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
     tags = tracking.run_tags(cfg, _raw_files(cfg))
     run_id = tracking.start_run(cfg, tags)
     try:
-        for file in (paths.prepared / "report.json", paths.scaled / "meta.json", paths.windows / "meta.json"):
+        for file in (
+            paths.prepared / "report.json",
+            paths.scaled / "meta.json",
+            paths.windows / "meta.json",
+        ):
             tracking.log_artifact(file, f"data/{file.parent.name}")
         model, history = train(cfg, windows, outputs, [tracking.epoch_logger()])
         tracking.flush()

@@ -86,7 +86,9 @@ class Windows:
         """Map model outputs back to the scaled-series units of the target."""
         if self.normalize == "none" or self.task == "classify":
             return predictions
-        x, _ = Windows(self.data, self.starts, self.task, self.length, self.horizon).batch(positions)
+        x, _ = Windows(self.data, self.starts, self.task, self.length, self.horizon).batch(
+            positions
+        )
         offset, scale = self._window_stats(x)
         t = self.target_index
         return predictions * scale[:, 0, t : t + 1] + offset[:, 0, t : t + 1]

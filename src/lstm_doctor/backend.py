@@ -1,0 +1,11 @@
+"""Environment for Keras, set before it is first imported (import this module first).
+
+Keras runs on TensorFlow here. oneDNN's reordered float sums are switched off: they make
+CPU runs differ between seeds-equal runs and print a banner on every start.
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

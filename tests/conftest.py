@@ -1,0 +1,66 @@
+"""Shared fixtures: a temporary MLflow store, tiny configs composed from the real conf/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lstm_doctor.config import Config, validate
+from lstm_doctor.params import compose_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Small enough to train in seconds on 2 CPU cores, big enough that every split has windows.
+TINY = [
+    "dataset.max_rows=1200",
+    "window.length=24",
+    "window.horizon=4",
+    "model.units=8",
+    "training.epochs=2",
+    "training.batch_size=32",
+    "training.max_steps_per_epoch=8",
+]
+
+
+def tiny_config(*overrides: str) -> Config:
+    """The real default composition, shrunk, with extra overrides applied last."""
+    return validate(compose_config([*TINY, *overrides], conf_dir=ROOT / "conf"))
+
+
+@pytest.fixture
+def mlflow_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh SQLite MLflow store for one test."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    return uri
+
+
+@pytest.fixture
+def in_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the project root, where data/raw paths in conf/ resolve."""
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Iterator[Path]:
+    """A git + DVC checkout of the project in a temp folder (tracked files only)."""
+    target = tmp_path / "project"
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()
+    for name in files:
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "copy"]):
+        subprocess.run(cmd, cwd=target, check=True, env=env)
+    yield target

@@ -1,0 +1,52 @@
+"""Baselines and errors on exact data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_doctor.metrics import (
+    classification_scores,
+    forecast_errors,
+    majority_class,
+    persistence_forecast,
+    seasonal_naive_forecast,
+    skill,
+)
+
+
+def test_persistence_repeats_the_last_input() -> None:
+    series = np.arange(20.0)
+    forecast = persistence_forecast(series, np.array([0, 5]), length=4, horizon=3)
+    assert forecast.tolist() == [[3, 3, 3], [8, 8, 8]]
+
+
+def test_seasonal_naive_takes_the_same_phase_one_season_back() -> None:
+    series = np.arange(100.0)
+    # window starts at 10, length 8: targets t = 18, 19, 20 with period 4 -> 14, 15, 16
+    forecast = seasonal_naive_forecast(series, np.array([10]), length=8, horizon=3, period=4)
+    assert forecast.tolist() == [[14, 15, 16]]
+    # beyond one period, t = 22 and 23: one season back (18, 19) is not yet observed,
+    # so they reach two seasons back to 14 and 15
+    forecast = seasonal_naive_forecast(series, np.array([10]), length=8, horizon=6, period=4)
+    assert forecast.tolist() == [[14, 15, 16, 17, 14, 15]]
+
+
+def test_seasonal_naive_refuses_history_before_the_series() -> None:
+    assert seasonal_naive_forecast(np.arange(10.0), np.array([0]), 2, 1, period=5) is None
+
+
+def test_forecast_errors_and_skill() -> None:
+    errors = forecast_errors(np.array([[1.0, 2.0]]), np.array([[2.0, 4.0]]))
+    assert errors["mae"] == 1.5
+    assert np.isclose(errors["rmse"], np.sqrt(2.5))
+    assert np.isclose(errors["smape"], 100 * np.mean([2 / 3, 4 / 6]))
+    assert skill(1.0, 4.0) == 0.75
+    assert np.isnan(skill(1.0, 0.0))
+
+
+def test_classification_scores_and_majority() -> None:
+    scores = classification_scores(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), ["a", "b"])
+    assert scores["accuracy"] == 0.75
+    assert scores["confusion_matrix"] == [[1, 1], [0, 2]]
+    assert np.isclose(scores["f1"]["b"], 0.8)
+    assert majority_class(np.array([2, 2, 1, 0])) == 2
