@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from lstm_doctor.errors import DoctorError, report_errors
+from lstm_doctor.errors import ConfigError, DoctorError, report_errors
 
 
 def conf_dir() -> Path:
@@ -90,12 +90,59 @@ def show() -> None:
 SUBCOMMANDS = {"show": show}
 
 
+PREFIX = "In 'config': "
+
+
+def _one_line(message: str) -> str:
+    """Hydra's multi-line composition errors, said in one line with what to do."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    first = lines[0]
+    if first.startswith("Could not override"):
+        key = first.split("'")[1]
+        return (
+            f"config key '{key}' does not exist; check the spelling "
+            "(`lstm-doctor --cfg job` lists every key)"
+        )
+    headers = [i for i, line in enumerate(lines) if line.startswith("Available options")]
+    if headers:
+        rest = lines[headers[0] + 1 :]
+        end = next((i for i, line in enumerate(rest) if line.endswith(":")), len(rest))
+        options = ", ".join(rest[:end])
+        return f"{first.removeprefix(PREFIX)}; available: {options}"
+    return f"{first} (`lstm-doctor --help` lists the groups)"
+
+
+def precheck(args: list[str]) -> None:
+    """Compose and validate a single run's overrides before Hydra starts a job.
+
+    Hydra reports an unknown override in several lines and exit status 1; this says it in
+    one line (status 2). Sweeps and Hydra's own flags are left to Hydra.
+    """
+    if any(a.startswith("-") or a.startswith("hydra") or "," in a for a in args):
+        return
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from lstm_doctor.config import validate
+    from lstm_doctor.params import compose_config
+
+    def check() -> None:
+        try:
+            cfg = compose_config(args, conf_dir=conf_dir())
+        except (HydraException, OmegaConfBaseException) as exc:
+            raise ConfigError(_one_line(str(exc))) from None
+        validate(cfg)
+
+    report_errors(check)
+
+
 def main() -> None:
     """Console entry point."""
     if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
         command = SUBCOMMANDS[sys.argv.pop(1)]
         report_errors(command)
         return
+    precheck(sys.argv[1:])
     import hydra
 
     app = hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")(

@@ -51,7 +51,7 @@ class PrepareConfig:
     missing: str = "interpolate"  # none | ffill | interpolate | drop
     outliers: str = "none"  # none | clip | drop
     outlier_threshold: float = 6.0  # robust z (median / MAD) beyond which a value is an outlier
-    calendar_features: bool = False  # add hour-of-day / day-of-week sin-cos columns
+    calendar_features: bool = True  # add hour-of-day / day-of-week sin-cos columns
     sequence_length: int | None = None  # classify: pad/truncate every sequence to this
     pad: str = "post"  # post | pre
 
@@ -198,8 +198,14 @@ def validate(raw: DictConfig | dict[str, Any]) -> Config:
     Raises:
         ConfigError: one line naming the offending key and what is allowed.
     """
-    # Hydra's own node and DVC's bookkeeping are not ours to check.
-    data = OmegaConf.to_container(OmegaConf.create(raw), resolve=True)
+    node = OmegaConf.create(raw)
+    unset = sorted(k for k in OmegaConf.missing_keys(node) if not k.startswith("hydra"))
+    if unset:
+        raise ConfigError(
+            f"config key '{unset[0]}' has no value (???); set it, e.g. {unset[0]}=..."
+        )
+    # Hydra's own node is not ours to check.
+    data = OmegaConf.to_container(node, resolve=True)
     assert isinstance(data, dict)
     data.pop("hydra", None)
     try:

@@ -13,11 +13,13 @@ def run_pipeline(cfg: Config, paths: StagePaths) -> dict[str, Any]:
 
     The same `run` functions DVC calls stage by stage, so both ways in share one code path.
     """
-    # TensorFlow loads only here, so `lstm-doctor --help` and config errors stay instant.
-    from lstm_doctor import evaluate, prepare, scale, train, window
+    from lstm_doctor import prepare, scale, window
 
     prepare.run(cfg, paths)
     scale.run(cfg, paths)
     window.run(cfg, paths)
+    # TensorFlow loads only now, so config and data errors are reported in a second.
+    from lstm_doctor import evaluate, train
+
     train.run(cfg, paths)
     return evaluate.run(cfg, paths)

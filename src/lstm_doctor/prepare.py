@@ -139,11 +139,13 @@ def add_calendar_features(table: pd.DataFrame) -> pd.DataFrame:
 def period_of(freq: str) -> int | None:
     """The usual season length for a pandas frequency ('h' -> 24, '30min' -> 48, 'D' -> 7)."""
     offset = pd.tseries.frequencies.to_offset(freq)
-    step = pd.Timedelta(offset) if hasattr(offset, "nanos") else None
+    try:
+        step = pd.Timedelta(offset)
+    except ValueError:  # calendar offsets (business day, month) have no fixed length
+        step = None
     if step is not None and step < pd.Timedelta(days=1):
         return int(pd.Timedelta(days=1) / step)
-    name = offset.name.split("-")[0]
-    return PERIODS.get(name)
+    return PERIODS.get(offset.name.split("-")[0])
 
 
 def _parse_time(frame: pd.DataFrame, columns: list[str], source: str) -> pd.Series:

@@ -22,12 +22,14 @@ PARENT_ENV = "LSTM_DOCTOR_PARENT_RUN_ID"
 
 
 def tracking_uri(cfg: TrackingConfig) -> str:
-    """The store: the config's uri, else MLFLOW_TRACKING_URI, else ./mlflow.db (SQLite)."""
+    """The store: the config's uri, else MLFLOW_TRACKING_URI, else mlflow.db (SQLite) in the
+    project root; DVC_ROOT names it when `dvc exp run --queue` runs us in a temp copy."""
     if cfg.uri:
         return cfg.uri
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
-    return f"sqlite:///{Path('mlflow.db').resolve()}"
+    root = Path(os.environ.get("DVC_ROOT", "."))
+    return f"sqlite:///{(root / 'mlflow.db').resolve()}"
 
 
 def use_store(cfg: TrackingConfig) -> str:

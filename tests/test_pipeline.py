@@ -1,0 +1,181 @@
+"""The real pipeline, small: Keras training, a real MLflow store, the shipped data sliced."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from lstm_doctor.paths import StagePaths
+from lstm_doctor.pipeline import run_pipeline
+
+from .conftest import ROOT, tiny_config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def forecast_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, StagePaths, str]:
+    """One tiny forecasting run of all five stages, shared by the assertions below."""
+    folder = tmp_path_factory.mktemp("forecast")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        mp.delenv("MLFLOW_RUN_ID", raising=False)
+        mp.chdir(ROOT)
+        paths = StagePaths.job(folder / "job")
+        result = run_pipeline(tiny_config(), paths)
+    return result, paths, uri
+
+
+def test_run_logs_params_curves_tags_and_test_metrics(forecast_run) -> None:
+    result, _, uri = forecast_run
+    client = MlflowClient(uri)
+    run = client.get_run(result["run_id"])
+    assert run.info.status == "FINISHED"
+    params = run.data.params
+    assert params["optimizer.lr"] == "0.001"
+    assert params["training.early_stopping.patience"] == "5"
+    assert params["window.horizon"] == "4"
+    for curve in ("loss", "val_loss", "mae", "val_mae", "learning_rate"):
+        history = client.get_metric_history(run.info.run_id, curve)
+        assert [m.step for m in history] == [0, 1], curve
+    metrics = run.data.metrics
+    for key in ("test_mae", "test_rmse", "test_smape", "persistence_mae", "seasonal_naive_mae"):
+        assert np.isfinite(metrics[key]), key
+    assert metrics["skill_vs_persistence"] == pytest.approx(
+        1 - metrics["test_mae"] / metrics["persistence_mae"]
+    )
+    tags = run.data.tags
+    assert tags["task"] == "forecast"
+    assert len(tags["data_sha256"]) == 16
+    assert len(tags["git_commit"]) == 40
+
+
+def test_run_artifacts_hold_plots_reports_and_data_notes(forecast_run) -> None:
+    result, _, uri = forecast_run
+    client = MlflowClient(uri)
+    names = {a.path for a in client.list_artifacts(result["run_id"], "plots")}
+    assert names == {"plots/curves.png", "plots/predictions.png"}
+    top = {a.path for a in client.list_artifacts(result["run_id"])}
+    assert "metrics.json" in top
+    data = {a.path for a in client.list_artifacts(result["run_id"], "data/prepared")}
+    assert "data/prepared/report.json" in data
+
+
+def test_logged_model_predicts_windows_through_pyfunc(forecast_run) -> None:
+    result, _, uri = forecast_run
+    mlflow.set_tracking_uri(uri)
+    experiment_id = MlflowClient(uri).get_run(result["run_id"]).info.experiment_id
+    models = mlflow.search_logged_models(
+        experiment_ids=[experiment_id],
+        filter_string=f"source_run_id = '{result['run_id']}'",
+        output_format="list",
+    )
+    assert len(models) == 1
+    loaded = mlflow.pyfunc.load_model(models[0].model_uri)
+    assert loaded.metadata.signature is not None
+    windows = np.zeros((5, 24, 5), dtype=np.float32)  # y + 4 calendar features
+    predictions = np.asarray(loaded.predict(windows))
+    assert predictions.shape == (5, 4)
+
+
+def test_metrics_are_in_the_targets_units(forecast_run) -> None:
+    """Recompute the persistence baseline from the raw CSV: it must match metrics.json."""
+    _, paths, _ = forecast_run
+    metrics = json.loads((paths.reports / "metrics.json").read_text())
+    raw = pd.read_csv(ROOT / "data/raw/electricity/hourly_electricity.csv")["y"].to_numpy()[-1200:]
+    starts = np.load(paths.windows / "windows.npz")["test"]
+    last = raw[starts + 23]
+    actual = raw[starts[:, None] + 24 + np.arange(4)]
+    expected = np.mean(np.abs(actual - last[:, None]))
+    assert metrics["baselines"]["persistence"]["mae"] == pytest.approx(expected, rel=1e-5)
+    predictions = pd.read_csv(paths.reports / "predictions.csv")
+    assert predictions["actual"].to_numpy() == pytest.approx(actual[:, 0], rel=1e-5)
+
+
+def test_same_seed_same_curves(tmp_path: Path) -> None:
+    from lstm_doctor import prepare, scale, window
+    from lstm_doctor.train import train
+    from lstm_doctor.window import load_windows
+
+    cfg = tiny_config()
+    paths = StagePaths.job(tmp_path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        for stage in (prepare, scale, window):
+            stage.run(cfg, paths)
+    windows, _ = load_windows(paths)
+    _, first = train(cfg, windows, outputs=4)
+    _, second = train(cfg, windows, outputs=4)
+    assert first["loss"].tolist() == second["loss"].tolist()
+    assert first["val_loss"].tolist() == second["val_loss"].tolist()
+
+
+def test_curves_reach_mlflow_while_training_runs(
+    tmp_path: Path, mlflow_uri: str, in_root: None
+) -> None:
+    import keras
+
+    from lstm_doctor import prepare, scale, tracking, window
+    from lstm_doctor.train import train
+    from lstm_doctor.window import load_windows
+
+    cfg = tiny_config("training.epochs=3")
+    paths = StagePaths.job(tmp_path)
+    for stage in (prepare, scale, window):
+        stage.run(cfg, paths)
+    windows, _ = load_windows(paths)
+    run_id = tracking.start_run(cfg, {})
+    seen: list[int] = []
+
+    class Probe(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            tracking.flush()
+            seen.append(len(MlflowClient(mlflow_uri).get_metric_history(run_id, "val_loss")))
+
+    try:
+        train(cfg, windows, outputs=4, extra_callbacks=[tracking.epoch_logger(), Probe()])
+    finally:
+        tracking.end_run()
+    assert seen == [0, 1, 2]
+
+
+def test_app_trains_a_classifier_with_accuracy_curves(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lstm_doctor.cli",
+            "dataset=basic_motions",
+            "model.units=8",
+            "training.epochs=2",
+            f"hydra.run.dir={tmp_path / 'job'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "test accuracy" in result.stdout and "majority class" in result.stdout
+    metrics = json.loads((tmp_path / "job" / "reports" / "metrics.json").read_text())
+    assert metrics["test_windows"] == 40
+    assert set(metrics["model"]["f1"]) == {"Standing", "Running", "Walking", "Badminton"}
+    assert np.asarray(metrics["model"]["confusion_matrix"]).sum() == 40
+    assert metrics["baselines"]["majority_class"]["accuracy"] == pytest.approx(0.25)
+    client = MlflowClient(uri)
+    (run,) = client.search_runs(client.get_experiment_by_name("lstm-doctor").experiment_id)
+    assert run.data.tags["task"] == "classify"
+    assert len(client.get_metric_history(run.info.run_id, "val_accuracy")) == 2
+    assert "test_accuracy" in run.data.metrics and "majority_class_accuracy" in run.data.metrics
