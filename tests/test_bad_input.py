@@ -5,12 +5,14 @@ These run the real entry points in subprocesses: the DVC stage commands and the 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlflow.tracking import MlflowClient
 
 from lstm_doctor.params import compose_config, render_params
 
@@ -29,7 +31,7 @@ def run_stage(folder: Path, stage: str) -> subprocess.CompletedProcess[str]:
         cwd=folder,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
 
 
@@ -103,7 +105,8 @@ def run_app(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
+        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"},
     )
 
 
@@ -124,7 +127,7 @@ def test_app_rejects_unknown_keys_and_wrong_types(
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert_one_line_error(result, *fragments)
 
@@ -143,6 +146,11 @@ def test_app_rejects_a_series_shorter_than_window_plus_horizon(tmp_path: Path) -
     assert_one_line_error(result, "split 'val' has 18 steps", "window.length")
     assert not (tmp_path / "job" / "windows").exists()
     assert not list((tmp_path / "job").glob(".windows.*"))
+    # the job's MLflow run is there, marked FAILED with the reason
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name("lstm-doctor").experiment_id])
+    assert run.info.status == "FAILED"
+    assert "split 'val' has 18 steps" in run.data.tags["error"]
 
 
 def test_app_rejects_an_empty_split(tmp_path: Path) -> None:

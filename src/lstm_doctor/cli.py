@@ -25,18 +25,60 @@ def conf_dir() -> Path:
 
 
 def run_job(raw_cfg: object) -> float | None:
-    """One Hydra job: validate, run the stages into the job folder, print where to look."""
+    """One Hydra job: validate, run the stages into the job folder, print where to look.
+
+    In a sweep (-m) a failing job is reported in one line and recorded as a FAILED run, and
+    the sweep goes on; a single run exits with status 2 instead.
+    """
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hc = HydraConfig.get()
+    if hc.mode != RunMode.MULTIRUN:
+        return report_errors(lambda: _run_one(raw_cfg))
+    try:
+        return _run_one(raw_cfg)
+    except Exception as exc:
+        overrides = " ".join(job_overrides()) or "(defaults)"
+        print(f"lstm-doctor: job {hc.job.num} [{overrides}] failed: {exc}", file=sys.stderr)
+        return float("nan")
+
+
+def job_overrides() -> list[str]:
+    """This job's own overrides (what sets it apart in a sweep), without Hydra's."""
+    from hydra.core.hydra_config import HydraConfig
+
+    return [o for o in HydraConfig.get().overrides.task if not o.startswith("hydra")]
+
+
+def _run_one(raw_cfg: object) -> float:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
 
     from lstm_doctor.config import validate
     from lstm_doctor.paths import StagePaths
     from lstm_doctor.pipeline import run_pipeline
+    from lstm_doctor.sweep import read_sweep
 
     cfg = validate(raw_cfg)  # type: ignore[arg-type]
-    output_dir = Path(HydraConfig.get().runtime.output_dir)
-    result = run_pipeline(cfg, StagePaths.job(output_dir))
+    hc = HydraConfig.get()
+    output_dir = Path(hc.runtime.output_dir)
+    overrides = job_overrides()
+    tags = {"overrides": " ".join(overrides), "hydra_output_dir": str(output_dir)}
+    parent = None
+    if hc.mode == RunMode.MULTIRUN:
+        sweep = read_sweep(Path(hc.sweep.dir))
+        parent = sweep["parent_run_id"] if sweep else None
+        tags |= {"sweep": Path(hc.sweep.dir).name, "sweep_job": str(hc.job.num)}
+    result = run_pipeline(
+        cfg,
+        StagePaths.job(output_dir),
+        run_name=" ".join(overrides) or "defaults",
+        tags=tags,
+        parent_run_id=parent,
+    )
     print(summary(result, output_dir))
-    # The sweep objective for Optuna: lower is better in both tasks.
+    # The sweep objective (Optuna minimises it): test MAE, or error rate for classifiers.
     return result["model"].get("mae", 1 - result["model"].get("accuracy", 0.0))
 
 
@@ -68,7 +110,7 @@ def _store_hint() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
 
 
-def show() -> None:
+def show(argv: list[str]) -> None:
     """Summarise the DVC workspace's last run: metrics, baselines and where to look."""
     from lstm_doctor import tracking
     from lstm_doctor.config import load_params
@@ -87,7 +129,14 @@ def show() -> None:
     print(f"  {tracking.run_url(load_params().tracking, result['run_id'])}")
 
 
-SUBCOMMANDS = {"show": show}
+def compare(argv: list[str]) -> None:
+    """Compare a sweep's (or experiment's) configurations over seeds: see compare.py."""
+    from lstm_doctor.compare import main as compare_main
+
+    compare_main(argv)
+
+
+SUBCOMMANDS = {"show": show, "compare": compare}
 
 
 PREFIX = "In 'config': "
@@ -139,8 +188,8 @@ def precheck(args: list[str]) -> None:
 def main() -> None:
     """Console entry point."""
     if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
-        command = SUBCOMMANDS[sys.argv.pop(1)]
-        report_errors(command)
+        command = SUBCOMMANDS[sys.argv[1]]
+        report_errors(lambda: command(sys.argv[2:]))
         return
     precheck(sys.argv[1:])
     import hydra

@@ -8,6 +8,7 @@ key or a wrong type stops the run with one line naming the key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -40,6 +41,11 @@ class DatasetConfig:
         """`time_column` as a list, whether one name or several were given."""
         value = self.time_column
         return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+    @property
+    def files(self) -> list[Path]:
+        """The raw files this dataset reads."""
+        return [Path(p) for p in (self.path, self.test_path) if p]
 
 
 @dataclass
@@ -199,15 +205,15 @@ def validate(raw: DictConfig | dict[str, Any]) -> Config:
         ConfigError: one line naming the offending key and what is allowed.
     """
     node = OmegaConf.create(raw)
+    # Hydra's own node is not ours to check (and resolves only inside a running app).
+    node = OmegaConf.masked_copy(node, [k for k in node if k != "hydra"])
     unset = sorted(k for k in OmegaConf.missing_keys(node) if not k.startswith("hydra"))
     if unset:
         raise ConfigError(
             f"config key '{unset[0]}' has no value (???); set it, e.g. {unset[0]}=..."
         )
-    # Hydra's own node is not ours to check.
     data = OmegaConf.to_container(node, resolve=True)
     assert isinstance(data, dict)
-    data.pop("hydra", None)
     try:
         merged = OmegaConf.merge(OmegaConf.structured(Config), data)
     except OmegaConfBaseException as exc:
@@ -236,8 +242,6 @@ def validate(raw: DictConfig | dict[str, Any]) -> Config:
 
 def load_params(path: str = "params.yaml") -> Config:
     """Read and validate params.yaml (what DVC stages run from)."""
-    from pathlib import Path
-
     file = Path(path)
     if not file.exists():
         raise ConfigError(f"{path} not found; run from the project root (where dvc.yaml is)")

@@ -10,15 +10,15 @@ import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import mlflow
+from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
 from lstm_doctor.config import Config, TrackingConfig, flatten
-
-PARENT_ENV = "LSTM_DOCTOR_PARENT_RUN_ID"
 
 
 def tracking_uri(cfg: TrackingConfig) -> str:
@@ -56,20 +56,25 @@ def use_store(cfg: TrackingConfig) -> str:
         return found.experiment_id
 
 
-def start_run(cfg: Config, tags: dict[str, str]) -> str:
+def start_run(
+    cfg: Config,
+    tags: dict[str, str],
+    run_name: str | None = None,
+    parent_run_id: str | None = None,
+) -> str:
     """Open the pipeline's run, log every param and tag, and return its id.
 
     Under `mlflow run`, MLFLOW_RUN_ID names a run already made for us: we log into it.
+    A sweep's jobs name their parent run, so the MLflow UI nests them under it.
     """
     experiment_id = use_store(cfg.tracking)
     adopted = os.environ.get("MLFLOW_RUN_ID")
-    parent = os.environ.get(PARENT_ENV)
-    if parent:
-        tags = {**tags, "mlflow.parentRunId": parent}
+    if parent_run_id:
+        tags = {**tags, "mlflow.parentRunId": parent_run_id}
     run = mlflow.start_run(
         run_id=adopted or None,
         experiment_id=None if adopted else experiment_id,
-        run_name=None if adopted else cfg.tracking.run_name,
+        run_name=None if adopted else (cfg.tracking.run_name or run_name),
         tags=tags,
     )
     params = {k: ("" if v is None else v) for k, v in flatten(cfg).items()}
@@ -77,9 +82,59 @@ def start_run(cfg: Config, tags: dict[str, str]) -> str:
     return run.info.run_id
 
 
+def start_sweep_run(cfg: TrackingConfig, name: str, overrides: list[str]) -> str:
+    """Create (and leave open) the parent run of a sweep; return its id."""
+    experiment_id = use_store(cfg)
+    client = MlflowClient(tracking_uri(cfg))
+    run = client.create_run(
+        experiment_id,
+        run_name=f"sweep {name}",
+        tags={"sweep": name, "sweep_overrides": " ".join(overrides), "kind": "sweep"},
+    )
+    client.log_param(run.info.run_id, "sweep.overrides", " ".join(overrides))
+    return run.info.run_id
+
+
+def finish_sweep_run(cfg: TrackingConfig, parent_run_id: str) -> dict[str, int]:
+    """Count the sweep's child runs by status, log the counts and close the parent."""
+    client = MlflowClient(tracking_uri(cfg))
+    parent = client.get_run(parent_run_id)
+    children = client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'",
+        max_results=10_000,
+    )
+    counts = {
+        "jobs": len(children),
+        "failed": sum(c.info.status == "FAILED" for c in children),
+        "finished": sum(c.info.status == "FINISHED" for c in children),
+    }
+    client.log_batch(
+        parent_run_id, metrics=[Metric(f"sweep_{k}", v, _now_ms(), 0) for k, v in counts.items()]
+    )
+    client.set_terminated(parent_run_id, "FINISHED")
+    return counts
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)
+
+
+def active_run_id() -> str | None:
+    """The run this process has open, if any (the Hydra app opens one per job)."""
+    run = mlflow.active_run()
+    return run.info.run_id if run else None
+
+
 @contextmanager
 def resumed(cfg: TrackingConfig, run_id: str) -> Iterator[None]:
-    """Reopen a run (evaluate adds to the run train made), ending it as FINISHED or FAILED."""
+    """Log into `run_id`: the open run if it is that one, else reopen it until the block ends
+    (as evaluate does after a separate `dvc repro` train stage)."""
+    if active_run_id() == run_id:
+        yield
+        return
     use_store(cfg)
     with mlflow.start_run(run_id=run_id):
         yield
@@ -172,12 +227,12 @@ def flush() -> None:
     mlflow.flush_async_logging()
 
 
-def run_tags(cfg: Config, data_files: list[Path]) -> dict[str, str]:
+def run_tags(cfg: Config) -> dict[str, str]:
     """Tags that say where a run came from: git commit, data hash, task, DVC experiment."""
     tags = {
         "task": cfg.dataset.task,
         "dataset": cfg.dataset.name,
-        "data_sha256": _hash_files(data_files),
+        "data_sha256": _hash_files(cfg.dataset.files),
     }
     commit = _git_commit()
     if commit:
@@ -211,3 +266,88 @@ def run_url(cfg: TrackingConfig, run_id: str) -> str:
     """Where to find the run in `mlflow ui` (default port)."""
     run = MlflowClient(tracking_uri(cfg)).get_run(run_id)
     return f"http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run_id}"
+
+
+@dataclass
+class RunRecord:
+    """What a comparison needs from one MLflow run, as plain data."""
+
+    run_id: str
+    name: str
+    status: str
+    overrides: str
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    curves: dict[str, list[float]] = field(default_factory=dict)
+
+
+def find_runs(cfg: TrackingConfig, selector: str) -> tuple[str, list[RunRecord]]:
+    """Runs named by `selector`: a sweep parent's run id, a sweep name, a DVC experiment
+    name, or an MLflow experiment name. Returns a title and the runs with their curves.
+
+    Raises:
+        DataError: when nothing matches, naming what was looked for.
+    """
+    from lstm_doctor.errors import DataError
+
+    uri = tracking_uri(cfg)
+    client = MlflowClient(uri)
+    experiments = {e.experiment_id: e for e in client.search_experiments()}
+    ids = list(experiments)
+    searches = []
+    try:
+        parent = client.get_run(selector)
+        searches.append(
+            (f"sweep {parent.info.run_name}", f"tags.mlflow.parentRunId = '{selector}'")
+        )
+        ids = [parent.info.experiment_id]
+    except mlflow.exceptions.MlflowException:
+        searches += [
+            (f"sweep {selector}", f"tags.sweep = '{selector}' and tags.kind != 'sweep'"),
+            (f"DVC experiment {selector}", f"tags.dvc_experiment = '{selector}'"),
+        ]
+        named = [e for e in experiments.values() if e.name == selector]
+        if named:
+            searches.append((f"experiment {selector}", "tags.kind != 'sweep'"))
+    runs = []
+    title = selector
+    for title, query in searches:
+        search_ids = ids if not title.startswith("experiment") else [named[0].experiment_id]
+        if not search_ids:
+            continue
+        runs = client.search_runs(search_ids, filter_string=query, max_results=5000)
+        if title.startswith("experiment"):
+            runs = [r for r in runs if r.data.tags.get("kind") != "sweep"]
+        if runs:
+            break
+    if not runs:
+        raise DataError(
+            f"no runs found for '{selector}' in {uri}: give a sweep's parent run id, a sweep "
+            "name (multirun/<date>/<time> -> <time>), a DVC experiment or an MLflow experiment"
+        )
+    records = []
+    for run in runs:
+        curves = {
+            key: [
+                m.value
+                for m in sorted(
+                    client.get_metric_history(run.info.run_id, key), key=lambda m: m.step
+                )
+            ]
+            for key in ("loss", "val_loss")
+            if key in run.data.metrics
+        }
+        records.append(
+            RunRecord(
+                run_id=run.info.run_id,
+                name=run.info.run_name or run.info.run_id,
+                status=run.info.status,
+                overrides=run.data.tags.get("overrides", run.data.tags.get("dvc_experiment", "")),
+                params=dict(run.data.params),
+                metrics=dict(run.data.metrics),
+                tags=dict(run.data.tags),
+                curves=curves,
+            )
+        )
+    return title, records

@@ -22,7 +22,7 @@ import pandas as pd
 from lstm_doctor import tracking
 from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig, load_params
 from lstm_doctor.errors import DoctorError, report_errors
-from lstm_doctor.paths import StagePaths, atomic_dir, read_json, write_json
+from lstm_doctor.paths import StagePaths, atomic_dir, write_json
 from lstm_doctor.window import Windows, load_windows
 
 
@@ -160,15 +160,25 @@ def train(
     return model, frame
 
 
+class TrainingDiverged(DoctorError):
+    """The loss became NaN or infinite: the weights are useless from that epoch on."""
+
+
 def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
-    """Train, save the model and history, and log everything to a new MLflow run."""
+    """Train, save the model and history, and log everything to the MLflow run.
+
+    Inside the Hydra app the job's run is already open; a DVC stage opens its own.
+    """
     windows, meta = load_windows(paths)
     outputs = len(meta["classes"]) if meta["task"] == "classify" else meta["horizon"]
     for name in ("train", "val"):
         if len(windows[name]) == 0:
             raise DoctorError(f"split '{name}' has no windows; adjust split.* or window.*")
-    tags = tracking.run_tags(cfg, _raw_files(cfg))
-    run_id = tracking.start_run(cfg, tags)
+    owns_run = tracking.active_run_id() is None
+    if owns_run:
+        tracking.start_run(cfg, tracking.run_tags(cfg))
+    run_id = tracking.active_run_id()
+    assert run_id is not None
     try:
         for file in (
             paths.prepared / "report.json",
@@ -178,38 +188,34 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
             tracking.log_artifact(file, f"data/{file.parent.name}")
         model, history = train(cfg, windows, outputs, [tracking.epoch_logger()])
         tracking.flush()
-        diverged = not np.isfinite(history["loss"].to_numpy()).all()
+        losses = history["loss"].to_numpy()
+        if not np.isfinite(losses).all():
+            epoch = int(np.argmax(~np.isfinite(losses)))
+            raise TrainingDiverged(
+                f"training diverged: loss is {losses[epoch]} at epoch {epoch}; lower "
+                "optimizer.lr, set optimizer.clipnorm=1.0, or check the data for gaps "
+                "(prepare.missing)"
+            )
         with atomic_dir(paths.models) as out:
             model.save(out / "model.keras")
             history.to_csv(out / "history.csv", index=False)
-            write_json(out / "run.json", {"run_id": run_id, "diverged": bool(diverged)})
+            write_json(out / "run.json", {"run_id": run_id})
+        tracking.log_artifact(paths.models / "history.csv")
         if cfg.tracking.log_model:
             example, _ = windows["test"].batch(np.arange(min(4, len(windows["test"]))))
             tracking.log_keras_model(model, example)
     except BaseException:
-        tracking.end_run("FAILED")
+        if owns_run:
+            tracking.end_run("FAILED")
         raise
-    tracking.end_run("FINISHED")
-    return {"run_id": run_id, "epochs": len(history), "diverged": diverged}
-
-
-def _raw_files(cfg: Config) -> list[Any]:
-    from pathlib import Path
-
-    files = [Path(cfg.dataset.path)]
-    if cfg.dataset.test_path:
-        files.append(Path(cfg.dataset.test_path))
-    return files
+    if owns_run:
+        tracking.end_run("FINISHED")
+    return {"run_id": run_id, "epochs": len(history)}
 
 
 def main() -> None:
     """DVC entry point: `python -m lstm_doctor.train`."""
     report_errors(lambda: run(load_params(), StagePaths.project()))
-
-
-def read_run_id(paths: StagePaths) -> str:
-    """The MLflow run that train opened for this pipeline execution."""
-    return read_json(paths.models / "run.json")["run_id"]
 
 
 if __name__ == "__main__":
