@@ -65,15 +65,18 @@ def _run_one(raw_cfg: object) -> float:
     output_dir = Path(hc.runtime.output_dir)
     overrides = job_overrides()
     tags = {"overrides": " ".join(overrides), "hydra_output_dir": str(output_dir)}
-    parent = None
+    parent, varied = None, overrides
     if hc.mode == RunMode.MULTIRUN:
-        sweep = read_sweep(Path(hc.sweep.dir))
-        parent = sweep["parent_run_id"] if sweep else None
+        sweep = read_sweep(Path(hc.sweep.dir)) or {}
+        parent = sweep.get("parent_run_id")
+        # What sets this job apart: its overrides that the sweep's command line did not fix.
+        varied = [o for o in overrides if o not in sweep.get("overrides", [])]
         tags |= {"sweep": Path(hc.sweep.dir).name, "sweep_job": str(hc.job.num)}
+    tags["varied"] = " ".join(varied)
     result = run_pipeline(
         cfg,
         StagePaths.job(output_dir),
-        run_name=" ".join(overrides) or "defaults",
+        run_name=" ".join(varied) or "defaults",
         tags=tags,
         parent_run_id=parent,
     )

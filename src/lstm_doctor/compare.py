@@ -111,6 +111,9 @@ def summarise(
         if summary is base:
             summary.verdict = "baseline"
             continue
+        if not summary.values and summary.failed:
+            summary.verdict = "failed in every seed"
+            continue
         summary.verdict, summary.p_value, summary.difference = judge(
             summary.values, base.values, higher_is_better
         )
@@ -152,6 +155,8 @@ def plot_curves(runs: list[RunRecord], summaries: list[ConfigSummary], path: Pat
         members = [r for r in runs if configuration_of(r.overrides) == summary.name]
         for ax, key, style in ((axes[0], "loss", "--"), (axes[1], "val_loss", "-")):
             curves = [np.asarray(r.curves[key], dtype=float) for r in members if r.curves.get(key)]
+            # A diverged run's inf/NaN epochs are not drawn; its finite start still is.
+            curves = [np.where(np.isfinite(c), c, np.nan) for c in curves]
             if not curves:
                 continue
             length = max(len(c) for c in curves)

@@ -6,6 +6,7 @@ No other module imports mlflow. The tracking URI is chosen here, never at import
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import subprocess
 from collections.abc import Iterator
@@ -39,6 +40,9 @@ def use_store(cfg: TrackingConfig) -> str:
     (not in whatever folder the command happened to run from).
     """
     uri = tracking_uri(cfg)
+    # MLflow announces creating and migrating a new store at INFO: not news to a user.
+    for name in ("mlflow.store.db.utils", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name(cfg.experiment)
@@ -304,12 +308,12 @@ def find_runs(cfg: TrackingConfig, selector: str) -> tuple[str, list[RunRecord]]
         ids = [parent.info.experiment_id]
     except mlflow.exceptions.MlflowException:
         searches += [
-            (f"sweep {selector}", f"tags.sweep = '{selector}' and tags.kind != 'sweep'"),
+            (f"sweep {selector}", f"tags.sweep = '{selector}'"),
             (f"DVC experiment {selector}", f"tags.dvc_experiment = '{selector}'"),
         ]
         named = [e for e in experiments.values() if e.name == selector]
         if named:
-            searches.append((f"experiment {selector}", "tags.kind != 'sweep'"))
+            searches.append((f"experiment {selector}", ""))
     runs = []
     title = selector
     for title, query in searches:
@@ -317,8 +321,7 @@ def find_runs(cfg: TrackingConfig, selector: str) -> tuple[str, list[RunRecord]]
         if not search_ids:
             continue
         runs = client.search_runs(search_ids, filter_string=query, max_results=5000)
-        if title.startswith("experiment"):
-            runs = [r for r in runs if r.data.tags.get("kind") != "sweep"]
+        runs = [r for r in runs if r.data.tags.get("kind") != "sweep"]  # parents hold no model
         if runs:
             break
     if not runs:
@@ -343,7 +346,9 @@ def find_runs(cfg: TrackingConfig, selector: str) -> tuple[str, list[RunRecord]]
                 run_id=run.info.run_id,
                 name=run.info.run_name or run.info.run_id,
                 status=run.info.status,
-                overrides=run.data.tags.get("overrides", run.data.tags.get("dvc_experiment", "")),
+                overrides=run.data.tags.get("varied")
+                or run.data.tags.get("overrides")
+                or run.data.tags.get("dvc_experiment", ""),
                 params=dict(run.data.params),
                 metrics=dict(run.data.metrics),
                 tags=dict(run.data.tags),
