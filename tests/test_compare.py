@@ -1,0 +1,68 @@
+"""Comparison arithmetic on hand-made runs: grouping by configuration, the seed-noise call."""
+
+from __future__ import annotations
+
+import pytest
+
+from lstm_doctor.compare import configuration_of, judge, summarise
+from lstm_doctor.tracking import RunRecord
+
+
+def record(overrides: str, mae: float, status: str = "FINISHED") -> RunRecord:
+    return RunRecord(
+        run_id=overrides,
+        name=overrides,
+        status=status,
+        overrides=overrides,
+        params={},
+        metrics={"test_mae": mae, "skill_vs_persistence": 1 - mae / 10},
+        tags={},
+        curves={"loss": [2.0, 1.0], "val_loss": [2.5, mae / 10]},
+    )
+
+
+def test_configuration_drops_only_the_seed() -> None:
+    assert configuration_of("optimizer.lr=0.1 seed=2") == "optimizer.lr=0.1"
+    assert configuration_of("seed=2") == "defaults"
+
+
+def test_clear_improvement_is_beyond_seed_noise() -> None:
+    verdict, p, diff = judge([1.0, 1.1, 0.9], [2.0, 2.1, 1.9], higher_is_better=False)
+    assert verdict == "better beyond seed noise"
+    assert p is not None and p < 0.01
+    assert diff == pytest.approx(-1.0)
+
+
+def test_overlapping_seeds_are_no_clear_change() -> None:
+    verdict, p, _ = judge([1.0, 2.0, 3.0], [1.5, 2.5, 2.0], higher_is_better=False)
+    assert verdict == "no clear change" and p is not None and p > 0.05
+
+
+def test_higher_is_better_for_accuracy() -> None:
+    verdict, _, _ = judge([0.6, 0.61, 0.62], [0.9, 0.91, 0.92], higher_is_better=True)
+    assert verdict == "worse beyond seed noise"
+
+
+def test_one_seed_is_too_few_to_tell() -> None:
+    assert judge([1.0], [2.0, 2.1], higher_is_better=False)[0] == "too few seeds to tell"
+
+
+def test_summarise_groups_seeds_and_picks_the_plainest_baseline() -> None:
+    runs = [
+        record("seed=0", 5.0),
+        record("seed=1", 5.2),
+        record("seed=2", 4.8),
+        record("window.length=24 seed=0", 3.0),
+        record("window.length=24 seed=1", 3.1),
+        record("window.length=24 seed=2", 2.9),
+        record("optimizer.lr=9 seed=0", float("nan"), "FAILED"),
+    ]
+    summaries, baseline = summarise(runs)
+    assert baseline == "defaults"
+    by_name = {s.name: s for s in summaries}
+    assert by_name["defaults"].verdict == "baseline"
+    assert by_name["window.length=24"].verdict == "better beyond seed noise"
+    assert by_name["window.length=24"].mean == pytest.approx(3.0)
+    assert by_name["window.length=24"].skills["persistence"] == pytest.approx([0.7, 0.69, 0.71])
+    assert by_name["optimizer.lr=9"].verdict == "failed in every seed"
+    assert summaries[0].name == "defaults"

@@ -1,0 +1,114 @@
+"""Hydra multirun sweeps in parallel (joblib), nested MLflow runs, failures, the comparison."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from .conftest import ROOT, TINY
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sweep(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, str, subprocess.CompletedProcess[str]]:
+    """6 jobs on 2 joblib workers against one SQLite store; lr=50 diverges on purpose."""
+    folder = tmp_path_factory.mktemp("sweep")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lstm_doctor.cli",
+            "-m",
+            "hydra/launcher=joblib",
+            "hydra.launcher.n_jobs=2",
+            *TINY,
+            "training.epochs=3",
+            "optimizer=sgd",
+            "optimizer.lr=50,0.01,0.001",
+            "seed=0,1",
+            f"hydra.sweep.dir={folder / 'lr_sweep'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+    )
+    return folder, uri, result
+
+
+def test_every_job_is_a_child_run_with_all_its_epochs(sweep) -> None:
+    _, uri, result = sweep
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "sweep lr_sweep: 6 jobs, 2 failed" in result.stdout
+    assert "database is locked" not in result.stderr
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("lstm-doctor").experiment_id
+    (parent,) = client.search_runs([experiment], "tags.kind = 'sweep'")
+    assert parent.info.status == "FINISHED"
+    assert parent.data.metrics["sweep_jobs"] == 6
+    assert "optimizer.lr=50,0.01,0.001" in parent.data.tags["sweep_overrides"]
+    children = client.search_runs([experiment], f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    names = sorted(c.info.run_name for c in children)
+    assert names == sorted(
+        f"optimizer.lr={lr} seed={s}" for lr in ("50", "0.01", "0.001") for s in (0, 1)
+    )
+    for child in children:
+        losses = client.get_metric_history(child.info.run_id, "loss")
+        if child.data.params["optimizer.lr"] == "50.0":
+            assert child.info.status == "FAILED"
+            assert "training diverged" in child.data.tags["error"]
+            assert len(losses) >= 1  # the partial curve up to the blow-up is kept
+        else:
+            assert child.info.status == "FINISHED"
+            assert [m.step for m in losses] == [0, 1, 2]
+            assert len(client.get_metric_history(child.info.run_id, "val_loss")) == 3
+            assert "test_mae" in child.data.metrics
+
+
+def test_failed_jobs_are_reported_and_the_sweep_goes_on(sweep) -> None:
+    _, _, result = sweep
+    failures = [line for line in result.stderr.splitlines() if "failed: training diverged" in line]
+    assert len(failures) == 2
+    assert result.stdout.count("test MAE") == 4
+
+
+def test_compare_writes_a_self_contained_report(sweep) -> None:
+    folder, uri, _ = sweep
+    out = folder / "report"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lstm_doctor.cli",
+            "compare",
+            "lr_sweep",
+            "--out",
+            str(out),
+            "--baseline",
+            "optimizer.lr=0.001",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+    )
+    assert result.returncode == 0, result.stderr
+    page = (out / "report.html").read_text()
+    assert "optimizer.lr=0.01" in page and "Welch" in page
+    assert "data:image/png;base64," in page
+    assert "http://" not in page and "https://" not in page  # nothing fetched: works offline
+    assert "failed in every seed" in page  # lr=50
+    assert (out / "curves.png").stat().st_size > 10_000
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("optimizer.lr=0.001") and "baseline" in lines[0]
