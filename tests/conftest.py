@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,3 +74,34 @@ def project_copy(tmp_path: Path) -> Iterator[Path]:
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "copy"]):
         subprocess.run(cmd, cwd=target, check=True, env=env)
     yield target
+
+
+@pytest.fixture(scope="session")
+def sweep(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, str, subprocess.CompletedProcess[str]]:
+    """6 jobs on 2 joblib workers against one SQLite store; lr=50 diverges on purpose."""
+    folder = tmp_path_factory.mktemp("sweep")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lstm_doctor.cli",
+            "-m",
+            "hydra/launcher=joblib",
+            "hydra.launcher.n_jobs=2",
+            *TINY,
+            "training.epochs=3",
+            "optimizer=sgd",
+            "optimizer.lr=50,0.01,0.001",
+            "seed=0,1",
+            f"hydra.sweep.dir={folder / 'lr_sweep'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+    )
+    return folder, uri, result

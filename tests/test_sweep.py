@@ -5,45 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
 
-from .conftest import ROOT, TINY
+from .conftest import ROOT
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def sweep(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, str, subprocess.CompletedProcess[str]]:
-    """6 jobs on 2 joblib workers against one SQLite store; lr=50 diverges on purpose."""
-    folder = tmp_path_factory.mktemp("sweep")
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lstm_doctor.cli",
-            "-m",
-            "hydra/launcher=joblib",
-            "hydra.launcher.n_jobs=2",
-            *TINY,
-            "training.epochs=3",
-            "optimizer=sgd",
-            "optimizer.lr=50,0.01,0.001",
-            "seed=0,1",
-            f"hydra.sweep.dir={folder / 'lr_sweep'}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
-    )
-    return folder, uri, result
 
 
 def test_every_job_is_a_child_run_with_all_its_epochs(sweep) -> None:

@@ -139,7 +139,14 @@ def compare(argv: list[str]) -> None:
     compare_main(argv)
 
 
-SUBCOMMANDS = {"show": show, "compare": compare}
+def ui_check(argv: list[str]) -> None:
+    """Check the MLflow UI in headless Chromium: see ui_check.py."""
+    from lstm_doctor.ui_check import main as ui_main
+
+    ui_main(argv)
+
+
+SUBCOMMANDS = {"show": show, "compare": compare, "ui-check": ui_check}
 
 
 PREFIX = "In 'config': "
