@@ -81,8 +81,9 @@ def _run_one(raw_cfg: object) -> float:
         parent_run_id=parent,
     )
     print(summary(result, output_dir))
-    # The sweep objective (Optuna minimises it): test MAE, or error rate for classifiers.
-    return result["model"].get("mae", 1 - result["model"].get("accuracy", 0.0))
+    # The sweep objective (Optuna minimises it) is validation loss: tuning on a test metric
+    # would leak the test set into the choice of hyperparameters.
+    return result["best_val_loss"]
 
 
 def summary(result: dict, output_dir: Path) -> str:

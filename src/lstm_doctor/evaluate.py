@@ -126,9 +126,9 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
             one_step.to_csv(out / "predictions.csv", index=False)
             plots.plot_predictions(one_step, out / "plots" / "predictions.png")
         result["epochs"] = len(history)
-        result["best_epoch"] = (
-            int(history["val_loss"].idxmin()) if history["val_loss"].notna().any() else None
-        )
+        val_loss = history["val_loss"]
+        result["best_epoch"] = int(val_loss.idxmin()) if val_loss.notna().any() else None
+        result["best_val_loss"] = float(val_loss.min())
         write_json(out / "metrics.json", result)
     run_id = read_json(paths.models / "run.json")["run_id"]
     with tracking.resumed(cfg.tracking, run_id):

@@ -1,0 +1,117 @@
+"""Measure the classic claims on the shipped data: each a sweep of presets over 3 seeds.
+
+    python bench/claims.py            # run every sweep (about 40 minutes on 2 cores), then write docs
+    python bench/claims.py --report   # only rewrite docs/claims.md from the runs already stored
+
+Runs go to sqlite:///bench/claims.db (MLFLOW_TRACKING_URI overrides); the page is
+docs/claims.md, one row per claim with mean ± std over seeds and the verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lstm_doctor.compare import METHOD, summarise
+from lstm_doctor.config import TrackingConfig
+from lstm_doctor.tracking import find_runs
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = "0,1,2"
+
+# claim, sweep name, presets (the first is the baseline the others are compared with)
+CLAIMS = [
+    ("Scaling helps: unscaled prices beside volumes stall an LSTM", "claim_scaling_stocks",
+     ["stocks_unscaled", "stocks_scaled"]),
+    ("Scaling helps an activity classifier", "claim_scaling_motions",
+     ["motions_unscaled", "motions_scaled"]),
+    ("A 24-hour window beats a short one on hourly data (and a week more so)", "claim_window",
+     ["window_short", "window_day", "window_week"]),
+    ("Dropout helps a large model; too small a model underfits", "claim_capacity",
+     ["capacity_large_no_dropout", "capacity_large_dropout", "capacity_medium_dropout",
+      "capacity_small"]),
+    ("Too high a learning rate oscillates or diverges, too low crawls", "claim_learning_rate",
+     ["lr_good", "lr_high", "lr_low"]),
+    ("Early stopping saves epochs without losing accuracy", "claim_early_stopping",
+     ["epochs_no_early_stop", "epochs_early_stop"]),
+    ("Imputing gaps and clipping spikes help", "claim_missing_outliers",
+     ["beijing_raw", "beijing_clean"]),
+]  # fmt: skip
+
+
+def run_sweeps(store: str) -> None:
+    for _, name, presets in CLAIMS:
+        start = time.monotonic()
+        subprocess.run(
+            [sys.executable, "-m", "lstm_doctor.cli", "-m", "hydra/launcher=joblib",
+             f"experiment={','.join(presets)}", f"seed={SEEDS}",
+             f"hydra.sweep.dir={ROOT / 'multirun' / 'claims' / name}"],
+            cwd=ROOT, env={**os.environ, "MLFLOW_TRACKING_URI": store}, check=False,
+        )  # fmt: skip
+        print(f"{name}: {time.monotonic() - start:.0f} s", flush=True)
+
+
+def write_page(store: str, page: Path) -> None:
+    lines = [
+        "# The classic claims, measured",
+        "",
+        "Each claim is a sweep of presets (`conf/experiment/`) over seeds "
+        f"{SEEDS.replace(',', ', ')} on the shipped data, made by `python bench/claims.py`. "
+        "Forecasts are compared on test MAE in the target's units (lower is better), "
+        "classifiers on test accuracy; the first preset of each row is the baseline.",
+        "",
+        f"*Method.* {METHOD}",
+        "",
+        "| claim | preset | seeds ok | test metric (mean ± std) | epochs run | skill vs naive | verdict vs baseline |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for claim, name, presets in CLAIMS:
+        try:
+            _, runs = find_runs(TrackingConfig(uri=store), name)
+        except Exception as exc:  # a sweep not run yet
+            lines.append(f"| {claim} | — | — | not measured ({exc}) | | | |")
+            continue
+        summaries, _ = summarise(runs, baseline=f"experiment={presets[0]}")
+        epochs = {}
+        for run in runs:
+            if run.status == "FINISHED" and run.curves.get("loss"):
+                epochs.setdefault(run.overrides.split(" seed=")[0], []).append(len(run.curves["loss"]))
+        for i, s in enumerate(summaries):
+            skill_key = "seasonal_naive" if "seasonal_naive" in s.skills else next(iter(s.skills), None)
+            skill = (
+                f"{_mean(s.skills[skill_key]):+.2f} vs {skill_key.replace('_', ' ')}" if skill_key else "—"
+            )
+            metric = f"{s.metric} {s.mean:.4g} ± {s.std:.2g}" if s.values else "—"
+            ep = epochs.get(s.name, [])
+            lines.append(
+                f"| {claim if i == 0 else ''} | `{s.name.removeprefix('experiment=')}` | "
+                f"{len(s.values)}/{s.runs} | {metric} | {_mean(ep):.0f} | {skill} | {s.verdict} |"
+                if ep else
+                f"| {claim if i == 0 else ''} | `{s.name.removeprefix('experiment=')}` | "
+                f"{len(s.values)}/{s.runs} | {metric} | — | {skill} | {s.verdict} |"
+            )  # fmt: skip
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text("\n".join(lines) + "\n")
+    print(f"wrote {page}")
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--report", action="store_true", help="only rewrite the page")
+    args = parser.parse_args()
+    store = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{ROOT / 'bench' / 'claims.db'}")
+    if not args.report:
+        run_sweeps(store)
+    write_page(store, ROOT / "docs" / "claims.md")
+
+
+if __name__ == "__main__":
+    main()
