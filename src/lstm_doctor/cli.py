@@ -55,6 +55,7 @@ def _run_one(raw_cfg: object) -> float:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
+    from lstm_doctor import doctor
     from lstm_doctor.config import validate
     from lstm_doctor.paths import StagePaths
     from lstm_doctor.pipeline import run_pipeline
@@ -79,8 +80,10 @@ def _run_one(raw_cfg: object) -> float:
         run_name=" ".join(varied) or "defaults",
         tags=tags,
         parent_run_id=parent,
+        overrides=overrides,
     )
     print(summary(result, output_dir))
+    print(doctor.console_summary(result["diagnosis"]))
     # The sweep objective (Optuna minimises it) is validation loss: tuning on a test metric
     # would leak the test set into the choice of hyperparameters.
     return result["best_val_loss"]

@@ -142,6 +142,7 @@ class TrainingConfig:
     epochs: int = 30
     shuffle: bool = True
     max_steps_per_epoch: int | None = None  # cap batches per epoch (quick runs)
+    class_weight: str = "none"  # none | balanced (classification: weigh rare classes up)
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     reduce_lr: ReduceLRConfig = field(default_factory=ReduceLRConfig)
 
@@ -184,6 +185,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "scaling.fit_on": ("train", "all"),
     "window.normalize": ("none", "last", "standard"),
     "optimizer.name": ("adam", "rmsprop", "sgd"),
+    "training.class_weight": ("none", "balanced"),
 }
 
 POSITIVE: tuple[str, ...] = (

@@ -18,7 +18,7 @@ from lstm_doctor import backend  # noqa: F401  (sets Keras' environment before i
 import keras
 import pandas as pd
 
-from lstm_doctor import metrics, plots, tracking
+from lstm_doctor import doctor, metrics, plots, tracking
 from lstm_doctor.config import Config, load_params
 from lstm_doctor.errors import report_errors
 from lstm_doctor.paths import StagePaths, atomic_dir, read_json, write_json
@@ -99,8 +99,9 @@ def flat_metrics(result: dict[str, Any]) -> dict[str, float]:
     return flat
 
 
-def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
-    """Evaluate the trained model on the test windows and report to files and MLflow."""
+def run(cfg: Config, paths: StagePaths, overrides: list[str] | None = None) -> dict[str, Any]:
+    """Evaluate the trained model on the test windows, diagnose the run, report to files and
+    MLflow."""
     windows, meta = load_windows(paths)
     test = windows["test"]
     model = keras.models.load_model(paths.models / "model.keras", safe_mode=True)
@@ -131,17 +132,23 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         result["best_val_loss"] = float(val_loss.min())
         write_json(out / "metrics.json", result)
     run_id = read_json(paths.models / "run.json")["run_id"]
+    diagnosis = doctor.diagnose(
+        cfg, paths, history, doctor.read_monitors(paths.models), result, run_id, overrides
+    )
     with tracking.resumed(cfg.tracking, run_id):
         tracking.log_metrics(flat_metrics(result))
         tracking.log_artifact(paths.reports / "metrics.json")
         tracking.log_artifact(paths.reports / "plots", "plots")
+        tracking.log_diagnosis(diagnosis, paths.reports)
     result["run_id"] = run_id
+    result["diagnosis"] = diagnosis
     return result
 
 
 def main() -> None:
     """DVC entry point: `python -m lstm_doctor.evaluate`."""
-    report_errors(lambda: run(load_params(), StagePaths.project()))
+    result = report_errors(lambda: run(load_params(), StagePaths.project()))
+    print(doctor.console_summary(result["diagnosis"]))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ def run_pipeline(
     run_name: str | None = None,
     tags: dict[str, str] | None = None,
     parent_run_id: str | None = None,
+    overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """prepare -> scale -> window -> train -> evaluate; returns evaluate's metrics.
 
@@ -31,8 +32,8 @@ def run_pipeline(
         # TensorFlow loads only now, so config and data errors are reported in a second.
         from lstm_doctor import evaluate, train
 
-        train.run(cfg, paths)
-        result = evaluate.run(cfg, paths)
+        train.run(cfg, paths, overrides)
+        result = evaluate.run(cfg, paths, overrides)
     except BaseException as exc:
         tracking.set_tags({"error": f"{type(exc).__name__}: {exc}"[:500]})
         tracking.end_run("FAILED")

@@ -155,6 +155,22 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
     mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
 
 
+def log_metrics_async(metrics: dict[str, float], step: int) -> None:
+    """Log per-epoch metrics without waiting for the store (used inside the fit loop)."""
+    mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step, synchronous=False)
+
+
+def log_diagnosis(result: dict[str, Any], reports: Path) -> None:
+    """The diagnosis as run tags (filterable in the UI) and its files as artifacts."""
+    codes = result["codes"]
+    tags = {"diagnosis.verdict": result["verdict"], "diagnosis.codes": ",".join(codes) or "none"}
+    tags |= {f"diagnosis.{f['code']}": f["severity"] for f in result["findings"]}
+    mlflow.set_tags(tags)
+    for name in ("diagnosis.json", "diagnosis.md"):
+        if (reports / name).exists():
+            mlflow.log_artifact(str(reports / name))
+
+
 def log_artifact(path: Path, folder: str | None = None) -> None:
     """Attach a file or folder to the active run."""
     if path.is_dir():

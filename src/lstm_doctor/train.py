@@ -19,9 +19,10 @@ from lstm_doctor import backend  # noqa: F401  (sets Keras' environment before i
 import keras
 import pandas as pd
 
-from lstm_doctor import tracking
+from lstm_doctor import doctor, tracking
 from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig, load_params
 from lstm_doctor.errors import DoctorError, report_errors
+from lstm_doctor.monitor import GradientMonitor
 from lstm_doctor.paths import StagePaths, atomic_dir, write_json
 from lstm_doctor.window import Windows, load_windows
 
@@ -148,10 +149,16 @@ def train(
     else:
         model.compile(optimizer=make_optimizer(cfg.optimizer), loss="mse", metrics=["mae"])
     t = cfg.training
+    class_weight = None
+    if task == "classify" and t.class_weight == "balanced":
+        labels = windows["train"].labels[windows["train"].starts]  # type: ignore[index]
+        counts = np.bincount(labels, minlength=outputs)
+        class_weight = {i: len(labels) / (outputs * c) for i, c in enumerate(counts) if c}
     history = model.fit(
         WindowBatches(windows["train"], t.batch_size, t.shuffle, cfg.seed, t.max_steps_per_epoch),
         validation_data=WindowBatches(windows["val"], max(t.batch_size, 256)),
         epochs=t.epochs,
+        class_weight=class_weight,
         callbacks=fit_callbacks(t) + (extra_callbacks or []),
         verbose=2 if os.environ.get("LSTM_DOCTOR_VERBOSE") else 0,
     )
@@ -164,7 +171,7 @@ class TrainingDiverged(DoctorError):
     """The loss became NaN or infinite: the weights are useless from that epoch on."""
 
 
-def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
+def run(cfg: Config, paths: StagePaths, overrides: list[str] | None = None) -> dict[str, Any]:
     """Train, save the model and history, and log everything to the MLflow run.
 
     Inside the Hydra app the job's run is already open; a DVC stage opens its own.
@@ -186,11 +193,20 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
             paths.windows / "meta.json",
         ):
             tracking.log_artifact(file, f"data/{file.parent.name}")
-        model, history = train(cfg, windows, outputs, [tracking.epoch_logger()])
+        probe = windows["train"].batch(
+            np.arange(min(cfg.training.batch_size, len(windows["train"])))
+        )
+        monitor = GradientMonitor(probe, sink=tracking.log_metrics_async)
+        model, history = train(cfg, windows, outputs, [tracking.epoch_logger(), monitor])
         tracking.flush()
+        monitors = pd.DataFrame(monitor.records)
         losses = history["loss"].to_numpy()
         if not np.isfinite(losses).all():
             epoch = int(np.argmax(~np.isfinite(losses)))
+            # The run ends here: diagnose it now, with its curves, so the failure is explained.
+            result = doctor.diagnose(cfg, paths, history, monitors, None, run_id, overrides)
+            tracking.log_diagnosis(result, paths.reports)
+            print(doctor.console_summary(result))
             raise TrainingDiverged(
                 f"training diverged: loss is {losses[epoch]} at epoch {epoch}; lower "
                 "optimizer.lr, set optimizer.clipnorm=1.0, or check the data for gaps "
@@ -199,6 +215,7 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         with atomic_dir(paths.models) as out:
             model.save(out / "model.keras")
             history.to_csv(out / "history.csv", index=False)
+            monitors.to_csv(out / "monitors.csv", index=False)
             write_json(out / "run.json", {"run_id": run_id})
         tracking.log_artifact(paths.models / "history.csv")
         if cfg.tracking.log_model:

@@ -1,0 +1,596 @@
+"""The doctor's checks: data before training, curves and monitors after, results vs naive.
+
+Pure functions from arrays, frames and plain dicts to `Finding`s; `doctor.py` gathers the
+inputs from a run's files and writes diagnosis.json / diagnosis.md.
+
+Thresholds are relative (ratios, shares, fractions of the run), never tuned to one dataset:
+the same numbers apply to hourly or daily data, prices or pollutant counts, forecasting or
+classification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstm_doctor.config import Config
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass
+class Finding:
+    """One named problem, the numbers behind it, and overrides that may fix it (best first)."""
+
+    code: str
+    severity: str  # info | warning | error
+    evidence: dict[str, Any]
+    explanation: str
+    fixes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def verdict(findings: list[Finding]) -> str:
+    """`healthy` when nothing is a warning or worse, else `sick`."""
+    return "sick" if any(f.severity in ("warning", "error") for f in findings) else "healthy"
+
+
+def ranked(findings: list[Finding]) -> list[Finding]:
+    """Errors first, then warnings, then notes; stable within a severity."""
+    return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])
+
+
+# ---------------------------------------------------------------- data, before training
+
+
+def check_scales(values: np.ndarray, columns: list[str], cfg: Config) -> list[Finding]:
+    """Features whose spreads differ by orders of magnitude, fed in unscaled."""
+    if cfg.scaling.method != "none":
+        return []
+    flat = values.reshape(-1, values.shape[-1])
+    spread = np.nanstd(flat, axis=0)
+    size = np.nanmax(np.abs(flat), axis=0)
+    spread = np.where(spread > 0, spread, np.nan)
+    ratio = float(np.nanmax(spread) / np.nanmin(spread)) if np.isfinite(spread).any() else 1.0
+    largest = float(np.nanmax(size)) if size.size else 0.0
+    # tanh and sigmoid gates saturate beyond |x| ~ 3; spreads 100x apart starve small features.
+    if ratio < 100 and largest < 10:
+        return []
+    top = int(np.nanargmax(size))
+    return [
+        Finding(
+            "data.unscaled_features",
+            "warning",
+            {"largest_abs_value": largest, "largest_feature": columns[top], "spread_ratio": ratio},
+            f"Inputs are not scaled: '{columns[top]}' reaches {largest:.3g} and feature spreads "
+            f"differ {ratio:.3g}x. LSTM gates saturate on large inputs and gradients vanish.",
+            ["scaling=standard", "scaling=robust", "scaling=minmax"],
+        )
+    ]
+
+
+def check_missing(report: dict[str, Any], rows: int, cfg: Config) -> list[Finding]:
+    """Gaps in the data: left as NaN they poison the loss; many imputed values blur it."""
+    missing = report.get("missing", {})
+    left = report.get("missing_after", 0)
+    if not missing and not left:
+        return []
+    total = sum(missing.values())
+    share = total / max(rows * max(len(missing), 1), 1)
+    evidence = {"missing_by_column": missing, "left_missing": left, "method": cfg.prepare.missing}
+    if left:
+        return [
+            Finding(
+                "data.missing_values",
+                "error",
+                evidence | {"share": share},
+                f"{left} values are still missing after prepare (prepare.missing="
+                f"{cfg.prepare.missing}); one NaN in a batch makes the loss NaN.",
+                ["prepare.missing=interpolate", "prepare.missing=ffill", "prepare.missing=drop"],
+            )
+        ]
+    return [
+        Finding(
+            "data.missing_values",
+            "info",
+            evidence | {"share": share},
+            f"{total} missing values were filled by prepare.missing={cfg.prepare.missing}.",
+            [],
+        )
+    ]
+
+
+def robust_outliers(values: np.ndarray, threshold: float = 6.0) -> tuple[int, float]:
+    """Count of values beyond `threshold` robust standard deviations (median / MAD)."""
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 0, 0.0
+    median = np.median(values)
+    mad = np.median(np.abs(values - median)) * 1.4826
+    if mad == 0:
+        return 0, 0.0
+    z = np.abs(values - median) / mad
+    return int((z > threshold).sum()), float(z.max())
+
+
+def check_outliers(table: pd.DataFrame, columns: list[str], cfg: Config) -> list[Finding]:
+    """Spikes far outside the bulk of a column, left in."""
+    if cfg.prepare.outliers != "none":
+        return []
+    found = {}
+    worst = 0.0
+    for column in columns:
+        count, z = robust_outliers(table[column].to_numpy(dtype=float))
+        # A handful of extreme points (0.1% or more) dominate MSE gradients.
+        if count >= max(3, 0.001 * len(table)):
+            found[column] = count
+            worst = max(worst, z)
+    if not found:
+        return []
+    return [
+        Finding(
+            "data.outliers",
+            "warning",
+            {"outliers_by_column": found, "max_robust_z": worst, "threshold": 6.0},
+            f"{sum(found.values())} values lie beyond 6 robust standard deviations (worst "
+            f"{worst:.0f}); under MSE a few spikes dominate the gradients.",
+            ["prepare.outliers=clip", "scaling=robust", "prepare.outliers=drop"],
+        )
+    ]
+
+
+def dominant_season(
+    target: np.ndarray, period: int | None, max_lag: int = 400
+) -> tuple[int | None, float]:
+    """The seasonal lag with the strongest autocorrelation (the data's own period if given)."""
+    y = target[np.isfinite(target)]
+    if len(y) < 3 * 24:
+        return None, 0.0
+    y = y - y.mean()
+    denom = float(np.dot(y, y))
+    if denom == 0:
+        return None, 0.0
+
+    def acf(lag: int) -> float:
+        return float(np.dot(y[:-lag], y[lag:]) / denom) if lag < len(y) else 0.0
+
+    candidates = [period] if period and period > 1 else []
+    candidates += [
+        lag for lag in (7, 12, 24, 48, 52, 168, 365) if lag not in candidates and lag < len(y) // 3
+    ]
+    scored = [(lag, acf(lag)) for lag in candidates if lag <= max_lag]
+    if not scored:
+        return None, 0.0
+    # A season is a peak: its autocorrelation must beat the half-season trough clearly.
+    peaks = [(lag, r) for lag, r in scored if r > acf(max(lag // 2, 1)) + 0.2]
+    if not peaks:
+        return None, 0.0
+    lag, r = max(peaks, key=lambda p: (p[1], -p[0]))
+    return lag, r
+
+
+def check_window(
+    target: np.ndarray, period: int | None, cfg: Config, calendar: bool
+) -> list[Finding]:
+    """A window shorter than the season cannot see the same phase of the last cycle."""
+    if cfg.dataset.task != "forecast":
+        return []
+    lag, strength = dominant_season(target, period)
+    if lag is None or strength < 0.3 or cfg.window.length >= lag:
+        return []
+    severity = "info" if calendar and lag <= 24 and cfg.window.length >= lag // 2 else "warning"
+    return [
+        Finding(
+            "data.window_shorter_than_season",
+            severity,
+            {
+                "window_length": cfg.window.length,
+                "season": lag,
+                "autocorrelation_at_season": strength,
+            },
+            f"The target repeats every {lag} steps (autocorrelation {strength:.2f}) but each "
+            f"window sees only {cfg.window.length}: the model cannot look one season back.",
+            [f"window.length={lag}", f"window.length={2 * lag}"],
+        )
+    ]
+
+
+def check_leakage(values: np.ndarray, bounds: dict[str, list[int]], cfg: Config) -> list[Finding]:
+    """Scaler statistics fitted on all the data carry the future into training."""
+    if cfg.scaling.fit_on != "all":
+        return []
+    return [
+        Finding(
+            "data.scaling_leakage",
+            "warning",
+            {"fit_on": "all", "train_rows": bounds["train"][1] - bounds["train"][0]},
+            "The scaler was fitted on train, val and test together: test statistics leak into "
+            "training and the test score flatters the model.",
+            ["scaling.fit_on=train"],
+        )
+    ]
+
+
+def check_shift(
+    target_scaled: np.ndarray, bounds: dict[str, list[int]], cfg: Config
+) -> list[Finding]:
+    """Val/test levels far from the training span's (the series drifted)."""
+    if cfg.dataset.task != "forecast":
+        return []
+    lo, hi = bounds["train"]
+    train = target_scaled[lo:hi]
+    std = float(np.nanstd(train)) or 1.0
+    shifts = {}
+    for name in ("val", "test"):
+        a, b = bounds[name]
+        shifts[name] = float((np.nanmean(target_scaled[a:b]) - np.nanmean(train)) / std)
+    worst = max(shifts, key=lambda k: abs(shifts[k]))
+    if abs(shifts[worst]) < 1.0 or cfg.window.normalize != "none":
+        return []
+    return [
+        Finding(
+            "data.distribution_shift",
+            "warning",
+            {"mean_shift_in_train_std": shifts},
+            f"The {worst} span's mean sits {shifts[worst]:+.2f} training standard deviations "
+            "from the training mean: the model is asked about levels it never saw.",
+            ["window.normalize=last", "window.normalize=standard", "scaling=robust"],
+        )
+    ]
+
+
+def check_classes(counts: list[int], classes: list[str]) -> list[Finding]:
+    """One class much rarer than another."""
+    arr = np.asarray(counts, dtype=float)
+    if arr.size < 2 or arr.max() == 0:
+        return []
+    ratio = float(arr.max() / max(arr.min(), 1))
+    if ratio < 3:
+        return []
+    return [
+        Finding(
+            "data.class_imbalance",
+            "warning",
+            {"class_counts": dict(zip(classes, counts, strict=True)), "max_min_ratio": ratio},
+            f"Training classes are imbalanced ({ratio:.1f}x between the largest and smallest): "
+            "a model can score well by predicting the common class.",
+            ["training.class_weight=balanced"],
+        )
+    ]
+
+
+def check_window_count(counts: dict[str, int], parameters: int | None, task: str) -> list[Finding]:
+    """Too few training examples for the model to learn anything general."""
+    train = counts.get("train", 0)
+    floor = 30 if task == "classify" else 200
+    if train >= floor:
+        return []
+    return [
+        Finding(
+            "data.too_few_windows",
+            "warning",
+            {"train_windows": train, "val_windows": counts.get("val", 0), "parameters": parameters},
+            f"Only {train} training examples: too few to fit an LSTM reliably.",
+            ["dataset.max_rows=null", "window.stride=1", "split.val_fraction=0.1"],
+        )
+    ]
+
+
+# ---------------------------------------------------------------- training, from the curves
+
+
+def smooth(values: np.ndarray, width: int = 3) -> np.ndarray:
+    """Centred running median: a single bad epoch does not make a trend."""
+    if len(values) < width:
+        return values
+    padded = np.pad(values, width // 2, mode="edge")
+    return np.array([np.median(padded[i : i + width]) for i in range(len(values))])
+
+
+def check_divergence(loss: np.ndarray, cfg: Config) -> list[Finding]:
+    finite = np.isfinite(loss)
+    if finite.all():
+        return []
+    epoch = int(np.argmax(~finite))
+    lr = cfg.optimizer.lr
+    return [
+        Finding(
+            "train.diverged",
+            "error",
+            {"epoch": epoch, "loss": str(loss[epoch]), "lr": lr},
+            f"The loss became {loss[epoch]} at epoch {epoch}: the weights blew up (too large a "
+            "step, exploding gradients) or NaN reached the inputs.",
+            [f"optimizer.lr={lr / 10:g}", "optimizer.clipnorm=1.0", "prepare.missing=interpolate"],
+        )
+    ]
+
+
+def check_curves(history: pd.DataFrame, cfg: Config) -> list[Finding]:
+    """Not learning, slow, oscillating, overfitting, wasted epochs: from smoothed curves."""
+    loss = history["loss"].to_numpy(dtype=float)
+    if not np.isfinite(loss).all() or len(loss) < 3:
+        return []
+    val = history["val_loss"].to_numpy(dtype=float) if "val_loss" in history else loss
+    findings: list[Finding] = []
+    s_loss, s_val = smooth(loss), smooth(val)
+    lr = cfg.optimizer.lr
+    n = len(loss)
+    start = loss[0]
+    best_train = float(np.min(s_loss))
+    improvement = (start - best_train) / abs(start) if start else 0.0
+    # Relative change per epoch over the last third of training.
+    tail = s_loss[-max(3, n // 3) :]
+    tail_slope = float((tail[0] - tail[-1]) / (abs(tail[0]) * (len(tail) - 1))) if tail[0] else 0.0
+    ups = np.diff(loss) > 0
+    rel_jumps = np.abs(np.diff(loss)) / np.maximum(np.abs(loss[:-1]), 1e-12)
+
+    if improvement < 0.02:
+        findings.append(
+            Finding(
+                "train.not_learning",
+                "error",
+                {
+                    "first_loss": float(start),
+                    "best_loss": best_train,
+                    "relative_improvement": improvement,
+                },
+                f"Training loss improved by only {100 * improvement:.1f}% over {n} epochs: the "
+                "model is not learning (saturated inputs, a step size far off, or no signal).",
+                ["scaling=standard", f"optimizer.lr={min(lr * 10, 1e-2):g}", "model.units=64"],
+            )
+        )
+    elif tail_slope > 0.01 and n >= cfg.training.epochs:
+        findings.append(
+            Finding(
+                "train.slow_convergence",
+                "warning",
+                {"tail_relative_slope_per_epoch": tail_slope, "epochs": n, "lr": lr},
+                f"The loss was still falling {100 * tail_slope:.1f}% per epoch when training "
+                "stopped: it needs a larger step or more epochs.",
+                [f"optimizer.lr={min(lr * 10, 1e-2):g}", f"training.epochs={2 * n}"],
+            )
+        )
+    median_rise = float(np.median(rel_jumps[ups])) if ups.any() else 0.0
+    if n >= 5 and ups.mean() >= 0.3 and median_rise > 0.1:
+        findings.append(
+            Finding(
+                "train.oscillating",
+                "warning",
+                {"share_of_epochs_loss_rose": float(ups.mean()), "median_rise": median_rise},
+                f"The training loss rose in {100 * ups.mean():.0f}% of epochs, by a median "
+                f"{100 * median_rise:.0f}%: the step overshoots.",
+                [
+                    f"optimizer.lr={lr / 10:g}",
+                    f"training.batch_size={2 * cfg.training.batch_size}",
+                    "optimizer.clipnorm=1.0",
+                ],
+            )
+        )
+    best_val_epoch = int(np.argmin(s_val))
+    best_val = float(s_val[best_val_epoch])
+    final_val = float(s_val[-1])
+    train_drop_after = (
+        (s_loss[best_val_epoch] - s_loss[-1]) / abs(s_loss[best_val_epoch])
+        if s_loss[best_val_epoch]
+        else 0.0
+    )
+    if n - best_val_epoch >= 3 and final_val > 1.1 * best_val and train_drop_after > 0.05:
+        findings.append(
+            Finding(
+                "train.overfitting",
+                "warning",
+                {
+                    "best_val_epoch": best_val_epoch,
+                    "best_val_loss": best_val,
+                    "final_val_loss": final_val,
+                    "train_loss_drop_after_best": float(train_drop_after),
+                },
+                f"Validation loss bottomed at epoch {best_val_epoch} and rose "
+                f"{100 * (final_val / best_val - 1):.0f}% since, while training loss kept falling: "
+                "the model memorises the training span.",
+                [
+                    "model.dropout=0.2 model.layer_dropout=0.2",
+                    "training.early_stopping.enabled=true",
+                    f"model.units={max(cfg.model.units // 2, 4)}",
+                ],
+            )
+        )
+    es = cfg.training.early_stopping
+    if not es.enabled and n - best_val_epoch > max(5, n // 3):
+        findings.append(
+            Finding(
+                "train.wasted_epochs",
+                "warning",
+                {
+                    "best_val_epoch": best_val_epoch,
+                    "epochs_run": n,
+                    "epochs_after_best": n - best_val_epoch - 1,
+                },
+                f"The best validation loss came at epoch {best_val_epoch} of {n}: "
+                f"{n - best_val_epoch - 1} epochs added nothing.",
+                ["training.early_stopping.enabled=true training.early_stopping.patience=5"],
+            )
+        )
+    return findings
+
+
+def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
+    """Exploding or vanishing gradients, from the per-epoch probe-batch norms."""
+    if monitors.empty or "grad_norm" not in monitors:
+        return []
+    findings = []
+    norms = monitors["grad_norm"].to_numpy(dtype=float)
+    finite = norms[np.isfinite(norms)]
+    if finite.size and (
+        not np.isfinite(norms).all()
+        or finite.max() > 1e3
+        or finite.max() > 100 * max(np.median(finite), 1e-12)
+    ):
+        findings.append(
+            Finding(
+                "train.exploding_gradients",
+                "warning",
+                {
+                    "max_grad_norm": float(finite.max()) if finite.size else None,
+                    "median_grad_norm": float(np.median(finite)) if finite.size else None,
+                },
+                "Gradient norms on the probe batch spiked to "
+                f"{finite.max():.3g} (median {np.median(finite):.3g}): updates can throw the "
+                "weights far off.",
+                ["optimizer.clipnorm=1.0", f"optimizer.lr={cfg.optimizer.lr / 10:g}"],
+            )
+        )
+    ratio_cols = [c for c in monitors if c.startswith("grad_ratio/")]
+    if ratio_cols:
+        first = monitors[ratio_cols[0]].to_numpy(dtype=float)
+        median_ratio = float(np.nanmedian(first))
+        if np.isfinite(median_ratio) and median_ratio < 1e-3:
+            findings.append(
+                Finding(
+                    "train.vanishing_gradients",
+                    "warning",
+                    {"first_lstm_to_output_grad_ratio": median_ratio},
+                    "The first LSTM layer gets ~"
+                    f"{median_ratio:.1e} of the output layer's gradient: it barely learns "
+                    "(saturated gates, often unscaled inputs or a poor initialisation).",
+                    [
+                        "scaling=standard",
+                        "model.kernel_initializer=glorot_uniform",
+                        "model.recurrent_initializer=orthogonal",
+                    ],
+                )
+            )
+    return findings
+
+
+# ---------------------------------------------------------------- results vs naive baselines
+
+
+def check_results(
+    metrics: dict[str, Any], history: pd.DataFrame, cfg: Config, period: int | None
+) -> list[Finding]:
+    """No better than a naive baseline, underfitting, collapsing onto one class."""
+    findings = []
+    if not metrics:
+        return findings
+    skills = {k: v for k, v in metrics.get("skill", {}).items() if v is not None and np.isfinite(v)}
+    if cfg.dataset.task == "classify":
+        model = metrics["model"]
+        matrix = np.asarray(model["confusion_matrix"])
+        predicted_share = matrix.sum(axis=0) / max(matrix.sum(), 1)
+        majority = metrics["baselines"]["majority_class"]["accuracy"]
+        if predicted_share.max() >= 0.9 or model["accuracy"] <= majority + 0.02:
+            findings.append(
+                Finding(
+                    "train.majority_class",
+                    "error",
+                    {
+                        "accuracy": model["accuracy"],
+                        "majority_class_accuracy": majority,
+                        "largest_predicted_share": float(predicted_share.max()),
+                    },
+                    f"The classifier is no better than always answering the commonest class "
+                    f"(accuracy {model['accuracy']:.2f} vs {majority:.2f}).",
+                    [
+                        "scaling=standard",
+                        f"optimizer.lr={min(cfg.optimizer.lr * 10, 1e-2):g}",
+                        "training.class_weight=balanced",
+                        "model.units=64",
+                    ],
+                )
+            )
+        return findings
+    if skills:
+        best_name = min(skills, key=lambda k: metrics["baselines"][k]["mae"])
+        if skills[best_name] <= 0:
+            window_fix = (
+                [f"window.length={period}"] if period and cfg.window.length < period else []
+            )
+            findings.append(
+                Finding(
+                    "train.no_better_than_naive",
+                    "warning",
+                    {
+                        "skill": skills,
+                        "model_mae": metrics["model"]["mae"],
+                        f"{best_name}_mae": metrics["baselines"][best_name]["mae"],
+                    },
+                    f"The model's test MAE ({metrics['model']['mae']:.4g}) is no better than "
+                    f"{best_name.replace('_', ' ')} "
+                    f"({metrics['baselines'][best_name]['mae']:.4g}): "
+                    "it has learned nothing a lookup could not do.",
+                    [
+                        *window_fix,
+                        "scaling=standard",
+                        "model.units=64",
+                        f"optimizer.lr={min(cfg.optimizer.lr * 3, 1e-2):g}",
+                    ],
+                )
+            )
+    loss = history["loss"].to_numpy(dtype=float)
+    val = history["val_loss"].to_numpy(dtype=float)
+    if len(loss) and np.isfinite(loss).all() and skills:
+        gap = (np.min(val) - np.min(loss)) / max(np.min(loss), 1e-12)
+        worst_skill = min(skills.values())
+        # High loss on train and val alike, and no better than naive: capacity, not memorising.
+        if worst_skill < 0 and gap < 0.25 and np.min(loss) > 0.1 * max(loss[0], 1e-12):
+            findings.append(
+                Finding(
+                    "train.underfitting",
+                    "warning",
+                    {
+                        "best_train_loss": float(np.min(loss)),
+                        "best_val_loss": float(np.min(val)),
+                        "train_val_gap": float(gap),
+                        "worst_skill": worst_skill,
+                    },
+                    "Training and validation loss stay high together and the model loses to a "
+                    "naive baseline: it lacks the capacity or the inputs to fit the pattern.",
+                    [
+                        f"model.units={max(cfg.model.units * 4, 32)}",
+                        "model.layers=2",
+                        f"optimizer.lr={min(cfg.optimizer.lr * 3, 1e-2):g}",
+                    ],
+                )
+            )
+    return findings
+
+
+# ---------------------------------------------------------------- model
+
+
+def check_model(cfg: Config) -> list[Finding]:
+    """Options that make a GPU fall back from the fused cuDNN LSTM kernel (10x slower)."""
+    m = cfg.model
+    reasons = {}
+    if m.activation != "tanh":
+        reasons["activation"] = m.activation
+    if m.recurrent_activation != "sigmoid":
+        reasons["recurrent_activation"] = m.recurrent_activation
+    if m.recurrent_dropout > 0:
+        reasons["recurrent_dropout"] = m.recurrent_dropout
+    if m.unroll:
+        reasons["unroll"] = True
+    if not reasons:
+        return []
+    fixes = {
+        "activation": "model.activation=tanh",
+        "recurrent_activation": "model.recurrent_activation=sigmoid",
+        "recurrent_dropout": "model.recurrent_dropout=0.0 model.dropout=0.2",
+        "unroll": "model.unroll=false",
+    }
+    return [
+        Finding(
+            "model.cudnn_ineligible",
+            "info",
+            reasons,
+            "On a GPU these options rule out the fused cuDNN LSTM kernel, so training falls "
+            f"back to a much slower generic loop ({', '.join(reasons)}).",
+            [fixes[k] for k in reasons],
+        )
+    ]

@@ -1,0 +1,214 @@
+"""Gather a run's data, curves, monitors and metrics; write its diagnosis.
+
+Writes <reports>/diagnosis.json (verdict, findings with code, severity, evidence,
+explanation, ranked fixes) and diagnosis.md (the same, said as a colleague would), and
+returns a short console summary.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstm_doctor import diagnose as dx
+from lstm_doctor.config import Config
+from lstm_doctor.paths import StagePaths, read_json, write_json
+
+CALENDAR = {"hour_sin", "hour_cos", "dow_sin", "dow_cos"}
+
+
+def data_findings(cfg: Config, paths: StagePaths) -> list[dx.Finding]:
+    """Checks on the prepared and scaled data, before any training."""
+    report = read_json(paths.prepared / "report.json")
+    scaled = read_json(paths.scaled / "meta.json")
+    counts = read_json(paths.windows / "meta.json").get("counts", {})
+    bounds = scaled["bounds"]
+    findings: list[dx.Finding] = []
+    if scaled["task"] == "classify":
+        arrays = np.load(paths.prepared / "sequences.npz")
+        findings += dx.check_scales(arrays["x_train"], scaled["columns"], cfg)
+        findings += dx.check_classes(report["class_counts"], report["classes"])
+        missing = {"missing": {}, "missing_after": int(np.isnan(arrays["x_train"]).sum())}
+        findings += dx.check_missing(missing, len(arrays["x_train"]), cfg)
+    else:
+        table = pd.read_parquet(paths.prepared / "table.parquet")
+        columns = [
+            c
+            for c in table.columns
+            if c not in CALENDAR and c not in report.get("encoded_columns", [])
+        ]
+        lo, hi = bounds["train"]
+        findings += dx.check_scales(table[columns].to_numpy(dtype=float)[lo:hi], columns, cfg)
+        findings += dx.check_missing(report, len(table), cfg)
+        findings += dx.check_outliers(table, columns, cfg)
+        target = table[cfg.dataset.target].to_numpy(dtype=float)[lo:hi]
+        calendar = bool(CALENDAR & set(table.columns))
+        findings += dx.check_window(target, scaled.get("period"), cfg, calendar)
+        values = np.load(paths.scaled / "series.npz")["values"]
+        findings += dx.check_shift(values[:, 0].astype(float), bounds, cfg)
+    findings += dx.check_leakage(np.empty(0), bounds, cfg)
+    findings += dx.check_window_count(counts, None, scaled["task"])
+    return findings
+
+
+def run_findings(
+    cfg: Config,
+    history: pd.DataFrame,
+    monitors: pd.DataFrame,
+    metrics: dict[str, Any] | None,
+    period: int | None,
+) -> list[dx.Finding]:
+    """Checks on the curves, the monitors and (when there are any) the test metrics."""
+    loss = history["loss"].to_numpy(dtype=float) if "loss" in history else np.empty(0)
+    findings = dx.check_divergence(loss, cfg)
+    findings += dx.check_curves(history, cfg)
+    findings += dx.check_gradients(monitors, cfg)
+    if metrics is not None:
+        findings += dx.check_results(metrics, history, cfg, period)
+    findings += dx.check_model(cfg)
+    return findings
+
+
+def diagnose(
+    cfg: Config,
+    paths: StagePaths,
+    history: pd.DataFrame,
+    monitors: pd.DataFrame,
+    metrics: dict[str, Any] | None,
+    run_id: str | None,
+    overrides: list[str] | None = None,
+) -> dict[str, Any]:
+    """Every check; writes diagnosis.json and diagnosis.md into the reports folder."""
+    period = read_json(paths.scaled / "meta.json").get("period")
+    findings = dx.ranked(
+        data_findings(cfg, paths) + run_findings(cfg, history, monitors, metrics, period)
+    )
+    result = {
+        "verdict": dx.verdict(findings),
+        "codes": [f.code for f in findings],
+        "findings": [f.as_dict() for f in findings],
+        "run_id": run_id,
+        "overrides": overrides or [],
+    }
+    paths.reports.mkdir(parents=True, exist_ok=True)
+    write_json(paths.reports / "diagnosis.json", result)
+    (paths.reports / "diagnosis.md").write_text(to_markdown(result))
+    return result
+
+
+GROUP_VALUE = {"dataset": "dataset.name", "scaling": "scaling.method", "optimizer": "optimizer.name"}
+
+
+def in_effect(fix: str, cfg: Config) -> bool:
+    """Whether a fix's overrides are what the config already says (no point prescribing it)."""
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.structured(cfg)
+    for part in fix.split():
+        key, _, value = part.partition("=")
+        current = OmegaConf.select(node, GROUP_VALUE.get(key, key), default="<unset>")
+        if str(current).lower() != value.lower() and not _same_number(current, value):
+            return False
+    return True
+
+
+def _same_number(a: Any, b: str) -> bool:
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def prune_fixes(findings: list[dx.Finding], cfg: Config) -> list[dx.Finding]:
+    """Drop prescribed fixes the run already had."""
+    for finding in findings:
+        finding.fixes = [f for f in finding.fixes if not in_effect(f, cfg)]
+    return findings
+
+
+def prescriptions(result: dict[str, Any], limit: int = 3) -> list[str]:
+    """The first fix of each warning or error, most severe first, without repeats."""
+    fixes: list[str] = []
+    for finding in result["findings"]:
+        if finding["severity"] == "info" or not finding["fixes"]:
+            continue
+        fix = finding["fixes"][0]
+        if fix not in fixes:
+            fixes.append(fix)
+    return fixes[:limit]
+
+
+def command(overrides: list[str], fix: str) -> str:
+    """The exact command that tries a fix on top of the run's own overrides."""
+    keys = {f.split("=")[0] for f in fix.split()}
+    kept = [o for o in overrides if o.split("=")[0].lstrip("+~") not in keys]
+    return "lstm-doctor " + " ".join(shlex.quote(o) for o in [*kept, *fix.split()])
+
+
+def to_markdown(result: dict[str, Any]) -> str:
+    """The diagnosis as a colleague would say it: what was seen, why it matters, what to try."""
+    lines = [f"# Diagnosis: {result['verdict']}", ""]
+    if result["run_id"]:
+        lines += [f"MLflow run `{result['run_id']}`.", ""]
+    serious = [f for f in result["findings"] if f["severity"] != "info"]
+    if not serious:
+        lines += ["Nothing a warning's worth: the data look usable, the curves fall and settle, "
+                  "and the model beats the naive baselines.", ""]  # fmt: skip
+    for f in result["findings"]:
+        lines += [f"## {f['severity'].upper()}: `{f['code']}`", "", f["explanation"], ""]
+        evidence = ", ".join(f"{k} = {_fmt(v)}" for k, v in f["evidence"].items())
+        lines += [f"*Seen:* {evidence}", ""]
+        if f["fixes"]:
+            lines.append("*Try, in this order:*")
+            lines += [f"1. `{command(result['overrides'], fix)}`" for fix in f["fixes"]]
+            lines.append("")
+    if serious and result["run_id"]:
+        lines += [
+            "## Prove it",
+            "",
+            "Run the prescribed fixes against this configuration over 3 seeds and see which "
+            "improve beyond seed noise:",
+            "",
+            f"    lstm-doctor fix {result['run_id']}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def console_summary(result: dict[str, Any]) -> str:
+    """Three or four lines for the end of a run."""
+    if result["verdict"] == "healthy":
+        notes = [f["code"] for f in result["findings"]]
+        return "diagnosis: healthy" + (f" (notes: {', '.join(notes)})" if notes else "")
+    lines = [
+        "diagnosis: "
+        + ", ".join(
+            f"{f['code']} ({f['severity']})" for f in result["findings"] if f["severity"] != "info"
+        )
+    ]
+    fixes = prescriptions(result)
+    if fixes:
+        lines.append("  try first: " + command(result["overrides"], fixes[0]))
+    if result["run_id"]:
+        lines.append(
+            f"  prove the fixes: lstm-doctor fix {result['run_id']}   (details: diagnosis.md)"
+        )
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def read_monitors(folder: Path) -> pd.DataFrame:
+    """The per-epoch monitor records train saved, or an empty frame."""
+    file = folder / "monitors.csv"
+    return pd.read_csv(file) if file.exists() else pd.DataFrame()
