@@ -150,7 +150,14 @@ def ui_check(argv: list[str]) -> None:
     ui_main(argv)
 
 
-SUBCOMMANDS = {"show": show, "compare": compare, "ui-check": ui_check}
+def fix(argv: list[str]) -> None:
+    """Prove a diagnosis's prescriptions over seeds: see fix.py."""
+    from lstm_doctor.fix import main as fix_main
+
+    fix_main(argv)
+
+
+SUBCOMMANDS = {"show": show, "compare": compare, "ui-check": ui_check, "fix": fix}
 
 
 PREFIX = "In 'config': "

@@ -100,7 +100,11 @@ def diagnose(
     return result
 
 
-GROUP_VALUE = {"dataset": "dataset.name", "scaling": "scaling.method", "optimizer": "optimizer.name"}
+GROUP_VALUE = {
+    "dataset": "dataset.name",
+    "scaling": "scaling.method",
+    "optimizer": "optimizer.name",
+}
 
 
 def in_effect(fix: str, cfg: Config) -> bool:

@@ -1,0 +1,172 @@
+"""`lstm-doctor fix <run id | last>`: prove (or disprove) a diagnosis's prescriptions.
+
+Reruns the diagnosed configuration, each prescribed fix alone and the top fixes combined,
+over several seeds (in parallel), under one MLflow parent run; then writes the comparison
+report (fixes/<name>/report.html) and says, per fix: improved beyond seed noise, no clear
+change, or worse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lstm_doctor.errors import DataError
+
+ORIGINAL = "original"
+
+
+@dataclass
+class Variant:
+    """One configuration to run: a label (the fix, or `original`) and its full overrides."""
+
+    label: str
+    overrides: list[str]
+
+
+def merge(base: list[str], fix: str) -> list[str]:
+    """The base overrides with a fix's applied on top (a fix's key replaces the base's)."""
+    parts = fix.split()
+    keys = {p.split("=")[0].lstrip("+~") for p in parts}
+    kept = [o for o in base if o.split("=")[0].lstrip("+~") not in keys]
+    return [*kept, *parts]
+
+
+def plan(base: list[str], fixes: list[str], max_runs: int, seeds: int) -> list[Variant]:
+    """Original, each fix alone, then all fixes combined, cut to the run budget."""
+    variants = [Variant(ORIGINAL, list(base))]
+    variants += [Variant(fix, merge(base, fix)) for fix in fixes]
+    if len(fixes) > 1:
+        combined = list(base)
+        for fix in fixes:
+            combined = merge(combined, fix)
+        variants.append(Variant(" + ".join(fixes), combined))
+    return variants[: max(1, max_runs // seeds)]
+
+
+def run_variant(
+    variant: Variant, seed: int, out: Path, parent: str, sweep: str, conf_dir: str, uri: str
+) -> str:
+    """One seed of one variant, as its own MLflow child run (runs in a worker process)."""
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    from lstm_doctor.config import validate
+    from lstm_doctor.params import compose_config
+    from lstm_doctor.paths import StagePaths
+    from lstm_doctor.pipeline import run_pipeline
+
+    cfg = validate(compose_config([*variant.overrides, f"seed={seed}"], conf_dir=conf_dir))
+    varied = f"{variant.label} seed={seed}"
+    tags = {"sweep": sweep, "varied": varied, "overrides": " ".join(variant.overrides)}
+    try:
+        run_pipeline(cfg, StagePaths.job(out), run_name=varied, tags=tags, parent_run_id=parent,
+                     overrides=variant.overrides)  # fmt: skip
+    except Exception as exc:  # recorded as a FAILED run; the comparison counts it
+        return f"failed: {exc}"
+    return "finished"
+
+
+def latest_diagnosed_run(client: Any, experiment_id: str) -> Any:
+    """The most recent run that carries a diagnosis (sweep parents and fix runs excluded)."""
+    runs = client.search_runs(
+        [experiment_id], order_by=["attributes.start_time DESC"], max_results=200
+    )
+    for run in runs:
+        tags = run.data.tags
+        if "diagnosis.verdict" in tags and tags.get("kind") != "sweep" and not tags.get("fix_of"):
+            return run
+    raise DataError("no diagnosed run found; run the pipeline first (`lstm-doctor` or `dvc repro`)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry: lstm-doctor fix <run id | last> [options]."""
+    import json
+
+    from joblib import Parallel, delayed
+    from mlflow.tracking import MlflowClient
+
+    from lstm_doctor import compare, doctor, tracking
+    from lstm_doctor.cli import conf_dir
+    from lstm_doctor.config import TrackingConfig
+
+    parser = argparse.ArgumentParser(prog="lstm-doctor fix", description=__doc__)
+    parser.add_argument("run", help="an MLflow run id, or `last` for the latest diagnosed run")
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="seeds per configuration (>= 3 to call noise)"
+    )
+    parser.add_argument("--top", type=int, default=3, help="how many prescribed fixes to try")
+    parser.add_argument("--max-runs", type=int, default=15, help="budget: runs in all")
+    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
+    parser.add_argument(
+        "--stop-at-first", action="store_true", help="stop at the first fix that improves"
+    )
+    parser.add_argument("--out", help="report folder (default fixes/<run id>)")
+    args = parser.parse_args(argv)
+
+    tracking_cfg = TrackingConfig()
+    uri = tracking.tracking_uri(tracking_cfg)
+    client = MlflowClient(uri)
+    experiment_id = tracking.use_store(tracking_cfg)
+    if args.run == "last":
+        run = latest_diagnosed_run(client, experiment_id)
+    else:
+        try:
+            run = client.get_run(args.run)
+        except Exception:
+            raise DataError(
+                f"run '{args.run}' not found in {uri}; give a run id or `last`"
+            ) from None
+    local = client.download_artifacts(run.info.run_id, "diagnosis.json")
+    diagnosis = json.loads(Path(local).read_text())
+    fixes = doctor.prescriptions(diagnosis, limit=args.top)
+    if not fixes:
+        print(
+            f"run {run.info.run_id} is {diagnosis['verdict']}: nothing prescribed, nothing to prove"
+        )
+        return
+    base = diagnosis.get("overrides") or run.data.tags.get("overrides", "").split()
+    variants = plan(base, fixes, args.max_runs, args.seeds)
+    name = f"fix-{run.info.run_id[:8]}-{time.strftime('%H%M%S')}"
+    out = Path(args.out or Path("fixes") / name)
+    parent = tracking.start_sweep_run(tracking_cfg, name, [f"fix of {run.info.run_id}", *fixes])
+    client.set_tag(parent, "fix_of", run.info.run_id)
+    print(f"diagnosis of {run.info.run_id}: {', '.join(diagnosis['codes'])}")
+    print(f"proving {len(variants) - 1} prescriptions x {args.seeds} seeds (parent run {parent})")
+    seeds = range(args.seeds)
+    # The original first, then one fix at a time, so --stop-at-first can stop between them.
+    batches = [[variants[0]]] + [[v] for v in variants[1:]] if args.stop_at_first else [variants]
+    conf = str(conf_dir())
+    for batch in batches:
+        first = variants.index(batch[0])
+        Parallel(n_jobs=args.jobs, backend="loky")(
+            delayed(run_variant)(v, s, out / "runs" / f"{first + i}_{s}", parent, name, conf, uri)
+            for i, v in enumerate(batch)
+            for s in seeds
+        )
+        if args.stop_at_first and batch[0].label != ORIGINAL:
+            _, runs = tracking.find_runs(tracking_cfg, name)
+            summaries, _ = compare.summarise(runs, baseline=ORIGINAL)
+            if any(s.verdict == "better beyond seed noise" for s in summaries):
+                print(f"stopping: {batch[0].label} improved beyond seed noise")
+                break
+    counts = tracking.finish_sweep_run(tracking_cfg, parent)
+    _, runs = tracking.find_runs(tracking_cfg, name)
+    summaries = compare.write_report(f"Fixes for run {run.info.run_id}", runs, out, ORIGINAL)
+    print(f"{counts['jobs']} runs ({counts['failed']} failed)")
+    for s in summaries:
+        verdict = (
+            "baseline (the diagnosed configuration)" if s.name == ORIGINAL else _plain(s.verdict)
+        )
+        spread = f"{s.metric} {s.mean:.4g} ± {s.std:.2g}" if s.values else "no finished run"
+        print(f"  {s.name:<50} {spread:<28} {verdict}")
+    print(f"report: {out / 'report.html'}")
+
+
+def _plain(verdict: str) -> str:
+    return {
+        "better beyond seed noise": "improved beyond seed noise",
+        "worse beyond seed noise": "worse",
+    }.get(verdict, verdict)
