@@ -79,11 +79,17 @@ def write_page(store: str, page: Path) -> None:
         epochs = {}
         for run in runs:
             if run.status == "FINISHED" and run.curves.get("loss"):
-                epochs.setdefault(run.overrides.split(" seed=")[0], []).append(len(run.curves["loss"]))
+                epochs.setdefault(run.overrides.split(" seed=")[0], []).append(
+                    len(run.curves["loss"])
+                )
         for i, s in enumerate(summaries):
-            skill_key = "seasonal_naive" if "seasonal_naive" in s.skills else next(iter(s.skills), None)
+            skill_key = (
+                "seasonal_naive" if "seasonal_naive" in s.skills else next(iter(s.skills), None)
+            )
             skill = (
-                f"{_mean(s.skills[skill_key]):+.2f} vs {skill_key.replace('_', ' ')}" if skill_key else "—"
+                f"{_mean(s.skills[skill_key]):+.2f} vs {skill_key.replace('_', ' ')}"
+                if skill_key
+                else "—"
             )
             metric = f"{s.metric} {s.mean:.4g} ± {s.std:.2g}" if s.values else "—"
             ep = epochs.get(s.name, [])

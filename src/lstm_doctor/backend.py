@@ -9,3 +9,9 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import logging
+
+# Many small models in one worker process (sweeps) make TensorFlow warn about retracing
+# predict functions on every run: expected here, and it buries the real output.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)

@@ -326,6 +326,10 @@ def check_curves(history: pd.DataFrame, cfg: Config) -> list[Finding]:
     # Relative change per epoch over the last third of training.
     tail = s_loss[-max(3, n // 3) :]
     tail_slope = float((tail[0] - tail[-1]) / (abs(tail[0]) * (len(tail) - 1))) if tail[0] else 0.0
+    # Share of all the improvement so far that came in the last third: a curve settling onto
+    # its floor makes little of it there, a curve still sliding makes a lot.
+    total_drop = s_loss[0] - s_loss[-1]
+    tail_share = float((tail[0] - tail[-1]) / total_drop) if total_drop > 0 else 0.0
     ups = np.diff(loss) > 0
     rel_jumps = np.abs(np.diff(loss)) / np.maximum(np.abs(loss[:-1]), 1e-12)
 
@@ -344,12 +348,17 @@ def check_curves(history: pd.DataFrame, cfg: Config) -> list[Finding]:
                 ["scaling=standard", f"optimizer.lr={min(lr * 10, 1e-2):g}", "model.units=64"],
             )
         )
-    elif tail_slope > 0.01 and n >= cfg.training.epochs:
+    elif tail_slope > 0.01 and tail_share > 0.1 and n >= cfg.training.epochs:
         findings.append(
             Finding(
                 "train.slow_convergence",
                 "warning",
-                {"tail_relative_slope_per_epoch": tail_slope, "epochs": n, "lr": lr},
+                {
+                    "tail_relative_slope_per_epoch": tail_slope,
+                    "share_of_gain_in_last_third": tail_share,
+                    "epochs": n,
+                    "lr": lr,
+                },
                 f"The loss was still falling {100 * tail_slope:.1f}% per epoch when training "
                 "stopped: it needs a larger step or more epochs.",
                 [f"optimizer.lr={min(lr * 10, 1e-2):g}", f"training.epochs={2 * n}"],

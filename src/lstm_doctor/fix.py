@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
             raise DataError(
                 f"run '{args.run}' not found in {uri}; give a run id or `last`"
             ) from None
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     local = client.download_artifacts(run.info.run_id, "diagnosis.json")
     diagnosis = json.loads(Path(local).read_text())
     fixes = doctor.prescriptions(diagnosis, limit=args.top)

@@ -1,0 +1,91 @@
+"""What monitoring and logging cost: instrumented training vs a plain `model.fit`.
+
+    python bench/overhead.py [--repeats 5] [--epochs 5] [--rows 8760]
+
+Same data, model, epochs and seed; the instrumented fit adds the per-epoch MLflow curve
+logger and the probe-batch gradient monitor (what `train` adds). Runs alternate plain and
+instrumented; prints each pair's ratio and the median. Target: <= 1.03.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=8760)
+    args = parser.parse_args()
+    store = tempfile.mkdtemp(prefix="overhead-")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{store}/mlflow.db"
+    os.chdir(ROOT)
+
+    import keras
+    import numpy as np
+
+    from lstm_doctor import prepare, scale, tracking, window
+    from lstm_doctor.config import validate
+    from lstm_doctor.monitor import GradientMonitor
+    from lstm_doctor.params import compose_config
+    from lstm_doctor.paths import StagePaths
+    from lstm_doctor.train import WindowBatches, build_model, make_optimizer
+    from lstm_doctor.window import load_windows
+
+    overrides = [f"dataset.max_rows={args.rows}", f"training.epochs={args.epochs}"]
+    cfg = validate(compose_config(overrides, conf_dir=ROOT / "conf"))
+    paths = StagePaths.job(Path(store) / "job")
+    for stage in (prepare, scale, window):
+        stage.run(cfg, paths)
+    windows, meta = load_windows(paths)
+    t = cfg.training
+
+    def fit(instrumented: bool) -> float:
+        keras.utils.set_random_seed(cfg.seed)
+        model = build_model(cfg.model, windows["train"].input_shape, meta["horizon"], "forecast")
+        model.compile(optimizer=make_optimizer(cfg.optimizer), loss="mse", metrics=["mae"])
+        callbacks = []
+        if instrumented:
+            probe = windows["train"].batch(np.arange(t.batch_size))
+            callbacks = [
+                tracking.epoch_logger(),
+                GradientMonitor(probe, sink=tracking.log_metrics_async),
+            ]
+            tracking.start_run(cfg, {"bench": "overhead"})
+        start = time.perf_counter()
+        model.fit(
+            WindowBatches(windows["train"], t.batch_size, True, cfg.seed),
+            validation_data=WindowBatches(windows["val"], 256),
+            epochs=args.epochs, callbacks=callbacks, verbose=0,
+        )  # fmt: skip
+        if instrumented:
+            tracking.flush()
+        elapsed = time.perf_counter() - start
+        if instrumented:
+            tracking.end_run()
+        return elapsed
+
+    fit(False)  # warm-up: graph tracing and first-touch costs, in neither measurement
+    ratios = []
+    for i in range(args.repeats):
+        plain = fit(False)
+        instrumented = fit(True)
+        ratios.append(instrumented / plain)
+        print(
+            f"run {i}: plain {plain:.2f} s, instrumented {instrumented:.2f} s, ratio {ratios[-1]:.3f}"
+        )
+    print(
+        f"median ratio instrumented / plain over {args.repeats} runs: {statistics.median(ratios):.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
