@@ -53,6 +53,8 @@ def test_repro_then_noop_then_only_training_reruns(project_copy: Path) -> None:
     assert metrics["epochs"] == 2
     assert {"persistence", "seasonal_naive"} == set(metrics["baselines"])
     assert (project_copy / "reports" / "plots" / "curves.png").exists()
+    assert "diagnosis: " in out
+    assert (project_copy / "reports" / "diagnosis.json").exists()
 
     assert "Data and pipelines are up to date" in dvc(project_copy, "repro")
 

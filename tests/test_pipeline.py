@@ -56,6 +56,10 @@ def test_run_logs_params_curves_tags_and_test_metrics(forecast_run) -> None:
     )
     tags = run.data.tags
     assert tags["task"] == "forecast"
+    assert tags["diagnosis.verdict"] in ("healthy", "sick")
+    assert tags["diagnosis.codes"]
+    for curve in ("grad_norm", "grad_norm/lstm_0", "update_ratio/output"):
+        assert len(client.get_metric_history(run.info.run_id, curve)) == 2, curve
     assert len(tags["data_sha256"]) == 16
     assert len(tags["git_commit"]) == 40
 
@@ -66,7 +70,7 @@ def test_run_artifacts_hold_plots_reports_and_data_notes(forecast_run) -> None:
     names = {a.path for a in client.list_artifacts(result["run_id"], "plots")}
     assert names == {"plots/curves.png", "plots/predictions.png"}
     top = {a.path for a in client.list_artifacts(result["run_id"])}
-    assert "metrics.json" in top
+    assert {"metrics.json", "diagnosis.json", "diagnosis.md", "history.csv"} <= top
     data = {a.path for a in client.list_artifacts(result["run_id"], "data/prepared")}
     assert "data/prepared/report.json" in data
 
@@ -86,6 +90,23 @@ def test_logged_model_predicts_windows_through_pyfunc(forecast_run) -> None:
     windows = np.zeros((5, 24, 5), dtype=np.float32)  # y + 4 calendar features
     predictions = np.asarray(loaded.predict(windows))
     assert predictions.shape == (5, 4)
+
+
+def test_diagnosis_names_codes_with_evidence_and_overrides(forecast_run) -> None:
+    result, paths, _ = forecast_run
+    diagnosis = json.loads((paths.reports / "diagnosis.json").read_text())
+    assert diagnosis == result["diagnosis"]
+    assert diagnosis["run_id"] == result["run_id"]
+    for finding in diagnosis["findings"]:
+        assert finding["severity"] in ("info", "warning", "error")
+        assert finding["evidence"] and finding["explanation"]
+        assert all("=" in fix for fix in finding["fixes"])
+    # 2 epochs capped at 8 steps cannot converge: the doctor must say so
+    assert (
+        "train.slow_convergence" in diagnosis["codes"] or "train.not_learning" in diagnosis["codes"]
+    )
+    text = (paths.reports / "diagnosis.md").read_text()
+    assert text.startswith("# Diagnosis: sick") and "lstm-doctor fix " in text
 
 
 def test_metrics_are_in_the_targets_units(forecast_run) -> None:
