@@ -78,7 +78,10 @@ def start_run(
     run = mlflow.start_run(
         run_id=adopted or None,
         experiment_id=None if adopted else experiment_id,
-        run_name=None if adopted else (cfg.tracking.run_name or run_name),
+        # A DVC experiment's run takes the experiment's name, as `dvc exp show` lists it.
+        run_name=None
+        if adopted
+        else (cfg.tracking.run_name or run_name or os.environ.get("DVC_EXP_NAME")),
         tags=tags,
     )
     params = {k: ("" if v is None else v) for k, v in flatten(cfg).items()}
