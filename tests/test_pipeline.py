@@ -101,10 +101,10 @@ def test_diagnosis_names_codes_with_evidence_and_overrides(forecast_run) -> None
         assert finding["severity"] in ("info", "warning", "error")
         assert finding["evidence"] and finding["explanation"]
         assert all("=" in fix for fix in finding["fixes"])
-    # 2 epochs capped at 8 steps cannot converge: the doctor must say so
-    assert (
-        "train.slow_convergence" in diagnosis["codes"] or "train.not_learning" in diagnosis["codes"]
-    )
+    # 2 epochs of 8 steps cannot beat "same hour yesterday": the doctor must say so
+    assert result["skill"]["seasonal_naive"] < 0
+    assert "train.no_better_than_naive" in diagnosis["codes"]
+    assert diagnosis["verdict"] == "sick"
     text = (paths.reports / "diagnosis.md").read_text()
     assert text.startswith("# Diagnosis: sick") and "lstm-doctor fix " in text
 
