@@ -1,0 +1,64 @@
+"""`lstm-doctor fix`: a diagnosed run's prescription rerun over seeds, under one parent."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+BROKEN = [
+    "dataset=stocks", "dataset.max_rows=1000", "scaling=none", "window.length=10", "window.horizon=2", "model.units=8",
+    "training.epochs=3", "training.max_steps_per_epoch=10",
+]  # fmt: skip
+
+
+def app(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lstm_doctor.cli", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"},
+    )  # fmt: skip
+
+
+def test_unscaled_run_is_diagnosed_and_its_fix_proven(tmp_path: Path) -> None:
+    broken = app(tmp_path, *BROKEN, f"hydra.run.dir={tmp_path / 'broken'}")
+    assert broken.returncode == 0, broken.stderr[-2000:]
+    assert "data.unscaled_features (warning)" in broken.stdout
+    assert "try first: lstm-doctor" in broken.stdout and "scaling=standard" in broken.stdout
+
+    report = tmp_path / "fix"
+    fixed = app(tmp_path, "fix", "last", "--top", "1", "--seeds", "2", "--out", str(report))
+    assert fixed.returncode == 0, fixed.stderr[-2000:]
+    assert "proving 1 prescriptions x 2 seeds" in fixed.stdout
+    summary = json.loads((report / "summary.json").read_text())
+    verdicts = {c["name"]: c["verdict"] for c in summary["configurations"]}
+    assert verdicts["original"] == "baseline"
+    assert verdicts["scaling=standard"] in (
+        "better beyond seed noise", "no clear change", "worse beyond seed noise",
+    )  # fmt: skip
+    assert "scaling=standard" in fixed.stdout and "report:" in fixed.stdout
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("lstm-doctor").experiment_id
+    (parent,) = client.search_runs([experiment], "tags.kind = 'sweep'")
+    assert parent.data.tags["fix_of"]
+    children = client.search_runs([experiment], f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    assert sorted(c.info.run_name for c in children) == [
+        "original seed=0", "original seed=1", "scaling=standard seed=0", "scaling=standard seed=1",
+    ]  # fmt: skip
+    assert {c.data.params["scaling.method"] for c in children} == {"none", "standard"}
+
+
+def test_fix_names_a_missing_run(tmp_path: Path) -> None:
+    result = app(tmp_path, "fix", "nope")
+    assert result.returncode == 2
+    assert "run 'nope' not found" in result.stderr
