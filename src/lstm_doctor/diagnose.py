@@ -159,15 +159,17 @@ def dominant_season(
     def acf(lag: int) -> float:
         return float(np.dot(y[:-lag], y[lag:]) / denom) if lag < len(y) else 0.0
 
-    candidates = [period] if period and period > 1 else []
-    candidates += [
-        lag for lag in (7, 12, 24, 48, 52, 168, 365) if lag not in candidates and lag < len(y) // 3
-    ]
-    scored = [(lag, acf(lag)) for lag in candidates if lag <= max_lag]
-    if not scored:
-        return None, 0.0
     # A season is a peak: its autocorrelation must beat the half-season trough clearly.
-    peaks = [(lag, r) for lag, r in scored if r > acf(max(lag // 2, 1)) + 0.2]
+    def is_peak(lag: int) -> bool:
+        return acf(lag) > acf(max(lag // 2, 1)) + 0.2
+
+    # The data's own period (from its frequency) is the season to check when it shows one;
+    # otherwise look for the usual ones. Longer cycles (a week in hourly data) are a bonus a
+    # longer window may catch, not a defect of one that covers the period.
+    if period and 1 < period <= max_lag and period < len(y) // 3:
+        return (period, acf(period)) if is_peak(period) else (None, 0.0)
+    candidates = [lag for lag in (7, 12, 24, 52, 168, 365) if lag <= max_lag and lag < len(y) // 3]
+    peaks = [(lag, acf(lag)) for lag in candidates if is_peak(lag)]
     if not peaks:
         return None, 0.0
     lag, r = max(peaks, key=lambda p: (p[1], -p[0]))
