@@ -43,8 +43,17 @@ CLAIMS = [
 ]  # fmt: skip
 
 
-def run_sweeps(store: str) -> None:
+def run_sweeps(store: str, only: list[str] | None = None) -> None:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(store)
     for _, name, presets in CLAIMS:
+        if only and name not in only:
+            continue
+        # A rerun replaces the sweep's earlier runs rather than pooling with them.
+        for experiment in client.search_experiments():
+            for run in client.search_runs([experiment.experiment_id], f"tags.sweep = '{name}'"):
+                client.delete_run(run.info.run_id)
         start = time.monotonic()
         subprocess.run(
             [sys.executable, "-m", "lstm_doctor.cli", "-m", "hydra/launcher=joblib",
@@ -112,10 +121,11 @@ def _mean(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--report", action="store_true", help="only rewrite the page")
+    parser.add_argument("--only", nargs="*", help="sweep names to (re)run, e.g. claim_window")
     args = parser.parse_args()
     store = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{ROOT / 'bench' / 'claims.db'}")
     if not args.report:
-        run_sweeps(store)
+        run_sweeps(store, args.only)
     write_page(store, ROOT / "docs" / "claims.md")
 
 

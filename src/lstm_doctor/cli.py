@@ -41,7 +41,25 @@ def run_job(raw_cfg: object) -> float | None:
     except Exception as exc:
         overrides = " ".join(job_overrides()) or "(defaults)"
         print(f"lstm-doctor: job {hc.job.num} [{overrides}] failed: {exc}", file=sys.stderr)
+        if isinstance(exc, ConfigError):
+            _record_invalid_job(exc)
         return float("nan")
+
+
+def _record_invalid_job(exc: Exception) -> None:
+    """A job whose config is invalid never opened a run: record one, FAILED, so the sweep's
+    parent counts it and the MLflow UI shows why."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from lstm_doctor import tracking
+    from lstm_doctor.config import TrackingConfig
+    from lstm_doctor.sweep import read_sweep
+
+    hc = HydraConfig.get()
+    sweep = read_sweep(Path(hc.sweep.dir)) or {}
+    varied = [o for o in job_overrides() if o not in sweep.get("overrides", [])]
+    tags = {"sweep": Path(hc.sweep.dir).name, "varied": " ".join(varied), "error": str(exc)[:500]}
+    tracking.record_failed_run(TrackingConfig(), " ".join(varied), tags, sweep.get("parent_run_id"))
 
 
 def job_overrides() -> list[str]:

@@ -102,6 +102,19 @@ def start_sweep_run(cfg: TrackingConfig, name: str, overrides: list[str]) -> str
     return run.info.run_id
 
 
+def record_failed_run(
+    cfg: TrackingConfig, name: str, tags: dict[str, str], parent_run_id: str | None
+) -> str:
+    """A FAILED run for a job that could not start (its config was invalid)."""
+    experiment_id = use_store(cfg)
+    client = MlflowClient(tracking_uri(cfg))
+    if parent_run_id:
+        tags = {**tags, "mlflow.parentRunId": parent_run_id}
+    run = client.create_run(experiment_id, run_name=name, tags=tags)
+    client.set_terminated(run.info.run_id, "FAILED")
+    return run.info.run_id
+
+
 def finish_sweep_run(cfg: TrackingConfig, parent_run_id: str) -> dict[str, int]:
     """Count the sweep's child runs by status, log the counts and close the parent."""
     client = MlflowClient(tracking_uri(cfg))
