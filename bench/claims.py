@@ -23,24 +23,40 @@ from lstm_doctor.tracking import find_runs
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = "0,1,2"
 
-# claim, sweep name, presets (the first is the baseline the others are compared with)
+# claim, sweep name, presets: the first is the baseline; each other preset says whether the
+# claim expects it to do "better" or "worse" than the baseline.
 CLAIMS = [
     ("Scaling helps: unscaled prices beside volumes stall an LSTM", "claim_scaling_stocks",
-     ["stocks_unscaled", "stocks_scaled"]),
+     ["stocks_unscaled", ("stocks_scaled", "better")]),
     ("Scaling helps an activity classifier", "claim_scaling_motions",
-     ["motions_unscaled", "motions_scaled"]),
+     ["motions_unscaled", ("motions_scaled", "better")]),
     ("A 24-hour window beats a short one on hourly data (and a week more so)", "claim_window",
-     ["window_short", "window_day", "window_week"]),
+     ["window_short", ("window_day", "better"), ("window_week", "better")]),
     ("Dropout helps a large model; too small a model underfits", "claim_capacity",
-     ["capacity_large_no_dropout", "capacity_large_dropout", "capacity_medium_dropout",
-      "capacity_small"]),
+     ["capacity_large_no_dropout", ("capacity_large_dropout", "better"),
+      ("capacity_medium_dropout", "better"), ("capacity_small", "worse")]),
     ("Too high a learning rate oscillates or diverges, too low crawls", "claim_learning_rate",
-     ["lr_good", "lr_high", "lr_low"]),
+     ["lr_good", ("lr_high", "worse"), ("lr_low", "worse")]),
     ("Early stopping saves epochs without losing accuracy", "claim_early_stopping",
-     ["epochs_no_early_stop", "epochs_early_stop"]),
+     ["epochs_no_early_stop", ("epochs_early_stop", "fewer epochs, no worse")]),
     ("Imputing gaps and clipping spikes help", "claim_missing_outliers",
-     ["beijing_raw", "beijing_clean"]),
+     ["beijing_raw", ("beijing_clean", "better")]),
 ]  # fmt: skip
+
+
+def preset_names(presets: list) -> list[str]:
+    return [p if isinstance(p, str) else p[0] for p in presets]
+
+
+def borne_out(expected: str, verdict: str, epochs: float, base_epochs: float) -> str:
+    """Whether the measured verdict is what the claim predicts, said plainly."""
+    if expected == "fewer epochs, no worse":
+        fewer = epochs < base_epochs
+        ok = fewer and not verdict.startswith("worse")
+        return "yes" if ok else ("no: early stopping never fired" if not fewer else "no: worse")
+    if verdict.startswith(expected):
+        return "yes"
+    return f"no: {verdict}"
 
 
 def run_sweeps(store: str, only: list[str] | None = None) -> None:
@@ -57,7 +73,7 @@ def run_sweeps(store: str, only: list[str] | None = None) -> None:
         start = time.monotonic()
         subprocess.run(
             [sys.executable, "-m", "lstm_doctor.cli", "-m", "hydra/launcher=joblib",
-             f"experiment={','.join(presets)}", f"seed={SEEDS}",
+             f"experiment={','.join(preset_names(presets))}", f"seed={SEEDS}",
              f"hydra.sweep.dir={ROOT / 'multirun' / 'claims' / name}"],
             cwd=ROOT, env={**os.environ, "MLFLOW_TRACKING_URI": store}, check=False,
         )  # fmt: skip
@@ -75,8 +91,8 @@ def write_page(store: str, page: Path) -> None:
         "",
         f"*Method.* {METHOD}",
         "",
-        "| claim | preset | seeds ok | test metric (mean ± std) | epochs run | skill vs naive | verdict vs baseline |",
-        "|---|---|---|---|---|---|---|",
+        "| claim | preset | seeds ok | test metric (mean ± std) | epochs run | skill vs naive | verdict vs baseline | claim borne out? |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for claim, name, presets in CLAIMS:
         try:
@@ -85,13 +101,16 @@ def write_page(store: str, page: Path) -> None:
             lines.append(f"| {claim} | — | — | not measured ({exc}) | | | |")
             continue
         summaries, _ = summarise(runs, baseline=f"experiment={presets[0]}")
-        epochs = {}
+        expected = {p[0]: p[1] for p in presets if not isinstance(p, str)}
+        epochs: dict[str, list[int]] = {}
         for run in runs:
             if run.status == "FINISHED" and run.curves.get("loss"):
                 epochs.setdefault(run.overrides.split(" seed=")[0], []).append(
                     len(run.curves["loss"])
                 )
+        base_epochs = _mean(epochs.get(f"experiment={presets[0]}", []))
         for i, s in enumerate(summaries):
+            preset = s.name.removeprefix("experiment=")
             skill_key = (
                 "seasonal_naive" if "seasonal_naive" in s.skills else next(iter(s.skills), None)
             )
@@ -101,14 +120,16 @@ def write_page(store: str, page: Path) -> None:
                 else "—"
             )
             metric = f"{s.metric} {s.mean:.4g} ± {s.std:.2g}" if s.values else "—"
-            ep = epochs.get(s.name, [])
+            ep = _mean(epochs.get(s.name, []))
+            ep_text = f"{ep:.0f}" if ep == ep else "—"
+            verdict = s.verdict or "—"
+            claim_ok = (
+                borne_out(expected[preset], verdict, ep, base_epochs) if preset in expected else ""
+            )
             lines.append(
-                f"| {claim if i == 0 else ''} | `{s.name.removeprefix('experiment=')}` | "
-                f"{len(s.values)}/{s.runs} | {metric} | {_mean(ep):.0f} | {skill} | {s.verdict} |"
-                if ep else
-                f"| {claim if i == 0 else ''} | `{s.name.removeprefix('experiment=')}` | "
-                f"{len(s.values)}/{s.runs} | {metric} | — | {skill} | {s.verdict} |"
-            )  # fmt: skip
+                f"| {claim if i == 0 else ''} | `{preset}` | {len(s.values)}/{s.runs} | {metric} | "
+                f"{ep_text} | {skill} | {verdict} | {claim_ok} |"
+            )
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text("\n".join(lines) + "\n")
     print(f"wrote {page}")

@@ -114,6 +114,9 @@ def summarise(
         if not summary.values and summary.failed:
             summary.verdict = "failed in every seed"
             continue
+        if summary.values and not base.values and base.failed:
+            summary.verdict = "better: finishes where the baseline failed in every seed"
+            continue
         summary.verdict, summary.p_value, summary.difference = judge(
             summary.values, base.values, higher_is_better
         )
