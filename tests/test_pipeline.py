@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient
 from lstm_doctor.paths import StagePaths
 from lstm_doctor.pipeline import run_pipeline
 
-from .conftest import ROOT, tiny_config
+from .conftest import ROOT, TINY, tiny_config
 
 pytestmark = pytest.mark.slow
 
@@ -200,3 +200,20 @@ def test_app_trains_a_classifier_with_accuracy_curves(tmp_path: Path) -> None:
     assert run.data.tags["task"] == "classify"
     assert len(client.get_metric_history(run.info.run_id, "val_accuracy")) == 2
     assert "test_accuracy" in run.data.metrics and "majority_class_accuracy" in run.data.metrics
+
+
+def test_mlflow_run_of_the_mlproject_logs_into_its_own_run(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    overrides = " ".join([*TINY, "scaling=none", f"hydra.run.dir={tmp_path / 'job'}"])
+    result = subprocess.run(
+        [sys.executable, "-m", "mlflow", "run", ".", "-P", f"overrides={overrides}",
+         "--env-manager", "local", "--experiment-name", "lstm-doctor"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    client = MlflowClient(uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("lstm-doctor").experiment_id])
+    assert run.info.status == "FINISHED"
+    assert run.data.params["scaling.method"] == "none"
+    assert "test_mae" in run.data.metrics and "diagnosis.verdict" in run.data.tags
