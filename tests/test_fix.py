@@ -16,8 +16,8 @@ from .conftest import ROOT
 pytestmark = pytest.mark.slow
 
 BROKEN = [
-    "dataset=stocks", "dataset.max_rows=1000", "scaling=none", "window.length=10", "window.horizon=2", "model.units=8",
-    "training.epochs=3", "training.max_steps_per_epoch=10",
+    "dataset=stocks", "dataset.max_rows=1000", "scaling=none", "window.length=10",
+    "window.horizon=2", "model.units=8", "training.epochs=3", "training.max_steps_per_epoch=10",
 ]  # fmt: skip
 
 
