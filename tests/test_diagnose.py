@@ -169,3 +169,18 @@ def test_balanced_classes_are_fine(counts: list[int]) -> None:
 
 def test_imbalanced_classes() -> None:
     assert codes(dx.check_classes([90, 10], ["a", "b"])) == ["data.class_imbalance"]
+
+
+def test_few_independent_windows_are_flagged_however_many_overlap() -> None:
+    # 350 training steps hold 279 overlapping 72-step windows but under 5 independent ones
+    found = dx.check_window_count({"train": 279}, 350, 72, "forecast")
+    assert codes(found) == ["data.too_few_windows"]
+    assert dx.check_window_count({"train": 6000}, 6132, 72, "forecast") == []
+    assert codes(dx.check_window_count({"train": 20}, None, None, "classify")) == [
+        "data.too_few_windows"
+    ]
+
+
+def test_a_zigzag_loss_that_never_settles_is_oscillating() -> None:
+    loss = [3.608, 1.623, 1.467, 1.376, 1.832, 1.757, 1.692, 1.497, 1.757, 1.692, 1.51, 1.548]
+    assert "train.oscillating" in codes(dx.check_curves(history(loss), CFG))

@@ -266,19 +266,31 @@ def check_classes(counts: list[int], classes: list[str]) -> list[Finding]:
     ]
 
 
-def check_window_count(counts: dict[str, int], parameters: int | None, task: str) -> list[Finding]:
-    """Too few training examples for the model to learn anything general."""
+def check_window_count(
+    counts: dict[str, int], train_steps: int | None, span: int | None, task: str
+) -> list[Finding]:
+    """Too few independent training examples for the model to learn anything general.
+
+    Overlapping windows share most of their steps, so a forecaster's count that matters is
+    how many non-overlapping windows (length + horizon) fit in the training span.
+    """
     train = counts.get("train", 0)
-    floor = 30 if task == "classify" else 200
-    if train >= floor:
+    independent = train if task == "classify" or not span or not train_steps else train_steps / span
+    floor = 30
+    if independent >= floor:
         return []
     return [
         Finding(
             "data.too_few_windows",
             "warning",
-            {"train_windows": train, "val_windows": counts.get("val", 0), "parameters": parameters},
-            f"Only {train} training examples: too few to fit an LSTM reliably.",
-            ["dataset.max_rows=null", "window.stride=1", "split.val_fraction=0.1"],
+            {"train_windows": train, "independent_windows": independent, "floor": floor},
+            f"The training span holds only {independent:.0f} independent examples (windows that "
+            "do not overlap): too few to fit an LSTM that generalises.",
+            [
+                "dataset.max_rows=null",
+                "split.val_fraction=0.1 split.test_fraction=0.1",
+                "window.length=24",
+            ],
         )
     ]
 
@@ -367,12 +379,23 @@ def check_curves(history: pd.DataFrame, cfg: Config) -> list[Finding]:
             )
         )
     median_rise = float(np.median(rel_jumps[ups])) if ups.any() else 0.0
-    if n >= 5 and ups.mean() >= 0.3 and median_rise > 0.1:
+    # Zig-zag in the second half: the path travelled (total variation) far exceeds the net
+    # change, and the jumps add up to a sizeable share of the loss level.
+    half = loss[n // 2 :]
+    travel = float(np.abs(np.diff(half)).sum())
+    net = abs(float(half[-1] - half[0]))
+    zigzag = travel / max(net, 1e-12 * travel, 1e-300)
+    jumpy = n >= 6 and zigzag >= 3 and travel / max(float(np.mean(np.abs(half))), 1e-12) >= 0.2
+    if n >= 5 and ((ups.mean() >= 0.3 and median_rise > 0.1) or jumpy):
         findings.append(
             Finding(
                 "train.oscillating",
                 "warning",
-                {"share_of_epochs_loss_rose": float(ups.mean()), "median_rise": median_rise},
+                {
+                    "share_of_epochs_loss_rose": float(ups.mean()),
+                    "median_rise": median_rise,
+                    "second_half_travel_over_net_change": zigzag,
+                },
                 f"The training loss rose in {100 * ups.mean():.0f}% of epochs, by a median "
                 f"{100 * median_rise:.0f}%: the step overshoots.",
                 [
@@ -495,7 +518,10 @@ def check_results(
         matrix = np.asarray(model["confusion_matrix"])
         predicted_share = matrix.sum(axis=0) / max(matrix.sum(), 1)
         majority = metrics["baselines"]["majority_class"]["accuracy"]
-        if predicted_share.max() >= 0.9 or model["accuracy"] <= majority + 0.02:
+        n = max(int(matrix.sum()), 1)
+        # Accuracy within two binomial standard errors of the baseline is chance, not skill.
+        margin = max(0.02, 2 * float(np.sqrt(majority * (1 - majority) / n)))
+        if predicted_share.max() >= 0.9 or model["accuracy"] <= majority + margin:
             findings.append(
                 Finding(
                     "train.majority_class",
@@ -503,6 +529,7 @@ def check_results(
                     {
                         "accuracy": model["accuracy"],
                         "majority_class_accuracy": majority,
+                        "chance_margin": margin,
                         "largest_predicted_share": float(predicted_share.max()),
                     },
                     f"The classifier is no better than always answering the commonest class "

@@ -51,7 +51,10 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[dx.Finding]:
         values = np.load(paths.scaled / "series.npz")["values"]
         findings += dx.check_shift(values[:, 0].astype(float), bounds, cfg)
     findings += dx.check_leakage(np.empty(0), bounds, cfg)
-    findings += dx.check_window_count(counts, None, scaled["task"])
+    window_meta = read_json(paths.windows / "meta.json")
+    span = window_meta.get("length", 0) + window_meta.get("horizon", 0)
+    train_steps = bounds["train"][1] - bounds["train"][0]
+    findings += dx.check_window_count(counts, train_steps, span or None, scaled["task"])
     return findings
 
 
