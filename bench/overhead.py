@@ -29,6 +29,10 @@ def main() -> None:
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{store}/mlflow.db"
     os.chdir(ROOT)
 
+    from lstm_doctor import backend  # noqa: F401  (before anything imports TensorFlow)
+
+    # isort: split
+
     import keras
     import numpy as np
 
