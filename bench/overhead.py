@@ -1,6 +1,6 @@
 """What monitoring and logging cost: instrumented training vs a plain `model.fit`.
 
-    python bench/overhead.py [--repeats 5] [--epochs 5] [--rows 8760]
+    python bench/overhead.py [--repeats 5] [--epochs 10] [--rows 8760]
 
 Same data, model, epochs and seed; the instrumented fit adds the per-epoch MLflow curve
 logger and the probe-batch gradient monitor (what `train` adds). Runs alternate plain and
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--rows", type=int, default=8760)
     args = parser.parse_args()
     store = tempfile.mkdtemp(prefix="overhead-")
