@@ -149,6 +149,11 @@ def show(argv: list[str]) -> None:
     result = read_json(metrics_file)
     result["run_id"] = read_json(paths.models / "run.json")["run_id"]
     print(summary(result, paths.reports))
+    diagnosis = paths.reports / "diagnosis.json"
+    if diagnosis.exists():
+        from lstm_doctor.doctor import console_summary
+
+        print(console_summary(read_json(diagnosis)))
     print("plots: reports/plots/*.png    metrics: dvc metrics show    curves: dvc plots show")
     print("browse runs: make ui  (or: mlflow ui --backend-store-uri sqlite:///mlflow.db), then")
     print(f"  {tracking.run_url(load_params().tracking, result['run_id'])}")
