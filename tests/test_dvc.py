@@ -80,4 +80,5 @@ def test_exp_run_composes_conf_with_hydra_overrides(project_copy: Path) -> None:
     client = MlflowClient(f"sqlite:///{project_copy / 'mlflow.db'}")
     (run,) = client.search_runs([client.get_experiment_by_name("lstm-doctor").experiment_id])
     assert run.data.tags["dvc_experiment"] == "unscaled"
+    assert run.info.run_name == "unscaled"
     assert run.data.params["scaling.method"] == "none"
