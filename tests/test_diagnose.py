@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_doctor import diagnose as dx
+from lstm_doctor import data_checks, run_checks
 from lstm_doctor.doctor import in_effect, prescriptions
+from lstm_doctor.findings import Finding, verdict
 from lstm_doctor.fix import ORIGINAL, merge, plan
 
 from .conftest import tiny_config
@@ -17,7 +18,7 @@ def history(loss: list[float], val: list[float] | None = None) -> pd.DataFrame:
     return pd.DataFrame({"epoch": range(len(loss)), "loss": loss, "val_loss": val or loss})
 
 
-def codes(findings: list[dx.Finding]) -> list[str]:
+def codes(findings: list[Finding]) -> list[str]:
     return [f.code for f in findings]
 
 
@@ -28,78 +29,82 @@ def test_a_healthy_curve_with_small_wiggles_is_not_flagged() -> None:
     rng = np.random.default_rng(0)
     base = 0.1 + 0.9 * np.exp(-np.arange(20) / 3)
     val = base * 1.05 * (1 + rng.normal(0, 0.02, 20))  # val wiggles by ~2%
-    assert dx.check_curves(history(list(base), list(val)), CFG) == []
+    assert run_checks.check_curves(history(list(base), list(val)), CFG) == []
 
 
 def test_flat_loss_is_not_learning() -> None:
-    found = dx.check_curves(history([1.0, 0.999, 0.998, 0.998, 0.997, 0.997]), CFG)
+    found = run_checks.check_curves(history([1.0, 0.999, 0.998, 0.998, 0.997, 0.997]), CFG)
     assert codes(found) == ["train.not_learning"]
     assert found[0].severity == "error"
 
 
 def test_still_falling_at_the_last_epoch_is_slow_convergence() -> None:
     loss = list(1.0 * 0.9 ** np.arange(20))
-    assert "train.slow_convergence" in codes(dx.check_curves(history(loss), CFG))
+    assert "train.slow_convergence" in codes(run_checks.check_curves(history(loss), CFG))
 
 
 def test_a_loss_that_keeps_jumping_up_is_oscillating() -> None:
     loss = [1.0, 0.6, 0.9, 0.5, 0.8, 0.45, 0.85, 0.5, 0.9, 0.55]
-    assert "train.oscillating" in codes(dx.check_curves(history(loss), CFG))
+    assert "train.oscillating" in codes(run_checks.check_curves(history(loss), CFG))
 
 
 def test_val_rising_while_train_falls_is_overfitting() -> None:
     train = list(1.0 * 0.85 ** np.arange(20))
     val = [1.0 - 0.05 * i for i in range(8)] + [0.65 + 0.04 * i for i in range(12)]
-    found = codes(dx.check_curves(history(train, val), tiny_config("training.epochs=40")))
+    found = codes(run_checks.check_curves(history(train, val), tiny_config("training.epochs=40")))
     assert "train.overfitting" in found
 
 
 def test_epochs_long_after_the_best_are_wasted_without_early_stopping() -> None:
     cfg = tiny_config("training.early_stopping.enabled=false", "training.epochs=30")
     loss = [1.0, 0.5, 0.3, 0.25] + [0.24] * 26
-    assert "train.wasted_epochs" in codes(dx.check_curves(history(loss), cfg))
-    assert "train.wasted_epochs" not in codes(dx.check_curves(history(loss), CFG))
+    assert "train.wasted_epochs" in codes(run_checks.check_curves(history(loss), cfg))
+    assert "train.wasted_epochs" not in codes(run_checks.check_curves(history(loss), CFG))
 
 
 def test_nan_loss_is_divergence_with_a_smaller_step_prescribed() -> None:
-    (finding,) = dx.check_divergence(np.array([1.0, 5.0, np.nan]), CFG)
+    (finding,) = run_checks.check_divergence(np.array([1.0, 5.0, np.nan]), CFG)
     assert finding.code == "train.diverged" and finding.evidence["epoch"] == 2
     assert finding.fixes[0] == "optimizer.lr=0.0001"
 
 
 def test_unscaled_price_and_volume_are_flagged_only_without_scaling() -> None:
     values = np.column_stack([np.linspace(20, 40, 100), np.linspace(1e6, 5e7, 100)])
-    found = dx.check_scales(values, ["Close", "Volume"], tiny_config("scaling=none"))
+    found = data_checks.check_scales(values, ["Close", "Volume"], tiny_config("scaling=none"))
     assert codes(found) == ["data.unscaled_features"]
     assert found[0].evidence["largest_feature"] == "Volume"
     assert found[0].fixes[0] == "scaling=standard"
-    assert dx.check_scales(values, ["Close", "Volume"], CFG) == []
+    assert data_checks.check_scales(values, ["Close", "Volume"], CFG) == []
 
 
 def test_window_shorter_than_a_daily_cycle() -> None:
     t = np.arange(24 * 60)
     target = np.sin(2 * np.pi * t / 24) + 0.1 * np.random.default_rng(1).normal(size=t.size)
-    found = dx.check_window(target, 24, tiny_config("window.length=6"), calendar=False)
+    found = data_checks.check_window(target, 24, tiny_config("window.length=6"), calendar=False)
     assert codes(found) == ["data.window_shorter_than_season"]
     assert found[0].fixes[0] == "window.length=24"
-    assert dx.check_window(target, 24, tiny_config("window.length=24"), calendar=False) == []
+    assert (
+        data_checks.check_window(target, 24, tiny_config("window.length=24"), calendar=False) == []
+    )
 
 
 def test_noise_has_no_season() -> None:
     target = np.random.default_rng(2).normal(size=2000)
-    assert dx.check_window(target, 24, tiny_config("window.length=6"), calendar=False) == []
+    assert (
+        data_checks.check_window(target, 24, tiny_config("window.length=6"), calendar=False) == []
+    )
 
 
 def test_spikes_are_outliers_unless_handled() -> None:
     values = np.random.default_rng(3).normal(100, 5, 2000)
     values[::200] = 10_000
     table = pd.DataFrame({"y": values})
-    assert codes(dx.check_outliers(table, ["y"], CFG)) == ["data.outliers"]
-    assert dx.check_outliers(table, ["y"], tiny_config("prepare.outliers=clip")) == []
+    assert codes(data_checks.check_outliers(table, ["y"], CFG)) == ["data.outliers"]
+    assert data_checks.check_outliers(table, ["y"], tiny_config("prepare.outliers=clip")) == []
 
 
 def test_missing_values_left_in_are_an_error() -> None:
-    found = dx.check_missing(
+    found = data_checks.check_missing(
         {"missing": {"y": 40}, "missing_after": 40}, 1000, tiny_config("prepare.missing=none")
     )
     assert found[0].severity == "error" and found[0].fixes[0] == "prepare.missing=interpolate"
@@ -111,17 +116,17 @@ def test_classifier_answering_one_class() -> None:
         "baselines": {"majority_class": {"accuracy": 0.75}},
         "skill": {"majority_class": -2.0},
     }
-    found = dx.check_results(
+    found = run_checks.check_results(
         metrics, history([1.0, 0.9]), tiny_config("dataset=basic_motions"), None
     )
     assert codes(found) == ["train.majority_class"]
 
 
 def test_recurrent_dropout_rules_out_cudnn_as_a_note() -> None:
-    (finding,) = dx.check_model(tiny_config("model.recurrent_dropout=0.2"))
+    (finding,) = run_checks.check_model(tiny_config("model.recurrent_dropout=0.2"))
     assert finding.code == "model.cudnn_ineligible" and finding.severity == "info"
-    assert dx.verdict([finding]) == "healthy"
-    assert dx.check_model(CFG) == []
+    assert verdict([finding]) == "healthy"
+    assert run_checks.check_model(CFG) == []
 
 
 def test_fixes_already_in_effect_are_not_prescribed() -> None:
@@ -164,23 +169,23 @@ def test_fix_plan_runs_original_each_fix_and_the_combination() -> None:
 
 @pytest.mark.parametrize("counts", [[10, 10, 10], [10, 9, 11]])
 def test_balanced_classes_are_fine(counts: list[int]) -> None:
-    assert dx.check_classes(counts, ["a", "b", "c"]) == []
+    assert data_checks.check_classes(counts, ["a", "b", "c"]) == []
 
 
 def test_imbalanced_classes() -> None:
-    assert codes(dx.check_classes([90, 10], ["a", "b"])) == ["data.class_imbalance"]
+    assert codes(data_checks.check_classes([90, 10], ["a", "b"])) == ["data.class_imbalance"]
 
 
 def test_few_independent_windows_are_flagged_however_many_overlap() -> None:
     # 350 training steps hold 279 overlapping 72-step windows but under 5 independent ones
-    found = dx.check_window_count({"train": 279}, 350, 72, "forecast")
+    found = data_checks.check_window_count({"train": 279}, 350, 72, "forecast")
     assert codes(found) == ["data.too_few_windows"]
-    assert dx.check_window_count({"train": 6000}, 6132, 72, "forecast") == []
-    assert codes(dx.check_window_count({"train": 20}, None, None, "classify")) == [
+    assert data_checks.check_window_count({"train": 6000}, 6132, 72, "forecast") == []
+    assert codes(data_checks.check_window_count({"train": 20}, None, None, "classify")) == [
         "data.too_few_windows"
     ]
 
 
 def test_a_zigzag_loss_that_never_settles_is_oscillating() -> None:
     loss = [3.608, 1.623, 1.467, 1.376, 1.832, 1.757, 1.692, 1.497, 1.757, 1.692, 1.51, 1.548]
-    assert "train.oscillating" in codes(dx.check_curves(history(loss), CFG))
+    assert "train.oscillating" in codes(run_checks.check_curves(history(loss), CFG))

@@ -14,26 +14,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_doctor import diagnose as dx
+from lstm_doctor import data_checks, run_checks
 from lstm_doctor.config import Config
+from lstm_doctor.findings import Finding, ranked, verdict
 from lstm_doctor.paths import StagePaths, read_json, write_json
 
 CALENDAR = {"hour_sin", "hour_cos", "dow_sin", "dow_cos"}
 
 
-def data_findings(cfg: Config, paths: StagePaths) -> list[dx.Finding]:
+def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
     """Checks on the prepared and scaled data, before any training."""
     report = read_json(paths.prepared / "report.json")
     scaled = read_json(paths.scaled / "meta.json")
     counts = read_json(paths.windows / "meta.json").get("counts", {})
     bounds = scaled["bounds"]
-    findings: list[dx.Finding] = []
+    findings: list[Finding] = []
     if scaled["task"] == "classify":
         arrays = np.load(paths.prepared / "sequences.npz")
-        findings += dx.check_scales(arrays["x_train"], scaled["columns"], cfg)
-        findings += dx.check_classes(report["class_counts"], report["classes"])
+        findings += data_checks.check_scales(arrays["x_train"], scaled["columns"], cfg)
+        findings += data_checks.check_classes(report["class_counts"], report["classes"])
         missing = {"missing": {}, "missing_after": int(np.isnan(arrays["x_train"]).sum())}
-        findings += dx.check_missing(missing, len(arrays["x_train"]), cfg)
+        findings += data_checks.check_missing(missing, len(arrays["x_train"]), cfg)
     else:
         table = pd.read_parquet(paths.prepared / "table.parquet")
         columns = [
@@ -42,19 +43,21 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[dx.Finding]:
             if c not in CALENDAR and c not in report.get("encoded_columns", [])
         ]
         lo, hi = bounds["train"]
-        findings += dx.check_scales(table[columns].to_numpy(dtype=float)[lo:hi], columns, cfg)
-        findings += dx.check_missing(report, len(table), cfg)
-        findings += dx.check_outliers(table, columns, cfg)
+        findings += data_checks.check_scales(
+            table[columns].to_numpy(dtype=float)[lo:hi], columns, cfg
+        )
+        findings += data_checks.check_missing(report, len(table), cfg)
+        findings += data_checks.check_outliers(table, columns, cfg)
         target = table[cfg.dataset.target].to_numpy(dtype=float)[lo:hi]
         calendar = bool(CALENDAR & set(table.columns))
-        findings += dx.check_window(target, scaled.get("period"), cfg, calendar)
+        findings += data_checks.check_window(target, scaled.get("period"), cfg, calendar)
         values = np.load(paths.scaled / "series.npz")["values"]
-        findings += dx.check_shift(values[:, 0].astype(float), bounds, cfg)
-    findings += dx.check_leakage(np.empty(0), bounds, cfg)
+        findings += data_checks.check_shift(values[:, 0].astype(float), bounds, cfg)
+    findings += data_checks.check_leakage(np.empty(0), bounds, cfg)
     window_meta = read_json(paths.windows / "meta.json")
     span = window_meta.get("length", 0) + window_meta.get("horizon", 0)
     train_steps = bounds["train"][1] - bounds["train"][0]
-    findings += dx.check_window_count(counts, train_steps, span or None, scaled["task"])
+    findings += data_checks.check_window_count(counts, train_steps, span or None, scaled["task"])
     return findings
 
 
@@ -64,15 +67,15 @@ def run_findings(
     monitors: pd.DataFrame,
     metrics: dict[str, Any] | None,
     period: int | None,
-) -> list[dx.Finding]:
+) -> list[Finding]:
     """Checks on the curves, the monitors and (when there are any) the test metrics."""
     loss = history["loss"].to_numpy(dtype=float) if "loss" in history else np.empty(0)
-    findings = dx.check_divergence(loss, cfg)
-    findings += dx.check_curves(history, cfg)
-    findings += dx.check_gradients(monitors, cfg)
+    findings = run_checks.check_divergence(loss, cfg)
+    findings += run_checks.check_curves(history, cfg)
+    findings += run_checks.check_gradients(monitors, cfg)
     if metrics is not None:
-        findings += dx.check_results(metrics, history, cfg, period)
-    findings += dx.check_model(cfg)
+        findings += run_checks.check_results(metrics, history, cfg, period)
+    findings += run_checks.check_model(cfg)
     return findings
 
 
@@ -87,11 +90,11 @@ def diagnose(
 ) -> dict[str, Any]:
     """Every check; writes diagnosis.json and diagnosis.md into the reports folder."""
     period = read_json(paths.scaled / "meta.json").get("period")
-    findings = dx.ranked(
+    findings = ranked(
         data_findings(cfg, paths) + run_findings(cfg, history, monitors, metrics, period)
     )
     result = {
-        "verdict": dx.verdict(findings),
+        "verdict": verdict(findings),
         "codes": [f.code for f in findings],
         "findings": [f.as_dict() for f in findings],
         "run_id": run_id,
@@ -130,7 +133,7 @@ def _same_number(a: Any, b: str) -> bool:
         return False
 
 
-def prune_fixes(findings: list[dx.Finding], cfg: Config) -> list[dx.Finding]:
+def prune_fixes(findings: list[Finding], cfg: Config) -> list[Finding]:
     """Drop prescribed fixes the run already had."""
     for finding in findings:
         finding.fixes = [f for f in finding.fixes if not in_effect(f, cfg)]
