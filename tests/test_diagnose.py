@@ -36,6 +36,9 @@ def test_flat_loss_is_not_learning() -> None:
     found = run_checks.check_curves(history([1.0, 0.999, 0.998, 0.998, 0.997, 0.997]), CFG)
     assert codes(found) == ["train.not_learning"]
     assert found[0].severity == "error"
+    tiny_step = tiny_config("optimizer.lr=1e-7")
+    (finding,) = run_checks.check_curves(history([1.0, 0.999, 0.998, 0.998, 0.997]), tiny_step)
+    assert "optimizer.lr=0.001" in finding.fixes
 
 
 def test_still_falling_at_the_last_epoch_is_slow_convergence() -> None:

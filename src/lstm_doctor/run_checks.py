@@ -18,6 +18,12 @@ from lstm_doctor.findings import Finding
 # ---------------------------------------------------------------- training, from the curves
 
 
+def step_up(lr: float) -> float:
+    """A larger learning rate to try: Adam's usual 1e-3 when the step is orders of magnitude
+    below it (ten times a hopeless step is still hopeless), else ten times, capped at 1e-2."""
+    return 1e-3 if lr < 1e-4 else min(lr * 10, 1e-2)
+
+
 def smooth(values: np.ndarray, width: int = 3) -> np.ndarray:
     """Centred running median: a single bad epoch does not make a trend."""
     if len(values) < width:
@@ -79,7 +85,7 @@ def check_curves(history: pd.DataFrame, cfg: Config) -> list[Finding]:
                 },
                 f"Training loss improved by only {100 * improvement:.1f}% over {n} epochs: the "
                 "model is not learning (saturated inputs, a step size far off, or no signal).",
-                ["scaling=standard", f"optimizer.lr={min(lr * 10, 1e-2):g}", "model.units=64"],
+                ["scaling=standard", f"optimizer.lr={step_up(lr):g}", "model.units=64"],
             )
         )
     elif tail_slope > 0.01 and tail_share > 0.1 and n >= cfg.training.epochs:
@@ -95,7 +101,7 @@ def check_curves(history: pd.DataFrame, cfg: Config) -> list[Finding]:
                 },
                 f"The loss was still falling {100 * tail_slope:.1f}% per epoch when training "
                 "stopped: it needs a larger step or more epochs.",
-                [f"optimizer.lr={min(lr * 10, 1e-2):g}", f"training.epochs={2 * n}"],
+                [f"optimizer.lr={step_up(lr):g}", f"training.epochs={2 * n}"],
             )
         )
     median_rise = float(np.median(rel_jumps[ups])) if ups.any() else 0.0
