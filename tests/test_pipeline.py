@@ -101,6 +101,7 @@ def test_diagnosis_names_codes_with_evidence_and_overrides(forecast_run) -> None
         assert finding["severity"] in ("info", "warning", "error")
         assert finding["evidence"] and finding["explanation"]
         assert all("=" in fix for fix in finding["fixes"])
+        assert "scaling=standard" not in finding["fixes"]  # already in effect: not prescribed
     # 2 epochs of 8 steps cannot beat "same hour yesterday": the doctor must say so
     assert result["skill"]["seasonal_naive"] < 0
     assert "train.no_better_than_naive" in diagnosis["codes"]

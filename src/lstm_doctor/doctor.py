@@ -90,9 +90,8 @@ def diagnose(
 ) -> dict[str, Any]:
     """Every check; writes diagnosis.json and diagnosis.md into the reports folder."""
     period = read_json(paths.scaled / "meta.json").get("period")
-    findings = ranked(
-        data_findings(cfg, paths) + run_findings(cfg, history, monitors, metrics, period)
-    )
+    findings = data_findings(cfg, paths) + run_findings(cfg, history, monitors, metrics, period)
+    findings = ranked(prune_fixes(findings, cfg))
     result = {
         "verdict": verdict(findings),
         "codes": [f.code for f in findings],
