@@ -172,7 +172,7 @@ def check_window(
     ]
 
 
-def check_leakage(values: np.ndarray, bounds: dict[str, list[int]], cfg: Config) -> list[Finding]:
+def check_leakage(bounds: dict[str, list[int]], cfg: Config) -> list[Finding]:
     """Scaler statistics fitted on all the data carry the future into training."""
     if cfg.scaling.fit_on != "all":
         return []

@@ -53,7 +53,7 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
         findings += data_checks.check_window(target, scaled.get("period"), cfg, calendar)
         values = np.load(paths.scaled / "series.npz")["values"]
         findings += data_checks.check_shift(values[:, 0].astype(float), bounds, cfg)
-    findings += data_checks.check_leakage(np.empty(0), bounds, cfg)
+    findings += data_checks.check_leakage(bounds, cfg)
     window_meta = read_json(paths.windows / "meta.json")
     span = window_meta.get("length", 0) + window_meta.get("horizon", 0)
     train_steps = bounds["train"][1] - bounds["train"][0]
