@@ -15,3 +15,6 @@ import logging
 # Many small models in one worker process (sweeps) make TensorFlow warn about retracing
 # predict functions on every run: expected here, and it buries the real output.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
+# With interactive logging off, Keras sends progress bars to absl at INFO; MLflow's check of
+# the logged model's input example would print two of them into every run's log.
+logging.getLogger("absl").setLevel(logging.WARNING)
