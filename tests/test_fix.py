@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+from lstm_doctor import tracking
+from lstm_doctor.config import TrackingConfig
+
 from .conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -29,7 +32,9 @@ def app(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_unscaled_run_is_diagnosed_and_its_fix_proven(tmp_path: Path) -> None:
+def test_unscaled_run_is_diagnosed_and_its_fix_proven(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken = app(tmp_path, *BROKEN, f"hydra.run.dir={tmp_path / 'broken'}")
     assert broken.returncode == 0, broken.stderr[-2000:]
     assert "data.unscaled_features (warning)" in broken.stdout
@@ -56,6 +61,27 @@ def test_unscaled_run_is_diagnosed_and_its_fix_proven(tmp_path: Path) -> None:
         "original seed=0", "original seed=1", "scaling=standard seed=0", "scaling=standard seed=1",
     ]  # fmt: skip
     assert {c.data.params["scaling.method"] for c in children} == {"none", "standard"}
+    # The fix's own runs are diagnosed too, but `fix last` still means the user's run.
+    assert {c.data.tags["fix_of"] for c in children} == {parent.data.tags["fix_of"]}
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    last = tracking.diagnosed_run(TrackingConfig(), "last")
+    assert last.run_id == parent.data.tags["fix_of"]
+    assert "data.unscaled_features" in last.diagnosis["codes"]
+
+
+def test_fix_names_a_run_without_a_diagnosis(tmp_path: Path) -> None:
+    """A run that failed before evaluate has no diagnosis.json: a clear error, exit 2."""
+    data = tmp_path / "series.csv"
+    data.write_text("time,y\n2020-01-01 00:00,1\n2020-01-01 01:00,n/a?\n")
+    bad = app(tmp_path, "dataset=csv", f"dataset.path={data}", "dataset.target=y",
+              f"hydra.run.dir={tmp_path / 'x'}")  # fmt: skip
+    assert "non-numeric" in bad.stderr
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("lstm-doctor").experiment_id
+    (failed,) = client.search_runs([experiment])
+    result = app(tmp_path, "fix", failed.info.run_id)
+    assert result.returncode == 2
+    assert f"run {failed.info.run_id} has no diagnosis.json" in result.stderr
 
 
 def test_fix_names_a_missing_run(tmp_path: Path) -> None:

@@ -13,9 +13,6 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from lstm_doctor.errors import DataError
 
 ORIGINAL = "original"
 
@@ -49,9 +46,17 @@ def plan(base: list[str], fixes: list[str], max_runs: int, seeds: int) -> list[V
 
 
 def run_variant(
-    variant: Variant, seed: int, out: Path, parent: str, sweep: str, conf_dir: str, uri: str
+    variant: Variant,
+    seed: int,
+    out: Path,
+    parent: str,
+    sweep: str,
+    conf_dir: str,
+    uri: str,
+    fix_of: str,
 ) -> str:
-    """One seed of one variant, as its own MLflow child run (runs in a worker process)."""
+    """One seed of one variant, as its own MLflow child run (runs in a worker process).
+    Tagged `fix_of` so that `fix last` never picks one of them."""
     os.environ["MLFLOW_TRACKING_URI"] = uri
     from lstm_doctor.config import validate
     from lstm_doctor.params import compose_config
@@ -60,7 +65,12 @@ def run_variant(
 
     cfg = validate(compose_config([*variant.overrides, f"seed={seed}"], conf_dir=conf_dir))
     varied = f"{variant.label} seed={seed}"
-    tags = {"sweep": sweep, "varied": varied, "overrides": " ".join(variant.overrides)}
+    tags = {
+        "sweep": sweep,
+        "varied": varied,
+        "overrides": " ".join(variant.overrides),
+        "fix_of": fix_of,
+    }
     try:
         run_pipeline(cfg, StagePaths.job(out), run_name=varied, tags=tags, parent_run_id=parent,
                      overrides=variant.overrides)  # fmt: skip
@@ -69,24 +79,9 @@ def run_variant(
     return "finished"
 
 
-def latest_diagnosed_run(client: Any, experiment_id: str) -> Any:
-    """The most recent run that carries a diagnosis (sweep parents and fix runs excluded)."""
-    runs = client.search_runs(
-        [experiment_id], order_by=["attributes.start_time DESC"], max_results=200
-    )
-    for run in runs:
-        tags = run.data.tags
-        if "diagnosis.verdict" in tags and tags.get("kind") != "sweep" and not tags.get("fix_of"):
-            return run
-    raise DataError("no diagnosed run found; run the pipeline first (`lstm-doctor` or `dvc repro`)")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor fix <run id | last> [options]."""
-    import json
-
     from joblib import Parallel, delayed
-    from mlflow.tracking import MlflowClient
 
     from lstm_doctor import compare, doctor, tracking
     from lstm_doctor.cli import conf_dir
@@ -108,33 +103,20 @@ def main(argv: list[str] | None = None) -> None:
 
     tracking_cfg = TrackingConfig()
     uri = tracking.tracking_uri(tracking_cfg)
-    client = MlflowClient(uri)
-    experiment_id = tracking.use_store(tracking_cfg)
-    if args.run == "last":
-        run = latest_diagnosed_run(client, experiment_id)
-    else:
-        try:
-            run = client.get_run(args.run)
-        except Exception:
-            raise DataError(
-                f"run '{args.run}' not found in {uri}; give a run id or `last`"
-            ) from None
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    local = client.download_artifacts(run.info.run_id, "diagnosis.json")
-    diagnosis = json.loads(Path(local).read_text())
+    found = tracking.diagnosed_run(tracking_cfg, args.run)
+    run_id, diagnosis = found.run_id, found.diagnosis
     fixes = doctor.prescriptions(diagnosis, limit=args.top)
     if not fixes:
-        print(
-            f"run {run.info.run_id} is {diagnosis['verdict']}: nothing prescribed, nothing to prove"
-        )
+        print(f"run {run_id} is {diagnosis['verdict']}: nothing prescribed, nothing to prove")
         return
-    base = diagnosis.get("overrides") or run.data.tags.get("overrides", "").split()
+    base = diagnosis.get("overrides") or found.tags.get("overrides", "").split()
     variants = plan(base, fixes, args.max_runs, args.seeds)
-    name = f"fix-{run.info.run_id[:8]}-{time.strftime('%H%M%S')}"
+    name = f"fix-{run_id[:8]}-{time.strftime('%H%M%S')}"
     out = Path(args.out or Path("fixes") / name)
-    parent = tracking.start_sweep_run(tracking_cfg, name, [f"fix of {run.info.run_id}", *fixes])
-    client.set_tag(parent, "fix_of", run.info.run_id)
-    print(f"diagnosis of {run.info.run_id}: {', '.join(diagnosis['codes'])}")
+    parent = tracking.start_sweep_run(
+        tracking_cfg, name, [f"fix of {run_id}", *fixes], tags={"fix_of": run_id}
+    )
+    print(f"diagnosis of {run_id}: {', '.join(diagnosis['codes'])}")
     print(f"proving {len(variants) - 1} prescriptions x {args.seeds} seeds (parent run {parent})")
     seeds = range(args.seeds)
     # The original first, then one fix at a time, so --stop-at-first can stop between them.
@@ -143,7 +125,9 @@ def main(argv: list[str] | None = None) -> None:
     for batch in batches:
         first = variants.index(batch[0])
         Parallel(n_jobs=args.jobs, backend="loky")(
-            delayed(run_variant)(v, s, out / "runs" / f"{first + i}_{s}", parent, name, conf, uri)
+            delayed(run_variant)(
+                v, s, out / "runs" / f"{first + i}_{s}", parent, name, conf, uri, run_id
+            )
             for i, v in enumerate(batch)
             for s in seeds
         )
@@ -155,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
                 break
     counts = tracking.finish_sweep_run(tracking_cfg, parent)
     _, runs = tracking.find_runs(tracking_cfg, name)
-    summaries = compare.write_report(f"Fixes for run {run.info.run_id}", runs, out, ORIGINAL)
+    summaries = compare.write_report(f"Fixes for run {run_id}", runs, out, ORIGINAL)
     print(f"{counts['jobs']} runs ({counts['failed']} failed)")
     for s in summaries:
         verdict = (

@@ -208,7 +208,8 @@ def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
     ratio_cols = [c for c in monitors if c.startswith("grad_ratio/")]
     if ratio_cols:
         first = monitors[ratio_cols[0]].to_numpy(dtype=float)
-        median_ratio = float(np.nanmedian(first))
+        first = first[np.isfinite(first)]  # a diverged run's last epochs are NaN
+        median_ratio = float(np.median(first)) if first.size else float("nan")
         if np.isfinite(median_ratio) and median_ratio < 1e-3:
             findings.append(
                 Finding(

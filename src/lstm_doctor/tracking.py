@@ -89,14 +89,17 @@ def start_run(
     return run.info.run_id
 
 
-def start_sweep_run(cfg: TrackingConfig, name: str, overrides: list[str]) -> str:
+def start_sweep_run(
+    cfg: TrackingConfig, name: str, overrides: list[str], tags: dict[str, str] | None = None
+) -> str:
     """Create (and leave open) the parent run of a sweep; return its id."""
     experiment_id = use_store(cfg)
     client = MlflowClient(tracking_uri(cfg))
     run = client.create_run(
         experiment_id,
         run_name=f"sweep {name}",
-        tags={"sweep": name, "sweep_overrides": " ".join(overrides), "kind": "sweep"},
+        tags={"sweep": name, "sweep_overrides": " ".join(overrides), "kind": "sweep"}
+        | (tags or {}),
     )
     client.log_param(run.info.run_id, "sweep.overrides", " ".join(overrides))
     return run.info.run_id
@@ -388,3 +391,90 @@ def find_runs(cfg: TrackingConfig, selector: str) -> tuple[str, list[RunRecord]]
             )
         )
     return title, records
+
+
+@dataclass
+class DiagnosedRun:
+    """A run's id, its tags and the diagnosis.json it logged."""
+
+    run_id: str
+    tags: dict[str, str]
+    diagnosis: dict[str, Any]
+
+
+def diagnosed_run(cfg: TrackingConfig, selector: str) -> DiagnosedRun:
+    """The run named by an id, or `last`: the latest run that carries a diagnosis (sweep
+    parents and the runs of `lstm-doctor fix` left out), with its diagnosis.json.
+
+    Raises:
+        DataError: when no such run is in the store, naming the store.
+    """
+    import json
+
+    from lstm_doctor.errors import DataError
+
+    uri = tracking_uri(cfg)
+    client = MlflowClient(uri)
+    experiment_id = use_store(cfg)
+    if selector == "last":
+        runs = client.search_runs(
+            [experiment_id],
+            filter_string="tags.`diagnosis.verdict` != ''",
+            order_by=["attributes.start_time DESC"],
+            max_results=200,
+        )
+        run = next(
+            (
+                r
+                for r in runs
+                if r.data.tags.get("kind") != "sweep" and not r.data.tags.get("fix_of")
+            ),
+            None,
+        )
+        if run is None:
+            raise DataError(
+                f"no diagnosed run in {uri}; run the pipeline first (`lstm-doctor` or `dvc repro`)"
+            )
+    else:
+        try:
+            run = client.get_run(selector)
+        except mlflow.exceptions.MlflowException:
+            raise DataError(
+                f"run '{selector}' not found in {uri}; give a run id or `last`"
+            ) from None
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    try:
+        local = client.download_artifacts(run.info.run_id, "diagnosis.json")
+    except (mlflow.exceptions.MlflowException, OSError):
+        raise DataError(
+            f"run {run.info.run_id} has no diagnosis.json artifact (it ended before evaluate); "
+            "give a run that finished, or `last`"
+        ) from None
+    return DiagnosedRun(run.info.run_id, dict(run.data.tags), json.loads(Path(local).read_text()))
+
+
+@dataclass
+class CurveRuns:
+    """The runs of an experiment that logged val_loss curves: ids and names, for the UI."""
+
+    experiment_id: str
+    run_ids: list[str]
+    run_names: list[str]
+
+
+def runs_with_curves(uri: str, experiment: str, sweep: str | None = None) -> CurveRuns | None:
+    """Up to 50 runs with a val_loss curve in `experiment` (one sweep's, if named); None
+    when the experiment does not exist."""
+    client = MlflowClient(uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return None
+    query = f"tags.sweep = '{sweep}'" if sweep else ""
+    runs = [
+        r
+        for r in client.search_runs([found.experiment_id], query, max_results=50)
+        if r.data.tags.get("kind") != "sweep" and "val_loss" in r.data.metrics
+    ]
+    return CurveRuns(
+        found.experiment_id, [r.info.run_id for r in runs], [r.info.run_name for r in runs]
+    )

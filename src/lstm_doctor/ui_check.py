@@ -126,26 +126,17 @@ def check_ui(
     Returns:
         What was checked: run count, the pages and screenshots.
     """
-    from mlflow.tracking import MlflowClient
+    from lstm_doctor.tracking import runs_with_curves
 
-    client = MlflowClient(store_uri)
-    found = client.get_experiment_by_name(experiment)
+    found = runs_with_curves(store_uri, experiment, sweep)
     if found is None:
         raise UICheckFailed(f"no experiment '{experiment}' in {store_uri}")
-    query = f"tags.sweep = '{sweep}'" if sweep else ""
-    runs = [
-        r
-        for r in client.search_runs([found.experiment_id], query, max_results=50)
-        if r.data.tags.get("kind") != "sweep" and "val_loss" in r.data.metrics
-    ]
-    if not runs:
+    if not found.run_ids:
         raise UICheckFailed(
             f"no runs with curves in '{experiment}'" + (f" sweep {sweep}" if sweep else "")
         )
     out.mkdir(parents=True, exist_ok=True)
-    exp_id = found.experiment_id
-    ids = [r.info.run_id for r in runs]
-    names = [r.info.run_name for r in runs]
+    exp_id, ids, names = found.experiment_id, found.run_ids, found.run_names
     with mlflow_server(store_uri, free_port()) as base:
         pages = {
             "runs": f"{base}/#/experiments/{exp_id}/runs",
@@ -168,10 +159,10 @@ def check_ui(
         raise UICheckFailed("the val_loss page drew no chart")
     # The curves page tabulates each run's latest value with its step: one row a run.
     steps = doms["curves"].count("(step=")
-    if steps < len(runs):
-        raise UICheckFailed(f"the val_loss chart lists {steps} curve values for {len(runs)} runs")
+    if steps < len(ids):
+        raise UICheckFailed(f"the val_loss chart lists {steps} curve values for {len(ids)} runs")
     return {
-        "runs": len(runs),
+        "runs": len(ids),
         "pages": pages,
         "screenshots": sorted(p.name for p in out.glob("*.png")),
     }
