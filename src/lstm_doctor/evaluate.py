@@ -31,8 +31,8 @@ def predict(model: keras.Model, windows: Windows, batch_size: int = 512) -> np.n
     outputs = []
     for lo in range(0, len(windows), batch_size):
         positions = np.arange(lo, min(lo + batch_size, len(windows)))
-        x, _ = windows.batch(positions)
-        outputs.append(windows.denormalize(positions, model.predict_on_batch(x)))
+        x, _, stats = windows.batch_with_stats(positions)
+        outputs.append(windows.restore(model.predict_on_batch(x), stats))
     return np.concatenate(outputs)
 
 

@@ -69,29 +69,43 @@ class Windows:
 
     def batch(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Inputs and targets of the windows at `positions` (indices into `starts`)."""
+        x, y, _ = self.batch_with_stats(positions)
+        return x, y
+
+    def batch_with_stats(
+        self, positions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """Inputs, targets and each window's target offset and scale (None when the windows
+        are not normalised), so predictions can be mapped back without a second gather."""
         chosen = self.starts[positions]
         if self.task == "classify":
             assert self.labels is not None
-            return self.data[chosen], self.labels[chosen]
+            return self.data[chosen], self.labels[chosen], None
         steps = np.arange(self.length)
         x = self.data[chosen[:, None] + steps]
         y = self.data[chosen[:, None] + self.length + np.arange(self.horizon), self.target_index]
-        offset, scale = self._window_stats(x)
-        return ((x - offset) / scale).astype(np.float32), (
-            (y - offset[:, 0, self.target_index : self.target_index + 1])
-            / scale[:, 0, self.target_index : self.target_index + 1]
-        ).astype(np.float32)
-
-    def denormalize(self, positions: np.ndarray, predictions: np.ndarray) -> np.ndarray:
-        """Map model outputs back to the scaled-series units of the target."""
-        if self.normalize == "none" or self.task == "classify":
-            return predictions
-        x, _ = Windows(self.data, self.starts, self.task, self.length, self.horizon).batch(
-            positions
-        )
+        if self.normalize == "none":
+            return x.astype(np.float32), y.astype(np.float32), None
         offset, scale = self._window_stats(x)
         t = self.target_index
-        return predictions * scale[:, 0, t : t + 1] + offset[:, 0, t : t + 1]
+        stats = (offset[:, 0, t : t + 1], scale[:, 0, t : t + 1])
+        return (
+            ((x - offset) / scale).astype(np.float32),
+            ((y - stats[0]) / stats[1]).astype(np.float32),
+            stats,
+        )
+
+    @staticmethod
+    def restore(predictions: np.ndarray, stats: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """Map model outputs back to the scaled-series units with a batch's window stats."""
+        if stats is None:
+            return predictions
+        offset, scale = stats
+        return predictions * scale + offset
+
+    def denormalize(self, positions: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+        """Map model outputs for the windows at `positions` back to the scaled-series units."""
+        return self.restore(predictions, self.batch_with_stats(positions)[2])
 
     def _window_stats(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.normalize == "last":
