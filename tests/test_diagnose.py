@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lstm_doctor import data_checks, run_checks
-from lstm_doctor.doctor import in_effect, prescriptions
+from lstm_doctor.doctor import in_effect, prescriptions, to_markdown
 from lstm_doctor.findings import Finding, verdict
 from lstm_doctor.fix import ORIGINAL, merge, plan
 
@@ -149,6 +149,28 @@ def test_prescriptions_take_the_first_fix_of_each_serious_finding() -> None:
         ]
     }
     assert prescriptions(result) == ["x=1", "z=1"]
+
+
+def test_markdown_says_what_was_seen_and_the_exact_command_to_try_first() -> None:
+    loss = [1.0, 0.5, 0.3, 0.2, 0.15, 0.12, 0.1, 0.09, 0.08, 0.07, 0.065, 0.06]
+    val = [1.0, 0.5, 0.3, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65]
+    cfg = tiny_config("training.early_stopping.enabled=false", "training.epochs=12")
+    findings = run_checks.check_curves(history(loss, val), cfg)
+    result = {
+        "verdict": verdict(findings),
+        "run_id": "abc123",
+        "findings": [f.as_dict() for f in findings],
+        "codes": codes(findings),
+        "overrides": ["dataset=stocks", "training.early_stopping.enabled=false"],
+    }
+    text = to_markdown(result)
+    assert text.startswith("# Diagnosis: sick")
+    assert "In short: 2 problems (train.overfitting, train.wasted_epochs)" in text
+    # the exact command: the run's overrides with the first fix on top
+    assert "    lstm-doctor dataset=stocks training.early_stopping.enabled=false " in text
+    assert "model.dropout=0.2 model.layer_dropout=0.2" in text
+    assert "*Seen:* best_val_epoch = 2, best_val_loss = 0.3" in text  # the numbers behind it
+    assert "    lstm-doctor fix abc123" in text
 
 
 def test_fix_plan_runs_original_each_fix_and_the_combination() -> None:

@@ -167,6 +167,17 @@ def to_markdown(result: dict[str, Any]) -> str:
     if not serious:
         lines += ["Nothing a warning's worth: the data look usable, the curves fall and settle, "
                   "and the model beats the naive baselines.", ""]  # fmt: skip
+    fixes = prescriptions(result, limit=1)
+    if serious and fixes:
+        first = next(f for f in serious if fixes[0] in f["fixes"])
+        lines += [
+            f"In short: {len(serious)} problem{'s' * (len(serious) > 1)} "
+            f"({', '.join(f['code'] for f in serious)}). Start with `{first['code']}`; "
+            "try first:",
+            "",
+            f"    {command(result['overrides'], fixes[0])}",
+            "",
+        ]
     for f in result["findings"]:
         lines += [f"## {f['severity'].upper()}: `{f['code']}`", "", f["explanation"], ""]
         evidence = ", ".join(f"{k} = {_fmt(v)}" for k, v in f["evidence"].items())
