@@ -102,8 +102,28 @@ def test_spikes_are_outliers_unless_handled() -> None:
     values = np.random.default_rng(3).normal(100, 5, 2000)
     values[::200] = 10_000
     table = pd.DataFrame({"y": values})
-    assert codes(data_checks.check_outliers(table, ["y"], CFG)) == ["data.outliers"]
+    (found,) = data_checks.check_outliers(table, ["y"], CFG)
+    assert found.code == "data.outliers" and found.severity == "warning"
+    assert found.evidence["share_of_squared_deviation"]["y"] > 0.99
     assert data_checks.check_outliers(table, ["y"], tiny_config("prepare.outliers=clip")) == []
+
+
+def test_spikes_only_in_an_input_are_a_note() -> None:
+    rng = np.random.default_rng(4)
+    wind = rng.normal(10, 1, 2000)
+    wind[::100] = 500
+    table = pd.DataFrame({"y": rng.normal(100, 5, 2000), "wind": wind})
+    (found,) = data_checks.check_outliers(table, ["y", "wind"], CFG)
+    assert found.severity == "info" and found.evidence["outliers_by_column"] == {"wind": 20}
+
+
+def test_a_trend_is_not_outliers_within_the_training_span() -> None:
+    """Prices that double after the training span are drift (checked elsewhere), not spikes."""
+    rng = np.random.default_rng(5)
+    level = np.concatenate([np.full(1400, 100.0), np.linspace(100, 400, 600)])
+    table = pd.DataFrame({"y": level + rng.normal(0, 5, 2000)})
+    assert data_checks.check_outliers(table, ["y"], CFG, train=(0, 1400)) == []
+    assert codes(data_checks.check_outliers(table, ["y"], CFG)) == ["data.outliers"]
 
 
 def test_missing_values_left_in_are_an_error() -> None:

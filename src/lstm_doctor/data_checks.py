@@ -75,40 +75,69 @@ def check_missing(report: dict[str, Any], rows: int, cfg: Config) -> list[Findin
     ]
 
 
-def robust_outliers(values: np.ndarray, threshold: float = 6.0) -> tuple[int, float]:
-    """Count of values beyond `threshold` robust standard deviations (median / MAD)."""
+def robust_outliers(values: np.ndarray, threshold: float = 6.0) -> tuple[int, float, float]:
+    """Values beyond `threshold` robust standard deviations (median / MAD): their count, the
+    largest robust z, and the share of the column's squared deviation they carry."""
     values = values[np.isfinite(values)]
     if values.size == 0:
-        return 0, 0.0
+        return 0, 0.0, 0.0
     median = np.median(values)
     mad = np.median(np.abs(values - median)) * 1.4826
     if mad == 0:
-        return 0, 0.0
+        return 0, 0.0, 0.0
     z = np.abs(values - median) / mad
-    return int((z > threshold).sum()), float(z.max())
+    flagged = z > threshold
+    share = float((z[flagged] ** 2).sum() / max((z**2).sum(), 1e-300))
+    return int(flagged.sum()), float(z.max()), share
 
 
-def check_outliers(table: pd.DataFrame, columns: list[str], cfg: Config) -> list[Finding]:
-    """Spikes far outside the bulk of a column, left in."""
+# Spikes that carry this much of a column's squared deviation dominate an MSE loss on it.
+DOMINANT_SHARE = 0.25
+
+
+def check_outliers(
+    table: pd.DataFrame, columns: list[str], cfg: Config, train: tuple[int, int] | None = None
+) -> list[Finding]:
+    """Spikes far outside the bulk of a column of the training span, left in.
+
+    A warning when the target's spikes carry a dominant share of its squared deviation: the
+    MSE gradients are then mostly about them. Spikes in inputs only, or a handful that
+    carry little, are a note: the loss is not computed on them.
+    """
     if cfg.prepare.outliers != "none":
         return []
-    found = {}
+    lo, hi = train or (0, len(table))
+    found, shares = {}, {}
     worst = 0.0
     for column in columns:
-        count, z = robust_outliers(table[column].to_numpy(dtype=float))
-        # A handful of extreme points (0.1% or more) dominate MSE gradients.
-        if count >= max(3, 0.001 * len(table)):
-            found[column] = count
+        count, z, share = robust_outliers(table[column].to_numpy(dtype=float)[lo:hi])
+        if count >= max(3, 0.001 * (hi - lo)):
+            found[column], shares[column] = count, share
             worst = max(worst, z)
     if not found:
         return []
+    target = cfg.dataset.target
+    dominant = target in found and shares[target] >= DOMINANT_SHARE
+    where = (
+        f"in the target '{target}' they carry {100 * shares[target]:.0f}% of its squared "
+        "deviation: under MSE they dominate the gradients."
+        if dominant
+        else "they carry little of the target's loss (inputs only, or a small share), so "
+        "they are a note: clip them if the model chases them."
+    )
     return [
         Finding(
             "data.outliers",
-            "warning",
-            {"outliers_by_column": found, "max_robust_z": worst, "threshold": 6.0},
-            f"{sum(found.values())} values lie beyond 6 robust standard deviations (worst "
-            f"{worst:.0f}); under MSE a few spikes dominate the gradients.",
+            "warning" if dominant else "info",
+            {
+                "outliers_by_column": found,
+                "share_of_squared_deviation": shares,
+                "max_robust_z": worst,
+                "threshold": 6.0,
+                "span": "train",
+            },
+            f"{sum(found.values())} training values lie beyond 6 robust standard deviations "
+            f"(worst {worst:.0f}); {where}",
             ["prepare.outliers=clip", "scaling=robust", "prepare.outliers=drop"],
         )
     ]
