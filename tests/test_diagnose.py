@@ -225,6 +225,10 @@ def test_few_independent_windows_are_flagged_however_many_overlap() -> None:
     # 350 training steps hold 279 overlapping 72-step windows but under 5 independent ones
     found = data_checks.check_window_count({"train": 279}, 350, 72, "forecast")
     assert codes(found) == ["data.too_few_windows"]
+    assert found[0].fixes[0] == "split.val_fraction=0.1 split.test_fraction=0.1"  # no cap to lift
+    # 500 rows capped: enough rows for 60 independent windows of 72 steps (350 -> 4320 steps)
+    (capped,) = data_checks.check_window_count({"train": 279}, 350, 72, "forecast", max_rows=500)
+    assert capped.fixes[0] == "dataset.max_rows=6200"
     assert data_checks.check_window_count({"train": 6000}, 6132, 72, "forecast") == []
     assert codes(data_checks.check_window_count({"train": 20}, None, None, "classify")) == [
         "data.too_few_windows"

@@ -266,18 +266,28 @@ def check_classes(counts: list[int], classes: list[str]) -> list[Finding]:
 
 
 def check_window_count(
-    counts: dict[str, int], train_steps: int | None, span: int | None, task: str
+    counts: dict[str, int],
+    train_steps: int | None,
+    span: int | None,
+    task: str,
+    max_rows: int | None = None,
 ) -> list[Finding]:
     """Too few independent training examples for the model to learn anything general.
 
     Overlapping windows share most of their steps, so a forecaster's count that matters is
-    how many non-overlapping windows (length + horizon) fit in the training span.
+    how many non-overlapping windows (length + horizon) fit in the training span. When the
+    run capped the rows (`dataset.max_rows`), the first fix is enough rows for twice the floor
+    (not all the data: the proof reruns it over seeds, and more costs more).
     """
     train = counts.get("train", 0)
     independent = train if task == "classify" or not span or not train_steps else train_steps / span
     floor = 30
     if independent >= floor:
         return []
+    fixes = ["split.val_fraction=0.1 split.test_fraction=0.1", "window.length=24"]
+    if max_rows and task == "forecast":
+        rows = int(np.ceil(max_rows * 2 * floor / max(independent, 1) / 100) * 100)
+        fixes.insert(0, f"dataset.max_rows={rows}")
     return [
         Finding(
             "data.too_few_windows",
@@ -285,10 +295,6 @@ def check_window_count(
             {"train_windows": train, "independent_windows": independent, "floor": floor},
             f"The training span holds only {independent:.0f} independent examples (windows that "
             "do not overlap): too few to fit an LSTM that generalises.",
-            [
-                "dataset.max_rows=null",
-                "split.val_fraction=0.1 split.test_fraction=0.1",
-                "window.length=24",
-            ],
+            fixes,
         )
     ]

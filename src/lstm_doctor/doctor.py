@@ -57,7 +57,9 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
     window_meta = read_json(paths.windows / "meta.json")
     span = window_meta.get("length", 0) + window_meta.get("horizon", 0)
     train_steps = bounds["train"][1] - bounds["train"][0]
-    findings += data_checks.check_window_count(counts, train_steps, span or None, scaled["task"])
+    findings += data_checks.check_window_count(
+        counts, train_steps, span or None, scaled["task"], cfg.dataset.max_rows
+    )
     return findings
 
 
