@@ -263,7 +263,7 @@ def check_results(
                     f"(accuracy {model['accuracy']:.2f} vs {majority:.2f}).",
                     [
                         "scaling=standard",
-                        f"optimizer.lr={min(cfg.optimizer.lr * 10, 1e-2):g}",
+                        f"optimizer.lr={step_up(cfg.optimizer.lr):g}",
                         "training.class_weight=balanced",
                         "model.units=64",
                     ],
