@@ -210,7 +210,9 @@ def test_mlflow_run_of_the_mlproject_logs_into_its_own_run(tmp_path: Path) -> No
         [sys.executable, "-m", "mlflow", "run", ".", "-P", f"overrides={overrides}",
          "--env-manager", "local", "--experiment-name", "lstm-doctor"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+        # `--env-manager local` runs `python` from PATH: this environment's, as when activated
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri,
+             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     client = MlflowClient(uri)
