@@ -41,6 +41,22 @@ def test_flat_loss_is_not_learning() -> None:
     assert "optimizer.lr=0.001" in finding.fixes
 
 
+def test_a_flat_curve_over_a_handful_of_updates_asks_for_more_of_them() -> None:
+    """Five epochs of one batch each prove nothing: more updates come first (~300 of them)."""
+    flat = history([1.39, 1.389, 1.389, 1.388, 1.388])
+    tiny_step = tiny_config("optimizer.lr=1e-6")
+    (finding,) = run_checks.check_curves(flat, tiny_step, steps=1)
+    assert finding.code == "train.not_learning" and finding.evidence["updates"] == 5
+    assert finding.fixes[0] == "optimizer.lr=0.001 training.epochs=300"
+    (sane_step,) = run_checks.check_curves(flat, CFG, steps=4)
+    assert sane_step.fixes[0] == "training.epochs=75"
+    # with enough updates the usual prescriptions stand
+    (many,) = run_checks.check_curves(flat, tiny_step, steps=50)
+    assert many.fixes[0] == "scaling=standard"
+    assert run_checks.steps_per_epoch(40, tiny_config("training.batch_size=64")) == 1
+    assert run_checks.steps_per_epoch(1000, CFG) == 8  # capped by TINY's max_steps_per_epoch
+
+
 def test_still_falling_at_the_last_epoch_is_slow_convergence() -> None:
     loss = list(1.0 * 0.9 ** np.arange(20))
     assert "train.slow_convergence" in codes(run_checks.check_curves(history(loss), CFG))

@@ -69,11 +69,13 @@ def run_findings(
     monitors: pd.DataFrame,
     metrics: dict[str, Any] | None,
     period: int | None,
+    train_windows: int | None = None,
 ) -> list[Finding]:
     """Checks on the curves, the monitors and (when there are any) the test metrics."""
     loss = history["loss"].to_numpy(dtype=float) if "loss" in history else np.empty(0)
+    steps = run_checks.steps_per_epoch(train_windows, cfg) if train_windows else None
     findings = run_checks.check_divergence(loss, cfg)
-    findings += run_checks.check_curves(history, cfg)
+    findings += run_checks.check_curves(history, cfg, steps)
     findings += run_checks.check_gradients(monitors, cfg)
     if metrics is not None:
         findings += run_checks.check_results(metrics, history, cfg, period)
@@ -92,7 +94,10 @@ def diagnose(
 ) -> dict[str, Any]:
     """Every check; writes diagnosis.json and diagnosis.md into the reports folder."""
     period = read_json(paths.scaled / "meta.json").get("period")
-    findings = data_findings(cfg, paths) + run_findings(cfg, history, monitors, metrics, period)
+    train_windows = read_json(paths.windows / "meta.json")["counts"]["train"]
+    findings = data_findings(cfg, paths) + run_findings(
+        cfg, history, monitors, metrics, period, train_windows
+    )
     findings = ranked(prune_fixes(findings, cfg))
     result = {
         "verdict": verdict(findings),

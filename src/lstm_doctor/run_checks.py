@@ -50,8 +50,30 @@ def check_divergence(loss: np.ndarray, cfg: Config) -> list[Finding]:
     ]
 
 
-def check_curves(history: pd.DataFrame, cfg: Config) -> list[Finding]:
-    """Not learning, slow, oscillating, overfitting, wasted epochs: from smoothed curves."""
+# Fewer optimiser updates than this cannot show whether a model learns: a flat or still-
+# falling curve then calls for more updates before any other knob.
+MIN_UPDATES = 100
+
+
+def steps_per_epoch(train_windows: int, cfg: Config) -> int:
+    """Batches an epoch, as train.WindowBatches makes them."""
+    t = cfg.training
+    steps = max(1, -(-train_windows // t.batch_size))
+    return min(steps, t.max_steps_per_epoch) if t.max_steps_per_epoch else steps
+
+
+def more_updates(steps: int | None, epochs_run: int) -> str | None:
+    """`training.epochs=N` giving some 3 x MIN_UPDATES updates, when the run had too few."""
+    if not steps or epochs_run * steps >= MIN_UPDATES:
+        return None
+    return f"training.epochs={min(500, -(-3 * MIN_UPDATES // steps))}"
+
+
+def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -> list[Finding]:
+    """Not learning, slow, oscillating, overfitting, wasted epochs: from smoothed curves.
+
+    `steps` (batches an epoch), when known, tells a curve judged on a handful of updates.
+    """
     loss = history["loss"].to_numpy(dtype=float)
     if not np.isfinite(loss).all() or len(loss) < 3:
         return []
@@ -73,7 +95,13 @@ def check_curves(history: pd.DataFrame, cfg: Config) -> list[Finding]:
     ups = np.diff(loss) > 0
     rel_jumps = np.abs(np.diff(loss)) / np.maximum(np.abs(loss[:-1]), 1e-12)
 
+    longer = more_updates(steps, n)
+    updates = f" ({n * steps} updates)" if steps else ""
     if improvement < 0.02:
+        lr_fix = f"optimizer.lr={step_up(lr):g}"
+        fixes = ["scaling=standard", lr_fix, "model.units=64"]
+        if longer:  # a few updates at a hopeless step: both, or the curve proves nothing
+            fixes.insert(0, f"{lr_fix} {longer}" if lr < 1e-4 else longer)
         findings.append(
             Finding(
                 "train.not_learning",
@@ -82,10 +110,12 @@ def check_curves(history: pd.DataFrame, cfg: Config) -> list[Finding]:
                     "first_loss": float(start),
                     "best_loss": best_train,
                     "relative_improvement": improvement,
+                    "updates": n * steps if steps else None,
                 },
-                f"Training loss improved by only {100 * improvement:.1f}% over {n} epochs: the "
-                "model is not learning (saturated inputs, a step size far off, or no signal).",
-                ["scaling=standard", f"optimizer.lr={step_up(lr):g}", "model.units=64"],
+                f"Training loss improved by only {100 * improvement:.1f}% over {n} epochs"
+                f"{updates}: the model is not learning (saturated inputs, a step size far off, "
+                "too few updates, or no signal).",
+                fixes,
             )
         )
     elif tail_slope > 0.01 and tail_share > 0.1 and n >= cfg.training.epochs:
@@ -100,8 +130,10 @@ def check_curves(history: pd.DataFrame, cfg: Config) -> list[Finding]:
                     "lr": lr,
                 },
                 f"The loss was still falling {100 * tail_slope:.1f}% per epoch when training "
-                "stopped: it needs a larger step or more epochs.",
-                [f"optimizer.lr={step_up(lr):g}", f"training.epochs={2 * n}"],
+                f"stopped{updates}: it needs a larger step or more epochs.",
+                [longer, f"optimizer.lr={step_up(lr):g}"]
+                if longer
+                else [f"optimizer.lr={step_up(lr):g}", f"training.epochs={2 * n}"],
             )
         )
     median_rise = float(np.median(rel_jumps[ups])) if ups.any() else 0.0
