@@ -101,7 +101,8 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
         lr_fix = f"optimizer.lr={step_up(lr):g}"
         fixes = ["scaling=standard", lr_fix, "model.units=64"]
         if longer:  # a few updates at a hopeless step: both, or the curve proves nothing
-            fixes.insert(0, f"{lr_fix} {longer}" if lr < 1e-4 else longer)
+            # after scaling (unscaled inputs stall any number of updates; pruned if in effect)
+            fixes.insert(1, f"{lr_fix} {longer}" if lr < 1e-4 else longer)
         findings.append(
             Finding(
                 "train.not_learning",
