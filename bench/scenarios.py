@@ -1,8 +1,8 @@
 """Scenario benchmark for the doctor: known problems induced on the shipped data, plus
 healthy controls. Prints detection recall, false alarms on the controls and repair rate.
 
-    python bench/scenarios.py                 # detection only (about 12 minutes on 2 cores)
-    python bench/scenarios.py --repair        # also prove each top fix over 3 seeds (long)
+    python bench/scenarios.py                 # detection only (4-13 minutes on 2 cores)
+    python bench/scenarios.py --repair        # also prove each top fix over 3 seeds (about an hour)
     python bench/scenarios.py --only lr_tiny  # one scenario
 
 Runs go to sqlite:///bench/scenarios.db (MLFLOW_TRACKING_URI overrides).
