@@ -35,6 +35,13 @@ class DatasetConfig:
     freq: str | None = None  # pandas frequency; None infers it
     period: int | None = None  # season length in steps; None derives it from freq
     max_rows: int | None = None  # keep only the last N rows (quick runs, tests)
+    # A numeric time column counts this unit since 1970-01-01 (s | ms | us | ns); None
+    # refuses numbers, which would otherwise silently read as nanoseconds.
+    time_unit: str | None = None
+    # Offset-aware timestamps are read as UTC, then shown in this zone (e.g. Europe/Rome).
+    timezone: str | None = None
+    sep: str = ","  # the CSV's column separator
+    encoding: str = "utf-8"  # the CSV's text encoding (e.g. latin-1)
 
     @property
     def time_columns(self) -> list[str]:
