@@ -46,7 +46,7 @@ def test_every_experiment_preset_validates() -> None:
         ("+model.hidden=3", r"config key 'model.hidden'"),
         ("model.units=many", r"config key 'model.units'"),
         ("scaling.method=zscore", r"'scaling.method' is 'zscore'; use one of none, standard"),
-        ("window.length=0", r"'window.length' is 0; it must be greater than 0"),
+        ("window.length=0", r"'window.length' is 0; it must be >= 1"),
         ("split.val_fraction=0.7", r"'split.val_fraction' is 0.7"),
         ("model.dropout=1.5", r"'model.dropout' is 1.5"),
     ],

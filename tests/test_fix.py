@@ -47,9 +47,8 @@ def test_unscaled_run_is_diagnosed_and_its_fix_proven(
     summary = json.loads((report / "summary.json").read_text())
     verdicts = {c["name"]: c["verdict"] for c in summary["configurations"]}
     assert verdicts["original"] == "baseline"
-    assert verdicts["scaling=standard"] in (
-        "better beyond seed noise", "no clear change", "worse beyond seed noise",
-    )  # fmt: skip
+    # Raw prices and volumes against standardised ones: the gap dwarfs seed noise.
+    assert verdicts["scaling=standard"] == "better beyond seed noise"
     assert "scaling=standard" in fixed.stdout and "report:" in fixed.stdout
 
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")

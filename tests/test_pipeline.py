@@ -56,8 +56,12 @@ def test_run_logs_params_curves_tags_and_test_metrics(forecast_run) -> None:
     )
     tags = run.data.tags
     assert tags["task"] == "forecast"
-    assert tags["diagnosis.verdict"] in ("healthy", "sick")
-    assert tags["diagnosis.codes"]
+    # The tags say exactly what diagnosis.json says (not merely "some verdict").
+    diagnosis = result["diagnosis"]
+    assert tags["diagnosis.verdict"] == diagnosis["verdict"]
+    assert tags["diagnosis.codes"] == (",".join(diagnosis["codes"]) or "none")
+    serious = [f for f in diagnosis["findings"] if f["severity"] != "info"]
+    assert diagnosis["verdict"] == ("sick" if serious else "healthy")
     for curve in ("grad_norm", "grad_norm/lstm_0", "update_ratio/output"):
         assert len(client.get_metric_history(run.info.run_id, curve)) == 2, curve
     assert len(tags["data_sha256"]) == 16
@@ -122,6 +126,11 @@ def test_metrics_are_in_the_targets_units(forecast_run) -> None:
     assert metrics["baselines"]["persistence"]["mae"] == pytest.approx(expected, rel=1e-5)
     predictions = pd.read_csv(paths.reports / "predictions.csv")
     assert predictions["actual"].to_numpy() == pytest.approx(actual[:, 0], rel=1e-5)
+    # ...at the raw file's own dates: the first target hour of each test window.
+    raw_times = pd.to_datetime(
+        pd.read_csv(ROOT / "data/raw/electricity/hourly_electricity.csv")["ts"]
+    ).to_numpy()[-1200:]
+    assert (pd.to_datetime(predictions["time"]).to_numpy() == raw_times[starts + 24]).all()
 
 
 def test_same_seed_same_curves(tmp_path: Path) -> None:

@@ -180,39 +180,14 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
 
-# Values a key may take where a typo would otherwise surface deep inside a library.
-CHOICES: dict[str, tuple[str, ...]] = {
-    "dataset.task": ("forecast", "classify"),
-    "dataset.format": ("csv", "ts"),
-    "prepare.duplicates": ("reject", "drop"),
-    "prepare.missing": ("none", "ffill", "interpolate", "drop"),
-    "prepare.outliers": ("none", "clip", "drop"),
-    "prepare.pad": ("post", "pre"),
-    "scaling.method": ("none", "standard", "minmax", "robust"),
-    "scaling.fit_on": ("train", "all"),
-    "window.normalize": ("none", "last", "standard"),
-    "optimizer.name": ("adam", "rmsprop", "sgd"),
-    "training.class_weight": ("none", "balanced"),
-}
-
-POSITIVE: tuple[str, ...] = (
-    "window.length",
-    "window.horizon",
-    "window.stride",
-    "model.units",
-    "model.layers",
-    "training.batch_size",
-    "training.epochs",
-    "optimizer.lr",
-)
-
-
 def validate(raw: DictConfig | dict[str, Any]) -> Config:
-    """Check a composed config against the schema and return it typed.
+    """Check a composed config against the schema and every key's allowed values.
 
     Raises:
         ConfigError: one line naming the offending key and what is allowed.
     """
+    from lstm_doctor.config_values import check_values
+
     node = OmegaConf.create(raw)
     # Hydra's own node is not ours to check (and resolves only inside a running app).
     node = OmegaConf.masked_copy(node, [k for k in node if k != "hydra"])
@@ -230,22 +205,7 @@ def validate(raw: DictConfig | dict[str, Any]) -> Config:
         reason = str(exc).splitlines()[0]
         raise ConfigError(f"config key '{key}': {reason}") from None
     cfg: Config = OmegaConf.to_object(merged)  # type: ignore[assignment]
-    for key, allowed in CHOICES.items():
-        value = OmegaConf.select(merged, key)
-        if value not in allowed:
-            raise ConfigError(f"config key '{key}' is {value!r}; use one of {', '.join(allowed)}")
-    for key in POSITIVE:
-        value = OmegaConf.select(merged, key)
-        if value is None or value <= 0:
-            raise ConfigError(f"config key '{key}' is {value!r}; it must be greater than 0")
-    for key in ("split.val_fraction", "split.test_fraction"):
-        value = OmegaConf.select(merged, key)
-        if not 0 < value < 0.5:
-            raise ConfigError(f"config key '{key}' is {value}; use a fraction between 0 and 0.5")
-    for key in ("model.dropout", "model.recurrent_dropout", "model.layer_dropout"):
-        value = OmegaConf.select(merged, key)
-        if not 0 <= value < 1:
-            raise ConfigError(f"config key '{key}' is {value}; use a rate in [0, 1)")
+    check_values(cfg)
     return cfg
 
 

@@ -22,7 +22,7 @@ from lstm_doctor import doctor, metrics, plots, tracking
 from lstm_doctor.config import Config, load_params
 from lstm_doctor.errors import report_errors
 from lstm_doctor.paths import StagePaths, atomic_dir, read_json, write_json
-from lstm_doctor.scale import Scaler
+from lstm_doctor.scale import Scaler, series_times
 from lstm_doctor.window import Windows, load_windows
 
 
@@ -37,12 +37,17 @@ def predict(model: keras.Model, windows: Windows, batch_size: int = 512) -> np.n
 
 
 def evaluate_forecast(
-    predictions: np.ndarray, windows: Windows, scaler: Scaler, period: int | None
+    predictions: np.ndarray,
+    windows: Windows,
+    scaler: Scaler,
+    period: int | None,
+    times: pd.DatetimeIndex,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Model and baselines on the same test windows, in the target's units.
 
     Returns:
-        The metrics payload and a frame of one-step-ahead values for plotting.
+        The metrics payload and a frame of one-step-ahead values for plotting, stamped with
+        the time of each window's first target step (`times` is the series' index).
     """
     t = windows.target_index
     series = scaler.inverse(windows.data[:, t].astype(np.float64), t)
@@ -63,7 +68,7 @@ def evaluate_forecast(
         name: metrics.skill(result["model"]["mae"], errors["mae"])
         for name, errors in result["baselines"].items()
     }
-    one_step = {"actual": actual[:, 0], "model": model[:, 0]}
+    one_step = {"time": times[starts + length], "actual": actual[:, 0], "model": model[:, 0]}
     one_step |= {name: f[:, 0] for name, f in forecasts.items()}
     return result, pd.DataFrame(one_step)
 
@@ -121,9 +126,9 @@ def run(cfg: Config, paths: StagePaths, overrides: list[str] | None = None) -> d
                 out / "plots" / "confusion.png",
             )
         else:
-            result, one_step = evaluate_forecast(outputs, test, scaler, meta.get("period"))
-            time = np.load(paths.scaled / "series.npz")["time"]
-            one_step.insert(0, "time", pd.to_datetime(time[test.starts + test.length]))
+            result, one_step = evaluate_forecast(
+                outputs, test, scaler, meta.get("period"), series_times(paths)
+            )
             one_step.to_csv(out / "predictions.csv", index=False)
             plots.plot_predictions(one_step, out / "plots" / "predictions.png")
         result["epochs"] = len(history)

@@ -108,6 +108,25 @@ def split_sequences(
     return out
 
 
+def time_values(index: pd.DatetimeIndex) -> tuple[np.ndarray, str | None]:
+    """The index as datetime64[us] in UTC (its unit travels with the array) and its zone.
+
+    Bare integers would lose the unit: pandas 3 parses dates at microseconds, and integers
+    read back as nanoseconds land in 1970.
+    """
+    zone = None if index.tz is None else str(index.tz)
+    if zone is not None:
+        index = index.tz_convert("UTC").tz_localize(None)
+    return index.to_numpy().astype("datetime64[us]"), zone
+
+
+def series_times(paths: StagePaths) -> pd.DatetimeIndex:
+    """The scaled series' timestamps, in the zone the data were prepared in."""
+    times = pd.DatetimeIndex(np.load(paths.scaled / "series.npz")["time"])
+    zone = read_json(paths.scaled / "meta.json").get("timezone")
+    return times.tz_localize("UTC").tz_convert(zone) if zone else times
+
+
 def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
     """Read prepared/ and write scaled/."""
     report = read_json(paths.prepared / "report.json")
@@ -142,8 +161,10 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         else:
             table = pd.read_parquet(paths.prepared / "table.parquet")
             values, bounds, scaler = scale_series(table, cfg.split, cfg.scaling)
-            np.savez(out / "series.npz", values=values, time=table.index.asi8)
+            time, zone = time_values(pd.DatetimeIndex(table.index))
+            np.savez(out / "series.npz", values=values, time=time)
             meta |= {
+                "timezone": zone,
                 "columns": list(table.columns),
                 "freq": report["freq"],
                 "period": report["period"],

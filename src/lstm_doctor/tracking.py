@@ -283,8 +283,12 @@ def run_tags(cfg: Config) -> dict[str, str]:
 
 
 def _hash_files(files: list[Path]) -> str:
+    """The data's digest; a file that is not there is left to prepare to report (in one
+    line, into a FAILED run) rather than failing here before the run exists."""
     digest = hashlib.sha256()
     for file in files:
+        if not file.is_file():
+            return "missing"
         with open(file, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
