@@ -114,9 +114,15 @@ def run_app(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     ("args", "fragments"),
     [
         (["model.hidden=3"], ["config key 'model.hidden' does not exist"]),
+        (["model.unitz=5"], ["config key 'model.unitz' does not exist", "model.units"]),
         (["model.units=many"], ["config key 'model.units'"]),
-        (["scaling=zscore"], ["scaling/zscore", "available: minmax, none, robust, standard"]),
+        (["scaling=zscore"], ["not an option of scaling", "available: minmax, none, robust"]),
+        (["optimizer=adamw"], ["not an option of optimizer", "available: adam, rmsprop, sgd"]),
+        (["-m", "scaling=none,zscore"], ["'scaling=zscore' is not an option of scaling"]),
+        (["dataset.target=pm2.5 (ug)"], ["cannot read the override", "quote a value"]),
+        (["dataset.features=[price,promo]", "model.unitz=5"], ["'model.unitz' does not"]),
         (["dataset=csv"], ["config key 'dataset.path' has no value"]),
+        (["window.gap=-5"], ["config key 'window.gap' is -5"]),
     ],
 )
 def test_app_rejects_unknown_keys_and_wrong_types(

@@ -93,20 +93,19 @@ def test_a_negative_gap_cannot_put_val_windows_inside_training() -> None:
 
 
 def test_dropping_rows_of_a_forecast_is_refused() -> None:
-    with pytest.raises(ConfigError, match="prepare.missing.*breaks a forecast"):
+    with pytest.raises(ConfigError, match=r"prepare\.missing.*breaks a forecast"):
         validate(with_value("prepare.missing", "drop"))
 
 
 def test_a_monitor_the_task_does_not_log_is_refused() -> None:
-    with pytest.raises(ConfigError, match="training.early_stopping.monitor"):
+    with pytest.raises(ConfigError, match=r"training\.early_stopping\.monitor"):
         validate(with_value("training.early_stopping.monitor", "val_accuracy"))
 
 
 def test_the_listed_activations_and_initializers_are_keras_own() -> None:
-    from lstm_doctor import backend  # noqa: F401
-
     import keras
 
+    from lstm_doctor import backend  # noqa: F401
     from lstm_doctor.config_values import ACTIVATIONS, INITIALIZERS
 
     for name in ACTIVATIONS:

@@ -162,6 +162,39 @@ def test_classifier_answering_one_class() -> None:
     assert codes(found) == ["train.majority_class"]
 
 
+def test_a_perfect_classifier_on_an_imbalanced_test_set_is_not_majority_class() -> None:
+    """95% of its answers are class 0 because 95% of the test set is class 0."""
+    metrics = {
+        "model": {"accuracy": 1.0, "confusion_matrix": [[95, 0], [0, 5]]},
+        "baselines": {"majority_class": {"accuracy": 0.95}},
+        "skill": {"majority_class": 1.0},
+    }
+    cfg = tiny_config("dataset=basic_motions")
+    assert run_checks.check_results(metrics, history([1.0, 0.1]), cfg, None) == []
+    # The same share of answers where class 0 is only 60% of the test set is collapse.
+    metrics["model"] = {"accuracy": 0.65, "confusion_matrix": [[60, 0], [35, 5]]}
+    metrics["baselines"]["majority_class"]["accuracy"] = 0.6
+    assert codes(run_checks.check_results(metrics, history([1.0, 0.9]), cfg, None)) == [
+        "train.majority_class"
+    ]
+
+
+def test_a_fix_that_would_make_the_run_invalid_is_never_prescribed() -> None:
+    from lstm_doctor.doctor import prune_fixes
+    from lstm_doctor.findings import Finding
+
+    cfg = tiny_config()
+    finding = Finding("x", "warning", {"a": 1}, "x", [
+        "prepare.missing=drop", "window.gap=-1", "window.length=48", "scaling=robust",
+    ])  # fmt: skip
+    (pruned,) = prune_fixes([finding], cfg)
+    assert pruned.fixes == ["window.length=48", "scaling=robust"]
+    # A forecast with gaps left in is never told to drop rows (holes in the time steps).
+    report = {"missing": {"y": 5}, "missing_after": 5}
+    (missing,) = data_checks.check_missing(report, 100, tiny_config("prepare.missing=none"))
+    assert missing.fixes and "prepare.missing=drop" not in missing.fixes
+
+
 def test_recurrent_dropout_rules_out_cudnn_as_a_note() -> None:
     (finding,) = run_checks.check_model(tiny_config("model.recurrent_dropout=0.2"))
     assert finding.code == "model.cudnn_ineligible" and finding.severity == "info"

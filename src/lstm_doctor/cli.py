@@ -7,21 +7,11 @@ Each job writes into its own Hydra output folder and logs one MLflow run.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from lstm_doctor.errors import ConfigError, DoctorError, report_errors
-
-
-def conf_dir() -> Path:
-    """conf/ of the project being run: $LSTM_DOCTOR_CONF, ./conf, or the one beside this package."""
-    if os.environ.get("LSTM_DOCTOR_CONF"):
-        return Path(os.environ["LSTM_DOCTOR_CONF"]).resolve()
-    local = Path.cwd() / "conf"
-    if (local / "config.yaml").exists():
-        return local
-    return Path(__file__).resolve().parents[2] / "conf"
+from lstm_doctor.project import conf_dir
 
 
 def run_job(raw_cfg: object) -> float | None:
@@ -52,14 +42,16 @@ def _record_invalid_job(exc: Exception) -> None:
     from hydra.core.hydra_config import HydraConfig
 
     from lstm_doctor import tracking
-    from lstm_doctor.config import TrackingConfig
+    from lstm_doctor.project import tracking_settings
     from lstm_doctor.sweep import read_sweep
 
     hc = HydraConfig.get()
     sweep = read_sweep(Path(hc.sweep.dir)) or {}
     varied = [o for o in job_overrides() if o not in sweep.get("overrides", [])]
     tags = {"sweep": Path(hc.sweep.dir).name, "varied": " ".join(varied), "error": str(exc)[:500]}
-    tracking.record_failed_run(TrackingConfig(), " ".join(varied), tags, sweep.get("parent_run_id"))
+    tracking.record_failed_run(
+        tracking_settings(), " ".join(varied), tags, sweep.get("parent_run_id")
+    )
 
 
 def job_overrides() -> list[str]:
@@ -73,7 +65,7 @@ def _run_one(raw_cfg: object) -> float:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from lstm_doctor import doctor
+    from lstm_doctor import doctor, tracking
     from lstm_doctor.config import validate
     from lstm_doctor.paths import StagePaths
     from lstm_doctor.pipeline import run_pipeline
@@ -100,14 +92,14 @@ def _run_one(raw_cfg: object) -> float:
         parent_run_id=parent,
         overrides=overrides,
     )
-    print(summary(result, output_dir))
+    print(summary(result, output_dir, tracking.tracking_uri(cfg.tracking)))
     print(doctor.console_summary(result["diagnosis"]))
     # The sweep objective (Optuna minimises it) is validation loss: tuning on a test metric
     # would leak the test set into the choice of hyperparameters.
     return result["best_val_loss"]
 
 
-def summary(result: dict, output_dir: Path) -> str:
+def summary(result: dict, output_dir: Path, uri: str) -> str:
     """A few lines a person reads after a run."""
     model = result["model"]
     if "mae" in model:
@@ -125,38 +117,54 @@ def summary(result: dict, output_dir: Path) -> str:
             f"  (majority class {base:.3f})"
         ]
     lines.append(f"outputs: {output_dir}")
-    lines.append(
-        f"mlflow run: {result['run_id']}  (browse: mlflow ui --backend-store-uri {_store_hint()})"
-    )
+    lines.append(f"mlflow run: {result['run_id']}  ({browse_hint(uri)})")
     return "\n".join(lines)
 
 
-def _store_hint() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+def browse_hint(uri: str) -> str:
+    """How to look at a store: a server is opened, a local store is served by `mlflow ui`."""
+    if uri.startswith(("http://", "https://")):
+        return f"browse: {uri}"
+    return f"browse: mlflow ui --backend-store-uri {uri}"
 
 
 def show(argv: list[str]) -> None:
-    """Summarise the DVC workspace's last run: metrics, baselines and where to look."""
+    """Summarise the DVC workspace's last run: metrics, baselines and where to look.
+
+    `lstm-doctor show [overrides]`: tracking.* overrides name the store, as for the pipeline.
+    """
     from lstm_doctor import tracking
-    from lstm_doctor.config import load_params
     from lstm_doctor.errors import DataError
     from lstm_doctor.paths import StagePaths, read_json
+    from lstm_doctor.project import tracking_settings
 
     paths = StagePaths.project()
     metrics_file = paths.reports / "metrics.json"
-    if not metrics_file.exists():
-        raise DataError(f"{metrics_file} not found; run `dvc repro` (or `make run`) first")
+    run_file = paths.models / "run.json"
+    for needed in (metrics_file, run_file):
+        if not needed.exists():
+            # A fresh clone has the committed reports/ but never ran: no model, no MLflow run.
+            raise DataError(
+                f"{needed} not found: this checkout has not run the pipeline yet; "
+                "run `dvc repro` (or `make run`) first"
+            )
+    settings = tracking_settings(argv)
+    uri = tracking.tracking_uri(settings)
     result = read_json(metrics_file)
-    result["run_id"] = read_json(paths.models / "run.json")["run_id"]
-    print(summary(result, paths.reports))
+    result["run_id"] = read_json(run_file)["run_id"]
+    print(summary(result, paths.reports, uri))
     diagnosis = paths.reports / "diagnosis.json"
     if diagnosis.exists():
         from lstm_doctor.doctor import console_summary
 
         print(console_summary(read_json(diagnosis)))
     print("plots: reports/plots/*.png    metrics: dvc metrics show    curves: dvc plots show")
-    print("browse runs: make ui  (or: mlflow ui --backend-store-uri sqlite:///mlflow.db), then")
-    print(f"  {tracking.run_url(load_params().tracking, result['run_id'])}")
+    url = tracking.run_url(settings, result["run_id"])
+    if url is None:
+        print(f"the run {result['run_id']} is not in {uri} (another store or machine made it)")
+    else:
+        print(f"browse runs: make ui  (or: {browse_hint(uri).removeprefix('browse: ')}), then")
+        print(f"  {url}")
 
 
 def compare(argv: list[str]) -> None:
@@ -183,50 +191,16 @@ def fix(argv: list[str]) -> None:
 SUBCOMMANDS = {"show": show, "compare": compare, "ui-check": ui_check, "fix": fix}
 
 
-PREFIX = "In 'config': "
+def check_overrides(argv: list[str]) -> None:
+    """Refuse an unknown key, an unknown group option or an unreadable override in one line,
+    before Hydra starts (Hydra would say it in several lines, exit status 1). Values are
+    validated once, inside the job."""
+    from hydra._internal.utils import get_args_parser
 
+    from lstm_doctor.overrides import check
 
-def _one_line(message: str) -> str:
-    """Hydra's multi-line composition errors, said in one line with what to do."""
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    first = lines[0]
-    if first.startswith("Could not override"):
-        key = first.split("'")[1]
-        return (
-            f"config key '{key}' does not exist; check the spelling "
-            "(`lstm-doctor --cfg job` lists every key)"
-        )
-    headers = [i for i, line in enumerate(lines) if line.startswith("Available options")]
-    if headers:
-        rest = lines[headers[0] + 1 :]
-        end = next((i for i, line in enumerate(rest) if line.endswith(":")), len(rest))
-        options = ", ".join(rest[:end])
-        return f"{first.removeprefix(PREFIX)}; available: {options}"
-    return f"{first} (`lstm-doctor --help` lists the groups)"
-
-
-def precheck(args: list[str]) -> None:
-    """Compose and validate a single run's overrides before Hydra starts a job.
-
-    Hydra reports an unknown override in several lines and exit status 1; this says it in
-    one line (status 2). Sweeps and Hydra's own flags are left to Hydra.
-    """
-    if any(a.startswith("-") or a.startswith("hydra") or "," in a for a in args):
-        return
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    from lstm_doctor.config import validate
-    from lstm_doctor.params import compose_config
-
-    def check() -> None:
-        try:
-            cfg = compose_config(args, conf_dir=conf_dir())
-        except (HydraException, OmegaConfBaseException) as exc:
-            raise ConfigError(_one_line(str(exc))) from None
-        validate(cfg)
-
-    report_errors(check)
+    args, _ = get_args_parser().parse_known_args(argv)
+    check(args.overrides, conf_dir())
 
 
 def main() -> None:
@@ -235,7 +209,7 @@ def main() -> None:
         command = SUBCOMMANDS[sys.argv[1]]
         report_errors(lambda: command(sys.argv[2:]))
         return
-    precheck(sys.argv[1:])
+    report_errors(lambda: check_overrides(sys.argv[1:]))
     import hydra
 
     app = hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")(

@@ -61,7 +61,9 @@ def check_missing(report: dict[str, Any], rows: int, cfg: Config) -> list[Findin
                 evidence | {"share": share},
                 f"{left} values are still missing after prepare (prepare.missing="
                 f"{cfg.prepare.missing}); one NaN in a batch makes the loss NaN.",
-                ["prepare.missing=interpolate", "prepare.missing=ffill", "prepare.missing=drop"],
+                # Dropping rows breaks a forecast's time steps: only sequences may drop.
+                ["prepare.missing=interpolate", "prepare.missing=ffill"]
+                + (["prepare.missing=drop"] if cfg.dataset.task == "classify" else []),
             )
         ]
     return [

@@ -7,7 +7,6 @@ returns a short console summary.
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,8 @@ import pandas as pd
 from lstm_doctor import data_checks, run_checks
 from lstm_doctor.config import Config
 from lstm_doctor.findings import Finding, ranked, verdict
+from lstm_doctor.overrides import command as as_command
+from lstm_doctor.overrides import merge
 from lstm_doctor.paths import StagePaths, read_json, write_json
 
 CALENDAR = {"hour_sin", "hour_cos", "dow_sin", "dow_cos"}
@@ -139,10 +140,30 @@ def _same_number(a: Any, b: str) -> bool:
         return False
 
 
+def valid_fix(fix: str, cfg: Config) -> bool:
+    """Whether the run's config with the fix's key overrides applied still validates (a
+    group option such as scaling=standard is a valid config by construction)."""
+    from omegaconf import OmegaConf
+
+    from lstm_doctor.config import validate
+    from lstm_doctor.errors import ConfigError
+    from lstm_doctor.overrides import parse
+
+    node = OmegaConf.structured(cfg)
+    for override in parse(fix.split()):
+        if "." in override.key_or_group:
+            OmegaConf.update(node, override.key_or_group, override.value(), merge=False)
+    try:
+        validate(OmegaConf.to_container(node))  # type: ignore[arg-type]
+    except ConfigError:
+        return False
+    return True
+
+
 def prune_fixes(findings: list[Finding], cfg: Config) -> list[Finding]:
-    """Drop prescribed fixes the run already had."""
+    """Drop prescribed fixes the run already had, and any that would make it invalid."""
     for finding in findings:
-        finding.fixes = [f for f in finding.fixes if not in_effect(f, cfg)]
+        finding.fixes = [f for f in finding.fixes if not in_effect(f, cfg) and valid_fix(f, cfg)]
     return findings
 
 
@@ -160,9 +181,7 @@ def prescriptions(result: dict[str, Any], limit: int = 3) -> list[str]:
 
 def command(overrides: list[str], fix: str) -> str:
     """The exact command that tries a fix on top of the run's own overrides."""
-    keys = {f.split("=")[0] for f in fix.split()}
-    kept = [o for o in overrides if o.split("=")[0].lstrip("+~") not in keys]
-    return "lstm-doctor " + " ".join(shlex.quote(o) for o in [*kept, *fix.split()])
+    return as_command(merge(overrides, fix))
 
 
 def to_markdown(result: dict[str, Any]) -> str:

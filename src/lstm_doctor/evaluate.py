@@ -19,9 +19,10 @@ import keras
 import pandas as pd
 
 from lstm_doctor import doctor, metrics, plots, tracking
-from lstm_doctor.config import Config, load_params
+from lstm_doctor.config import Config
 from lstm_doctor.errors import report_errors
 from lstm_doctor.paths import StagePaths, atomic_dir, read_json, write_json
+from lstm_doctor.project import run_from_params
 from lstm_doctor.scale import Scaler, series_times
 from lstm_doctor.window import Windows, load_windows
 
@@ -152,7 +153,7 @@ def run(cfg: Config, paths: StagePaths, overrides: list[str] | None = None) -> d
 
 def main() -> None:
     """DVC entry point: `python -m lstm_doctor.evaluate`."""
-    result = report_errors(lambda: run(load_params(), StagePaths.project()))
+    result = report_errors(lambda: run_from_params(run))
     print(doctor.console_summary(result["diagnosis"]))
 
 

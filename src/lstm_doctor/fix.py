@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstm_doctor.overrides import merge
+
 ORIGINAL = "original"
 
 
@@ -23,14 +25,6 @@ class Variant:
 
     label: str
     overrides: list[str]
-
-
-def merge(base: list[str], fix: str) -> list[str]:
-    """The base overrides with a fix's applied on top (a fix's key replaces the base's)."""
-    parts = fix.split()
-    keys = {p.split("=")[0].lstrip("+~") for p in parts}
-    kept = [o for o in base if o.split("=")[0].lstrip("+~") not in keys]
-    return [*kept, *parts]
 
 
 def plan(base: list[str], fixes: list[str], max_runs: int, seeds: int) -> list[Variant]:
@@ -43,6 +37,20 @@ def plan(base: list[str], fixes: list[str], max_runs: int, seeds: int) -> list[V
             combined = merge(combined, fix)
         variants.append(Variant(" + ".join(fixes), combined))
     return variants[: max(1, max_runs // seeds)]
+
+
+def diagnosed_overrides(logged: dict, stated: list[str]) -> list[str]:
+    """Overrides that compose to the configuration the run logged: the ones its diagnosis
+    states when they still do, else rebuilt from the logged values (a run made by
+    `dvc repro` or `dvc exp run -S` states none; conf/ may have changed since)."""
+    from lstm_doctor.config import validate
+    from lstm_doctor.overrides import composes_to, reproduce
+    from lstm_doctor.project import conf_dir
+
+    cfg = validate(logged)
+    if composes_to(stated, cfg, conf_dir()):
+        return stated
+    return reproduce(cfg, conf_dir())
 
 
 def run_variant(
@@ -84,8 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     from joblib import Parallel, delayed
 
     from lstm_doctor import compare, doctor, tracking
-    from lstm_doctor.cli import conf_dir
-    from lstm_doctor.config import TrackingConfig
+    from lstm_doctor.project import conf_dir, tracking_settings
 
     parser = argparse.ArgumentParser(prog="lstm-doctor fix", description=__doc__)
     parser.add_argument("run", help="an MLflow run id, or `last` for the latest diagnosed run")
@@ -99,9 +106,12 @@ def main(argv: list[str] | None = None) -> None:
         "--stop-at-first", action="store_true", help="stop at the first fix that improves"
     )
     parser.add_argument("--out", help="report folder (default fixes/<run id>)")
+    parser.add_argument(
+        "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
+    )
     args = parser.parse_args(argv)
 
-    tracking_cfg = TrackingConfig()
+    tracking_cfg = tracking_settings(args.settings)
     uri = tracking.tracking_uri(tracking_cfg)
     found = tracking.diagnosed_run(tracking_cfg, args.run)
     run_id, diagnosis = found.run_id, found.diagnosis
@@ -109,7 +119,9 @@ def main(argv: list[str] | None = None) -> None:
     if not fixes:
         print(f"run {run_id} is {diagnosis['verdict']}: nothing prescribed, nothing to prove")
         return
-    base = diagnosis.get("overrides") or found.tags.get("overrides", "").split()
+    base = diagnosed_overrides(
+        tracking.logged_config(tracking_cfg, run_id), diagnosis.get("overrides") or []
+    )
     variants = plan(base, fixes, args.max_runs, args.seeds)
     name = f"fix-{run_id[:8]}-{time.strftime('%H%M%S')}"
     out = Path(args.out or Path("fixes") / name)

@@ -276,12 +276,19 @@ def check_results(
     if cfg.dataset.task == "classify":
         model = metrics["model"]
         matrix = np.asarray(model["confusion_matrix"])
-        predicted_share = matrix.sum(axis=0) / max(matrix.sum(), 1)
-        majority = metrics["baselines"]["majority_class"]["accuracy"]
         n = max(int(matrix.sum()), 1)
+        predicted_share = matrix.sum(axis=0) / n
+        true_share = matrix.sum(axis=1) / n  # rows are the actual classes
+        majority = metrics["baselines"]["majority_class"]["accuracy"]
         # Accuracy within two binomial standard errors of the baseline is chance, not skill.
         margin = max(0.02, 2 * float(np.sqrt(majority * (1 - majority) / n)))
-        if predicted_share.max() >= 0.9 or model["accuracy"] <= majority + margin:
+        # Collapse is answering one class far more often than it occurs: on an imbalanced
+        # test set a perfect classifier also answers the commonest class 90% of the time.
+        top = int(predicted_share.argmax())
+        excess = float(predicted_share[top] - true_share[top])
+        top_margin = 2 * float(np.sqrt(true_share[top] * (1 - true_share[top]) / n))
+        collapsed = predicted_share[top] >= 0.9 and excess > max(0.02, top_margin)
+        if collapsed or model["accuracy"] <= majority + margin:
             findings.append(
                 Finding(
                     "train.majority_class",
@@ -290,7 +297,8 @@ def check_results(
                         "accuracy": model["accuracy"],
                         "majority_class_accuracy": majority,
                         "chance_margin": margin,
-                        "largest_predicted_share": float(predicted_share.max()),
+                        "largest_predicted_share": float(predicted_share[top]),
+                        "its_true_share": float(true_share[top]),
                     },
                     f"The classifier is no better than always answering the commonest class "
                     f"(accuracy {model['accuracy']:.2f} vs {majority:.2f}).",

@@ -18,6 +18,7 @@ from typing import Any
 import mlflow
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
 
 from lstm_doctor.config import Config, TrackingConfig, flatten
 
@@ -86,7 +87,27 @@ def start_run(
     )
     params = {k: ("" if v is None else v) for k, v in flatten(cfg).items()}
     mlflow.log_params(params)
+    # The whole configuration, typed: what `fix` reruns, whichever way the run was made.
+    mlflow.log_dict(OmegaConf.to_container(OmegaConf.structured(cfg)), CONFIG_ARTIFACT)
     return run.info.run_id
+
+
+CONFIG_ARTIFACT = "config.yaml"
+
+
+def quoted(value: str) -> str:
+    """A value for an MLflow filter string, quoted so a quote in it cannot break out.
+
+    Raises:
+        DataError: for a value holding both kinds of quote (no MLflow filter can say it).
+    """
+    from lstm_doctor.errors import DataError
+
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    raise DataError(f"{value!r} holds both ' and \"; name the runs without quotes")
 
 
 def start_sweep_run(
@@ -124,7 +145,7 @@ def finish_sweep_run(cfg: TrackingConfig, parent_run_id: str) -> dict[str, int]:
     parent = client.get_run(parent_run_id)
     children = client.search_runs(
         [parent.info.experiment_id],
-        filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'",
+        filter_string=f"tags.mlflow.parentRunId = {quoted(parent_run_id)}",
         max_results=10_000,
     )
     counts = {
@@ -305,10 +326,38 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def run_url(cfg: TrackingConfig, run_id: str) -> str:
-    """Where to find the run in `mlflow ui` (default port)."""
-    run = MlflowClient(tracking_uri(cfg)).get_run(run_id)
-    return f"http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run_id}"
+def run_url(cfg: TrackingConfig, run_id: str) -> str | None:
+    """Where to find the run in `mlflow ui` (default port), or None if the store lacks it."""
+    uri = tracking_uri(cfg)
+    try:
+        run = MlflowClient(uri).get_run(run_id)
+    except mlflow.exceptions.MlflowException:
+        return None
+    base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else "http://127.0.0.1:5000"
+    return f"{base}/#/experiments/{run.info.experiment_id}/runs/{run_id}"
+
+
+def logged_config(cfg: TrackingConfig, run_id: str) -> dict[str, Any]:
+    """The configuration a run logged (config.yaml), as plain data.
+
+    Raises:
+        DataError: when the run logged none (it was made before runs carried one).
+    """
+    import tempfile
+
+    from lstm_doctor.errors import DataError
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    client = MlflowClient(tracking_uri(cfg))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            local = client.download_artifacts(run_id, CONFIG_ARTIFACT, tmp)
+            return dict(OmegaConf.to_container(OmegaConf.load(local)))  # type: ignore[arg-type]
+    except (mlflow.exceptions.MlflowException, OSError):
+        raise DataError(
+            f"run {run_id} has no {CONFIG_ARTIFACT}: it predates logged configurations; "
+            "rerun it, then prove its fixes"
+        ) from None
 
 
 @dataclass
@@ -342,13 +391,13 @@ def find_runs(cfg: TrackingConfig, selector: str) -> tuple[str, list[RunRecord]]
     try:
         parent = client.get_run(selector)
         searches.append(
-            (f"sweep {parent.info.run_name}", f"tags.mlflow.parentRunId = '{selector}'")
+            (f"sweep {parent.info.run_name}", f"tags.mlflow.parentRunId = {quoted(selector)}")
         )
         ids = [parent.info.experiment_id]
     except mlflow.exceptions.MlflowException:
         searches += [
-            (f"sweep {selector}", f"tags.sweep = '{selector}'"),
-            (f"DVC experiment {selector}", f"tags.dvc_experiment = '{selector}'"),
+            (f"sweep {selector}", f"tags.sweep = {quoted(selector)}"),
+            (f"DVC experiment {selector}", f"tags.dvc_experiment = {quoted(selector)}"),
         ]
         named = [e for e in experiments.values() if e.name == selector]
         if named:
@@ -473,7 +522,7 @@ def runs_with_curves(uri: str, experiment: str, sweep: str | None = None) -> Cur
     found = client.get_experiment_by_name(experiment)
     if found is None:
         return None
-    query = f"tags.sweep = '{sweep}'" if sweep else ""
+    query = f"tags.sweep = {quoted(sweep)}" if sweep else ""
     runs = [
         r
         for r in client.search_runs([found.experiment_id], query, max_results=50)

@@ -20,10 +20,11 @@ import keras
 import pandas as pd
 
 from lstm_doctor import doctor, tracking
-from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig, load_params
+from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig
 from lstm_doctor.errors import DoctorError, report_errors
 from lstm_doctor.monitor import GradientMonitor
 from lstm_doctor.paths import StagePaths, atomic_dir, write_json
+from lstm_doctor.project import run_from_params
 from lstm_doctor.window import Windows, load_windows
 
 
@@ -232,7 +233,7 @@ def run(cfg: Config, paths: StagePaths, overrides: list[str] | None = None) -> d
 
 def main() -> None:
     """DVC entry point: `python -m lstm_doctor.train`."""
-    report_errors(lambda: run(load_params(), StagePaths.project()))
+    report_errors(lambda: run_from_params(run))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,58 @@
+"""The project a command runs in: its conf/ and the tracking settings composed from it.
+
+`fix`, `compare`, `show` and `ui-check` read tracking.* from the composition of conf/ (plus
+any overrides given), exactly as the pipeline does, so a store or experiment set in conf/
+is the one every command looks in; MLFLOW_TRACKING_URI applies when tracking.uri is null.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from lstm_doctor.config import Config, TrackingConfig, validate
+from lstm_doctor.paths import StagePaths
+
+T = TypeVar("T")
+
+
+def conf_dir() -> Path:
+    """conf/ of the project being run: $LSTM_DOCTOR_CONF, ./conf, or the packaged one."""
+    try:
+        from lstm_doctor.params import conf_dir as packaged
+    except ImportError:  # params without a resolver of its own
+        packaged = None
+    if packaged is not None:
+        return packaged()
+    if os.environ.get("LSTM_DOCTOR_CONF"):
+        return Path(os.environ["LSTM_DOCTOR_CONF"]).resolve()
+    local = Path.cwd() / "conf"
+    if (local / "config.yaml").exists():
+        return local
+    return Path(__file__).resolve().parents[2] / "conf"
+
+
+def composed(overrides: list[str] | None = None) -> Config:
+    """The configuration conf/ composes to, with overrides applied and checked."""
+    from lstm_doctor.overrides import check
+    from lstm_doctor.params import compose_config
+
+    check(list(overrides or []), conf_dir())
+    return validate(compose_config(list(overrides or []), conf_dir=conf_dir()))
+
+
+def tracking_settings(overrides: list[str] | None = None) -> TrackingConfig:
+    """tracking.* as the pipeline would see it (conf/, then the given overrides)."""
+    return composed(overrides).tracking
+
+
+def run_from_params(stage: Callable[[Config, StagePaths, list[str]], T]) -> T:
+    """Run a DVC stage's core on params.yaml in the project layout, with the overrides that
+    rebuild its configuration from conf/ (what the diagnosis tells the user to run)."""
+    from lstm_doctor.config import load_params
+    from lstm_doctor.overrides import reproduce
+
+    cfg = load_params()
+    return stage(cfg, StagePaths.project(), reproduce(cfg, conf_dir()))
