@@ -105,3 +105,25 @@ def sweep(
         env={**os.environ, "MLFLOW_TRACKING_URI": uri},
     )
     return folder, uri, result
+
+
+def assert_fix_reruns_the_run(uri: str, run_id: str) -> list[str]:
+    """What `lstm-doctor fix` reruns as "original" composes to exactly the configuration
+    the run logged as params, however the run was made. Returns those overrides."""
+    from mlflow.tracking import MlflowClient
+
+    from lstm_doctor import tracking
+    from lstm_doctor.config import TrackingConfig, flatten
+    from lstm_doctor.fix import diagnosed_overrides
+
+    settings = TrackingConfig(uri=uri)
+    found = tracking.diagnosed_run(settings, run_id)
+    base = diagnosed_overrides(tracking.logged_config(settings, run_id),
+                               found.diagnosis["overrides"])  # fmt: skip
+    rerun = validate(compose_config(base, conf_dir=ROOT / "conf"))
+    params = MlflowClient(uri).get_run(run_id).data.params
+    expected = {k: "" if v is None else str(v) for k, v in flatten(rerun).items()}
+    # `mlflow run` adds the MLproject's own parameter (overrides) beside the config's.
+    logged = {k: v for k, v in params.items() if k != "overrides"}
+    assert expected == logged, (base, set(expected.items()) ^ set(logged.items()))
+    return base

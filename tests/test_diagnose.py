@@ -195,6 +195,16 @@ def test_a_fix_that_would_make_the_run_invalid_is_never_prescribed() -> None:
     assert missing.fixes and "prepare.missing=drop" not in missing.fixes
 
 
+def test_rows_off_the_grid_are_said_in_the_diagnosis() -> None:
+    report = {"rows_selected": 1000, "rows_off_grid": 30, "off_grid_example": "2024-01-01 01:30",
+              "freq": "h"}  # fmt: skip
+    (finding,) = data_checks.check_off_grid(report)
+    assert finding.code == "data.off_grid_rows" and finding.severity == "warning"
+    assert "30 rows" in finding.explanation and "01:30" in finding.explanation
+    assert data_checks.check_off_grid(report | {"rows_off_grid": 2})[0].severity == "info"
+    assert data_checks.check_off_grid(report | {"rows_off_grid": 0}) == []
+
+
 def test_recurrent_dropout_rules_out_cudnn_as_a_note() -> None:
     (finding,) = run_checks.check_model(tiny_config("model.recurrent_dropout=0.2"))
     assert finding.code == "model.cudnn_ineligible" and finding.severity == "info"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from .conftest import TINY
+from .conftest import TINY, assert_fix_reruns_the_run
 
 pytestmark = pytest.mark.slow
 
@@ -68,6 +68,8 @@ def test_repro_then_noop_then_only_training_reruns(project_copy: Path) -> None:
     runs = client.search_runs([client.get_experiment_by_name("lstm-doctor").experiment_id])
     assert sorted(r.data.params["optimizer.lr"] for r in runs) == ["0.001", "0.003"]
     assert all(r.info.status == "FINISHED" and "test_mae" in r.data.metrics for r in runs)
+    for run in runs:
+        assert_fix_reruns_the_run(f"sqlite:///{project_copy / 'mlflow.db'}", run.info.run_id)
 
 
 def test_exp_run_composes_conf_with_hydra_overrides(project_copy: Path) -> None:
@@ -82,3 +84,6 @@ def test_exp_run_composes_conf_with_hydra_overrides(project_copy: Path) -> None:
     assert run.data.tags["dvc_experiment"] == "unscaled"
     assert run.info.run_name == "unscaled"
     assert run.data.params["scaling.method"] == "none"
+    # `fix` reruns the experiment's settings, not the default electricity config.
+    base = assert_fix_reruns_the_run(f"sqlite:///{project_copy / 'mlflow.db'}", run.info.run_id)
+    assert "scaling=none" in base and "dataset.max_rows=1200" in base

@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient
 from lstm_doctor.paths import StagePaths
 from lstm_doctor.pipeline import run_pipeline
 
-from .conftest import ROOT, TINY, tiny_config
+from .conftest import ROOT, TINY, assert_fix_reruns_the_run, tiny_config
 
 pytestmark = pytest.mark.slow
 
@@ -210,6 +210,7 @@ def test_app_trains_a_classifier_with_accuracy_curves(tmp_path: Path) -> None:
     assert run.data.tags["task"] == "classify"
     assert len(client.get_metric_history(run.info.run_id, "val_accuracy")) == 2
     assert "test_accuracy" in run.data.metrics and "majority_class_accuracy" in run.data.metrics
+    assert "dataset=basic_motions" in assert_fix_reruns_the_run(uri, run.info.run_id)
 
 
 def test_mlflow_run_of_the_mlproject_logs_into_its_own_run(tmp_path: Path) -> None:
@@ -229,3 +230,21 @@ def test_mlflow_run_of_the_mlproject_logs_into_its_own_run(tmp_path: Path) -> No
     assert run.info.status == "FINISHED"
     assert run.data.params["scaling.method"] == "none"
     assert "test_mae" in run.data.metrics and "diagnosis.verdict" in run.data.tags
+    assert "scaling=none" in assert_fix_reruns_the_run(uri, run.info.run_id)
+
+
+def test_verbose_shows_keras_own_epoch_lines(
+    forecast_run, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from lstm_doctor.train import train
+    from lstm_doctor.window import load_windows
+
+    _, paths, _ = forecast_run
+    windows, meta = load_windows(paths)
+    cfg = tiny_config("training.epochs=1")
+    monkeypatch.setenv("LSTM_DOCTOR_VERBOSE", "1")
+    train(cfg, windows, meta["horizon"])
+    assert "val_loss: " in capfd.readouterr().out
+    monkeypatch.delenv("LSTM_DOCTOR_VERBOSE")
+    train(cfg, windows, meta["horizon"])
+    assert "val_loss: " not in capfd.readouterr().out

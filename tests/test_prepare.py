@@ -1,13 +1,18 @@
-"""prepare on tiny frames: parsing, ordering, duplicates, regular frequency, gaps, spikes."""
+"""prepare on tiny frames: parsing (epoch numbers, UTC offsets, zones), ordering, duplicates,
+regular frequency (gaps, rows off the grid), spikes (bounds from the training span)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_doctor.config import DatasetConfig, PrepareConfig
+from lstm_doctor import prepare
+from lstm_doctor.config import Config, DatasetConfig, PrepareConfig, SplitConfig
 from lstm_doctor.errors import DataError
+from lstm_doctor.paths import StagePaths, read_json
 from lstm_doctor.prepare import period_of, prepare_sequences, prepare_table
 from lstm_doctor.raw import LabelledSequences
 
@@ -142,3 +147,185 @@ def test_sequences_padded_and_labels_indexed() -> None:
     assert arrays["x_train"][0, 3].tolist() == [0, 0]  # post-padded
     assert arrays["y_train"].tolist() == [1, 0]
     assert report["class_counts"] == [1, 1]
+
+
+# --- numeric (Unix epoch) time columns ---------------------------------------------------
+
+EPOCH_2024 = 1_704_067_200  # 2024-01-01 00:00 UTC in seconds
+
+
+def epoch_ds(**keys: object) -> DatasetConfig:
+    return DatasetConfig(path="tiny.csv", time_column="ts", target="y", **keys)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("unit", "per_second"), [("s", 1), ("ms", 1_000), ("ns", 10**9)])
+def test_epoch_time_column_parses_with_its_unit(unit: str, per_second: int) -> None:
+    times = [(EPOCH_2024 + 3600 * i) * per_second for i in range(4)]
+    table, report = prepare_table(frame(times, [1, 2, 3, 4]), epoch_ds(time_unit=unit), PREP)
+    # Epoch numbers count from 1970-01-01 UTC: the index is that instant, in UTC.
+    assert table.index[0] == pd.Timestamp("2024-01-01 00:00", tz="UTC")
+    assert report["freq"] == "h"
+    assert report["time_unit"] == unit
+    assert report["timezone"] == "UTC"
+
+
+def test_epoch_time_column_without_a_unit_is_refused_in_one_line() -> None:
+    times = [EPOCH_2024 + 3600 * i for i in range(4)]
+    with pytest.raises(DataError, match=r"tiny.csv: column 'ts' holds numbers") as info:
+        prepare_table(frame(times, [1, 2, 3, 4]), DS, PREP)
+    message = str(info.value)
+    assert "dataset.time_unit=s|ms|us|ns" in message
+    assert "seconds" in message  # the unit these numbers fit
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"time_unit": "ms"}, r"column 'ts' read as ms since 1970 spans 1970-01-20.*time_unit=s"),
+        ({"time_unit": "sec"}, r"dataset.time_unit is 'sec'; use one of s, ms, us, ns"),
+    ],
+)
+def test_a_wrong_epoch_unit_is_refused(keys: dict[str, object], message: str) -> None:
+    times = [EPOCH_2024 + 3600 * i for i in range(4)]
+    with pytest.raises(DataError, match=message):
+        prepare_table(frame(times, [1, 2, 3, 4]), epoch_ds(**keys), PREP)
+
+
+def test_date_strings_with_a_time_unit_set_are_refused() -> None:
+    with pytest.raises(DataError, match=r"column 'ts' has non-numeric.*dataset.time_unit=null"):
+        prepare_table(frame(hours(4), [1, 2, 3, 4]), epoch_ds(time_unit="s"), PREP)
+
+
+def test_rows_without_a_timestamp_are_refused() -> None:
+    times = hours(4)
+    times[2] = ""
+    with pytest.raises(DataError, match=r"tiny.csv: 1 rows have no timestamp in column 'ts'"):
+        prepare_table(frame(times, [1, 2, 3, 4]), DS, PREP)
+
+
+# --- outlier bounds fitted on the training span only -------------------------------------
+
+# 20 hourly rows: split 0.15/0.15 gives train 14, val 3, test 3.
+TRAIN = [10.0, 11, 9, 10, 12, 8, 10, 11, 9, 10, 13, 7, 10, 10]  # median 10, MAD 1
+VAL = [14.0, 14, 14]  # inside the training bounds (10 ± 4.45)
+
+
+@pytest.mark.parametrize("test_span", [[10.0, 10, 10], [1e6, 1e6, 1e6]])
+def test_outlier_bounds_come_from_the_training_span_only(test_span: list[float]) -> None:
+    prep = PrepareConfig(outliers="clip", outlier_threshold=3, calendar_features=False)
+    table, report = prepare_table(
+        frame(hours(20), TRAIN + VAL + test_span), DS, prep, SplitConfig(0.15, 0.15)
+    )
+    lo, hi = 10 - 3 * 1.4826 * 1, 10 + 3 * 1.4826 * 1
+    assert report["outlier_bounds"]["y"] == pytest.approx([lo, hi])
+    assert report["outlier_fit_span"] == "train"
+    # the bounds are applied to every row, the test span's too
+    assert table["y"].tolist()[:17] == TRAIN + VAL
+    assert table["y"].iloc[17:].tolist() == [min(v, hi) for v in test_span]
+
+
+def test_outliers_dropped_by_training_bounds_are_filled_like_gaps() -> None:
+    prep = PrepareConfig(outliers="drop", outlier_threshold=3, calendar_features=False)
+    values = [*TRAIN, *VAL, 10.0, 1e6, 12.0]
+    table, report = prepare_table(frame(hours(20), values), DS, prep, SplitConfig(0.15, 0.15))
+    assert report["outliers"] == {"y": 1}
+    assert table["y"].iloc[18] == 11.0  # interpolated between 10 and 12
+
+
+# --- rows off the time grid ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("times", "inserted"),
+    [
+        (["00:00", "01:00", "01:30", "02:00"], 0),
+        (["00:00", "01:00", "01:30", "02:00", "04:00"], 1),
+    ],
+)
+def test_rows_off_the_grid_are_counted_not_lost_silently(times: list[str], inserted: int) -> None:
+    stamps = [f"2024-01-01 {t}" for t in times]
+    ds = epoch_ds(freq="h")
+    table, report = prepare_table(frame(stamps, list(range(len(stamps)))), ds, PREP)
+    assert report["rows_off_grid"] == 1
+    assert report["off_grid_example"] == "2024-01-01T01:30:00"
+    assert report["rows_inserted"] == inserted
+    assert pd.Timestamp("2024-01-01 01:30") not in table.index
+
+
+def test_a_regular_series_has_no_rows_off_grid() -> None:
+    _, report = prepare_table(frame(hours(5), [1, 2, 3, 4, 5]), DS, PREP)
+    assert report["rows_off_grid"] == 0
+    assert report["off_grid_example"] is None
+
+
+# --- UTC offsets and time zones -----------------------------------------------------------
+
+# Rome springs forward on 2022-03-27: 02:00 local does not exist, the offset goes +01 -> +02.
+DST = [
+    "2022-03-27T00:00:00+01:00",
+    "2022-03-27T01:00:00+01:00",
+    "2022-03-27T03:00:00+02:00",
+    "2022-03-27T04:00:00+02:00",
+]
+
+
+def test_mixed_utc_offsets_are_converted_to_utc() -> None:
+    table, report = prepare_table(frame(DST, [1, 2, 3, 4]), DS, PREP)
+    assert str(table.index.tz) == "UTC"
+    assert table.index[0] == pd.Timestamp("2022-03-26 23:00", tz="UTC")
+    assert report["freq"] == "h" and report["rows_inserted"] == 0
+    assert report["timezone"] == "UTC"
+    assert report["utc_offsets_converted"] is True
+
+
+def test_equal_utc_offsets_are_converted_to_utc_too() -> None:
+    same = [f"2024-01-01T0{h}:00:00+01:00" for h in range(4)]
+    table, _ = prepare_table(frame(same, [1, 2, 3, 4]), DS, PREP)
+    assert str(table.index.tz) == "UTC"
+    assert table.index[0] == pd.Timestamp("2023-12-31 23:00", tz="UTC")
+
+
+def test_offsets_are_shown_in_the_chosen_zone_and_calendar_uses_its_clock() -> None:
+    ds = epoch_ds(timezone="Europe/Rome")
+    table, report = prepare_table(frame(DST, [1, 2, 3, 4]), ds, PrepareConfig())
+    assert str(table.index.tz) == "Europe/Rome"
+    assert list(table.index.hour) == [0, 1, 3, 4]
+    assert report["timezone"] == "Europe/Rome"
+    assert report["rows_inserted"] == 0
+    assert np.allclose(table["hour_sin"], np.sin(2 * np.pi * np.array([0, 1, 3, 4]) / 24))
+
+
+def test_a_bad_zone_name_is_one_line_naming_the_key() -> None:
+    with pytest.raises(DataError, match=r"dataset.timezone 'Europe/Atlantis'") as info:
+        prepare_table(frame(DST, [1, 2, 3, 4]), epoch_ds(timezone="Europe/Atlantis"), PREP)
+    assert "\n" not in str(info.value)
+
+
+def test_a_zone_for_timestamps_without_offsets_is_refused() -> None:
+    with pytest.raises(DataError, match=r"column 'ts' has no UTC offsets.*dataset.timezone"):
+        prepare_table(frame(hours(4), [1, 2, 3, 4]), epoch_ds(timezone="Europe/Rome"), PREP)
+
+
+def test_naive_timestamps_stay_naive() -> None:
+    table, report = prepare_table(frame(hours(4), [1, 2, 3, 4]), DS, PREP)
+    assert table.index.tz is None
+    assert report["timezone"] is None
+    assert report["utc_offsets_converted"] is False
+
+
+def test_the_prepared_parquet_keeps_the_zone(tmp_path: Path) -> None:
+    csv = tmp_path / "dst.csv"
+    frame(DST, [1, 2, 3, 4]).rename(columns={"ts": "time"}).to_csv(csv, index=False)
+    cfg = Config(
+        dataset=DatasetConfig(
+            path=str(csv), time_column="time", target="y", timezone="Europe/Rome"
+        ),
+        prepare=PrepareConfig(calendar_features=False),
+    )
+    paths = StagePaths.job(tmp_path / "job")
+    prepare.run(cfg, paths)
+    stored = pd.read_parquet(paths.prepared / "table.parquet")
+    assert str(stored.index.tz) == "Europe/Rome"
+    assert list(stored.index.hour) == [0, 1, 3, 4]
+    assert read_json(paths.prepared / "report.json")["timezone"] == "Europe/Rome"

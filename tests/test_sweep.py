@@ -9,7 +9,7 @@ import sys
 import pytest
 from mlflow.tracking import MlflowClient
 
-from .conftest import ROOT
+from .conftest import ROOT, assert_fix_reruns_the_run
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +38,7 @@ def test_every_job_is_a_child_run_with_all_its_epochs(sweep) -> None:
             assert len(losses) >= 1  # the partial curve up to the blow-up is kept
         else:
             assert child.info.status == "FINISHED"
+            assert "optimizer=sgd" in assert_fix_reruns_the_run(uri, child.info.run_id)
             assert [m.step for m in losses] == [0, 1, 2]
             assert len(client.get_metric_history(child.info.run_id, "val_loss")) == 3
             assert "test_mae" in child.data.metrics

@@ -262,8 +262,10 @@ def write_report(
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor compare <selector> [--baseline OVERRIDES] [--out DIR]."""
+    from dataclasses import replace
+
     from lstm_doctor import tracking
-    from lstm_doctor.config import TrackingConfig
+    from lstm_doctor.project import tracking_settings
 
     parser = argparse.ArgumentParser(prog="lstm-doctor compare", description=__doc__)
     parser.add_argument(
@@ -275,8 +277,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", help="output folder (default: comparisons/<selector>)")
     parser.add_argument("--tracking-uri", help="MLflow store (default: as the pipeline's)")
+    parser.add_argument(
+        "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
+    )
     args = parser.parse_args(argv)
-    title, runs = tracking.find_runs(TrackingConfig(uri=args.tracking_uri), args.selector)
+    settings = tracking_settings(args.settings)
+    if args.tracking_uri:
+        settings = replace(settings, uri=args.tracking_uri)
+    title, runs = tracking.find_runs(settings, args.selector)
     out = Path(args.out or Path("comparisons") / args.selector.replace("/", "_"))
     summaries = write_report(title, runs, out, args.baseline)
     print(format_table(summaries))

@@ -179,9 +179,11 @@ def _check_library_values(cfg: Any) -> None:
             f"config key 'dataset.encoding' is {ds.encoding!r}, not a text encoding; "
             "use e.g. utf-8 or latin-1"
         ) from None
-    if len(ds.sep) != 1:
+    # `\t` (two characters) is how a tab is typed in an override; the reader maps it.
+    if len(ds.sep) != 1 and ds.sep != "\\t":
         raise ConfigError(
-            f"config key 'dataset.sep' is {ds.sep!r}; use one character, e.g. ',' or ';'"
+            f"config key 'dataset.sep' is {ds.sep!r}; use one character, e.g. ',' or ';' "
+            "(or \\t for a tab)"
         )
 
 

@@ -77,6 +77,33 @@ def check_missing(report: dict[str, Any], rows: int, cfg: Config) -> list[Findin
     ]
 
 
+def check_off_grid(report: dict[str, Any]) -> list[Finding]:
+    """Rows whose timestamps fall between the steps of the series' frequency were dropped by
+    regularising: the model never saw them. A share above 1% means the frequency is likely
+    wrong or the file mixes clocks."""
+    off = int(report.get("rows_off_grid", 0) or 0)
+    if not off:
+        return []
+    rows = max(int(report.get("rows_selected", report.get("rows_in", off)) or off), 1)
+    share = off / rows
+    return [
+        Finding(
+            "data.off_grid_rows",
+            "warning" if share >= 0.01 else "info",
+            {
+                "rows_off_grid": off,
+                "share": share,
+                "example": report.get("off_grid_example"),
+                "freq": report.get("freq"),
+            },
+            f"{off} rows ({100 * share:.2g}%) have timestamps off the {report.get('freq')} grid "
+            f"(e.g. {report.get('off_grid_example')}) and were left out. Check dataset.freq, "
+            "or resample the file onto one grid before training.",
+            [],
+        )
+    ]
+
+
 def robust_outliers(values: np.ndarray, threshold: float = 6.0) -> tuple[int, float, float]:
     """Values beyond `threshold` robust standard deviations (median / MAD): their count, the
     largest robust z, and the share of the column's squared deviation they carry."""

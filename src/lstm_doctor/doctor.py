@@ -48,6 +48,7 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
             table[columns].to_numpy(dtype=float)[lo:hi], columns, cfg
         )
         findings += data_checks.check_missing(report, len(table), cfg)
+        findings += data_checks.check_off_grid(report)
         findings += data_checks.check_outliers(table, columns, cfg, train=(lo, hi))
         target = table[cfg.dataset.target].to_numpy(dtype=float)[lo:hi]
         calendar = bool(CALENDAR & set(table.columns))

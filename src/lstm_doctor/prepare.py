@@ -11,19 +11,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.config import Config, DatasetConfig, PrepareConfig, load_params
+from lstm_doctor.config import Config, DatasetConfig, PrepareConfig, SplitConfig, load_params
 from lstm_doctor.errors import DataError, report_errors
 from lstm_doctor.paths import StagePaths, atomic_dir, write_json
 from lstm_doctor.raw import LabelledSequences, read_table, read_ts
+from lstm_doctor.scale import split_bounds
+from lstm_doctor.timestamps import parse_time
 
 # Season length in steps for the frequencies people use, keyed by pandas' frequency prefix.
 PERIODS = {"min": 1440, "h": 24, "D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12}
 
 
 def prepare_table(
-    frame: pd.DataFrame, ds: DatasetConfig, prep: PrepareConfig
+    frame: pd.DataFrame,
+    ds: DatasetConfig,
+    prep: PrepareConfig,
+    split: SplitConfig | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Turn raw rows into a regular time-indexed numeric table, target first.
+
+    Args:
+        split: where the training span ends (outlier bounds are fitted on it only);
+            None means the schema's default split.
 
     Returns:
         The table (index named "time") and a report of every change made.
@@ -43,8 +52,9 @@ def prepare_table(
             raise DataError(f"{source}: no rows where {column} == {value!r}; check dataset.select")
     report["rows_selected"] = len(frame)
 
-    time = _parse_time(frame, ds.time_columns, source)
-    frame = frame.set_index(pd.DatetimeIndex(time, name="time"))
+    index, time_report = parse_time(frame, ds)
+    report |= time_report
+    frame = frame.set_index(index)
     if not frame.index.is_monotonic_increasing:
         if not prep.sort:
             raise DataError(f"{source}: timestamps are not in order; set prepare.sort=true")
@@ -73,10 +83,9 @@ def prepare_table(
     table = pd.concat([numeric, encoded], axis=1)
 
     freq = ds.freq or _infer_freq(table.index, source)
-    before = len(table)
-    table = table[~table.index.duplicated()].asfreq(freq)
+    table, grid_report = _regularise(table, freq)
+    report |= grid_report
     report["freq"] = freq
-    report["rows_inserted"] = len(table) - before
     report["period"] = ds.period or period_of(freq)
 
     value_columns = list(numeric.columns)
@@ -84,7 +93,14 @@ def prepare_table(
     if encoded.shape[1]:
         # A gap inserted by regularising has no category: spread it as "unknown" (all zero).
         table[list(encoded.columns)] = table[list(encoded.columns)].fillna(0.0)
-    table, report["outliers"] = _handle_outliers(table, value_columns, prep)
+    if prep.outliers != "none":
+        n_train = split_bounds(len(table), split or SplitConfig())["train"][1]
+        table, report["outliers"], report["outlier_bounds"] = _handle_outliers(
+            table, value_columns, prep, n_train
+        )
+        report["outlier_fit_span"] = "train"
+    else:
+        report["outliers"] = {}
     table = _fill_missing(table, value_columns, prep.missing)
     report["missing_after"] = int(table[value_columns].isna().sum().sum())
     if prep.calendar_features:
@@ -148,19 +164,6 @@ def period_of(freq: str) -> int | None:
     return PERIODS.get(offset.name.split("-")[0])
 
 
-def _parse_time(frame: pd.DataFrame, columns: list[str], source: str) -> pd.Series:
-    try:
-        if len(columns) == 1:
-            return pd.to_datetime(frame[columns[0]], errors="raise")
-        parts = frame[columns].rename(columns=str.lower)
-        return pd.to_datetime(parts, errors="raise")
-    except (ValueError, TypeError) as exc:
-        raise DataError(
-            f"{source}: column(s) {columns} do not parse as timestamps "
-            f"({str(exc).splitlines()[0]}); check dataset.time_column"
-        ) from None
-
-
 def _numeric_columns(frame: pd.DataFrame, columns: list[str], source: str) -> pd.DataFrame:
     out = {}
     for column in dict.fromkeys(columns):
@@ -184,35 +187,58 @@ def _numeric_columns(frame: pd.DataFrame, columns: list[str], source: str) -> pd
 def _infer_freq(index: pd.DatetimeIndex, source: str) -> str:
     if len(index) < 3:
         raise DataError(f"{source}: only {len(index)} rows; a series needs many more")
-    inferred = pd.infer_freq(index[: min(len(index), 1000)])
-    if inferred:
-        return inferred
+    # Asking for pandas 4's offset now keeps its deprecation warning off the stage's stderr.
+    with pd.option_context("future.infer_freq_returns_offset", True):
+        inferred = pd.infer_freq(index[: min(len(index), 1000)])
+    if inferred is not None:
+        return inferred.freqstr
     # Gappy series: the most common step is the intended frequency.
     step = pd.Series(index[1:] - index[:-1]).mode().iloc[0]
     return pd.tseries.frequencies.to_offset(step).freqstr
 
 
+def _regularise(table: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Put the table on a regular grid from its first timestamp, counting what that did.
+
+    Rows between grid points cannot be kept on the grid: they are dropped, and counted, so
+    that a stray 01:30 in hourly data is a number in the report rather than lost silently.
+    """
+    regular = table.asfreq(freq)
+    off_grid = table.index[~table.index.isin(regular.index)]
+    return regular, {
+        "rows_inserted": int((~regular.index.isin(table.index)).sum()),
+        "rows_off_grid": len(off_grid),
+        "off_grid_example": off_grid[0].isoformat() if len(off_grid) else None,
+    }
+
+
 def _handle_outliers(
-    table: pd.DataFrame, columns: list[str], prep: PrepareConfig
-) -> tuple[pd.DataFrame, dict[str, int]]:
+    table: pd.DataFrame, columns: list[str], prep: PrepareConfig, n_train: int
+) -> tuple[pd.DataFrame, dict[str, int], dict[str, list[float]]]:
+    """Clip or drop values beyond median ± threshold·1.4826·MAD of the first `n_train` rows.
+
+    The bounds come from the training span only (fitting on the test span would leak it)
+    and apply to every row. Returns the table, flagged counts and the bounds per column.
+    """
     counts: dict[str, int] = {}
-    if prep.outliers == "none":
-        return table, counts
+    bounds: dict[str, list[float]] = {}
     table = table.copy()
     for column in columns:
         values = table[column]
-        median = values.median()
-        mad = (values - median).abs().median() * 1.4826
+        train = values.iloc[:n_train]
+        median = train.median()
+        mad = (train - median).abs().median() * 1.4826
         if not mad or np.isnan(mad):
             continue
-        bound = prep.outlier_threshold * mad
-        flagged = (values - median).abs() > bound
+        lo, hi = median - prep.outlier_threshold * mad, median + prep.outlier_threshold * mad
+        bounds[column] = [float(lo), float(hi)]
+        flagged = (values < lo) | (values > hi)
         counts[column] = int(flagged.sum())
         if prep.outliers == "clip":
-            table[column] = values.clip(median - bound, median + bound)
+            table[column] = values.clip(lo, hi)
         else:
             table.loc[flagged, column] = np.nan  # filled like any other gap below
-    return table, {c: n for c, n in counts.items() if n}
+    return table, {c: n for c, n in counts.items() if n}, bounds
 
 
 def _fill_missing(table: pd.DataFrame, columns: list[str], method: str) -> pd.DataFrame:
@@ -262,7 +288,7 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         else:
             if ds.format != "csv":
                 raise DataError("dataset.task=forecast needs dataset.format=csv")
-            table, report = prepare_table(read_table(ds), ds, cfg.prepare)
+            table, report = prepare_table(read_table(ds), ds, cfg.prepare, cfg.split)
             table.to_parquet(out / "table.parquet")
         report["task"] = ds.task
         write_json(out / "report.json", report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,16 +23,73 @@ class LabelledSequences:
 
 
 def read_table(ds: DatasetConfig) -> pd.DataFrame:
-    """Read a CSV (or .csv.gz) file as strings-or-numbers, without interpreting it yet."""
+    """Read a CSV (or .csv.gz) file as strings-or-numbers, without interpreting it yet.
+
+    Uses dataset.sep (the two characters backslash-t, as a shell passes them, mean a tab) and
+    dataset.encoding. An empty file, a header without rows, undecodable bytes or a file that
+    reads as one column holding another separator each stop with the key to set.
+    """
     path = _existing(ds.path, "dataset.path")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty (0 bytes); check dataset.path")
+    sep = "\t" if ds.sep == "\\t" else ds.sep
     try:
-        frame = pd.read_csv(path, low_memory=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        codecs.lookup(ds.encoding)
+    except LookupError:
+        raise DataError(
+            f"dataset.encoding {ds.encoding!r} is not a text encoding; use e.g. utf-8 or latin-1"
+        ) from None
+    try:
+        frame = pd.read_csv(path, sep=sep, encoding=ds.encoding, low_memory=False)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: is not {ds.encoding} text (byte {exc.object[exc.start : exc.start + 1]!r} "
+            f"at offset {exc.start}); set dataset.encoding={_likely_encoding(path, ds.encoding)} "
+            "or whichever encoding the file was saved in"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{path}: the file has no columns (it is blank); check dataset.path"
+        ) from None
+    except pd.errors.ParserError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot be read as CSV ({first})") from None
+        raise DataError(
+            f"{path}: cannot be read as CSV ({first}); check dataset.sep (now {ds.sep!r})"
+        ) from None
+    if frame.shape[1] == 1:
+        _refuse_one_column(frame.columns[0], path, sep)
     if frame.empty:
-        raise DataError(f"{path}: has no data rows")
+        raise DataError(
+            f"{path}: has a header ({', '.join(map(str, frame.columns))}) but no data rows; "
+            "check dataset.path"
+        )
     return frame
+
+
+# Separators people's CSVs use, as the hint would spell them in an override.
+SEPARATORS = {";": "';'", "\t": "'\\t'", ",": "','", "|": "'|'"}
+SEPARATOR_NAMES = {";": "';'", "\t": "tab", ",": "','", "|": "'|'"}
+
+
+def _refuse_one_column(name: object, path: Path, sep: str) -> None:
+    """A forecast needs a time and a target column: one column holding another separator
+    means dataset.sep is not the file's."""
+    for candidate, spelled in SEPARATORS.items():
+        if candidate != sep and candidate in str(name):
+            raise DataError(
+                f"{path}: with dataset.sep={SEPARATORS.get(sep, repr(sep))} the file reads as "
+                f"one column {str(name)!r}; it looks {SEPARATOR_NAMES[candidate]}-separated: "
+                f"set dataset.sep={spelled}"
+            )
+
+
+def _likely_encoding(path: Path, tried: str) -> str:
+    """utf-16 when the file starts with its byte-order mark, else latin-1 (or utf-8 if that
+    was not what failed): a guess for the hint, never applied silently."""
+    head = path.read_bytes()[:2] if path.suffix != ".gz" else b""
+    if head in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    return "latin-1" if codecs.lookup(tried).name == "utf-8" else "utf-8"
 
 
 def read_ts(path: Path | str, key: str) -> LabelledSequences:

@@ -138,7 +138,13 @@ def train(
         The model (best weights if early stopping restores them) and the per-epoch history.
     """
     keras.utils.set_random_seed(cfg.seed)
-    keras.config.disable_interactive_logging()  # no progress bars in logs and CI output
+    verbose = bool(os.environ.get("LSTM_DOCTOR_VERBOSE"))
+    # Keras' own per-epoch lines on request; otherwise none (with interactive logging off
+    # they would go to absl, which is kept quiet).
+    if verbose:
+        keras.config.enable_interactive_logging()
+    else:
+        keras.config.disable_interactive_logging()
     task = windows["train"].task
     model = build_model(cfg.model, windows["train"].input_shape, outputs, task)
     if task == "classify":
@@ -161,7 +167,7 @@ def train(
         epochs=t.epochs,
         class_weight=class_weight,
         callbacks=fit_callbacks(t) + (extra_callbacks or []),
-        verbose=2 if os.environ.get("LSTM_DOCTOR_VERBOSE") else 0,
+        verbose=2 if verbose else 0,
     )
     frame = pd.DataFrame(history.history)
     frame.insert(0, "epoch", np.arange(len(frame)))

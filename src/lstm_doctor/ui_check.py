@@ -170,11 +170,14 @@ def check_ui(
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor ui-check --store URI [--sweep NAME] [--out DIR]."""
+    from lstm_doctor.project import tracking_settings
+    from lstm_doctor.tracking import tracking_uri
+
+    # The defaults are the pipeline's own: tracking.* composed from conf/.
+    settings = tracking_settings()
     parser = argparse.ArgumentParser(prog="lstm-doctor ui-check", description=__doc__)
-    parser.add_argument(
-        "--store", default=os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
-    )
-    parser.add_argument("--experiment", default="lstm-doctor")
+    parser.add_argument("--store", default=tracking_uri(settings))
+    parser.add_argument("--experiment", default=settings.experiment)
     parser.add_argument("--sweep", help="only the runs of this sweep (its folder name)")
     parser.add_argument("--out", default="ui-check", help="where the screenshots go")
     args = parser.parse_args(argv)
