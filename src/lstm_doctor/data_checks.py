@@ -77,6 +77,10 @@ def check_missing(report: dict[str, Any], rows: int, cfg: Config) -> list[Findin
     ]
 
 
+# A larger share of rows off the grid means the frequency is wrong, not a stray row.
+OFF_GRID_WARNING_SHARE = 0.01
+
+
 def check_off_grid(report: dict[str, Any]) -> list[Finding]:
     """Rows whose timestamps fall between the steps of the series' frequency were dropped by
     regularising: the model never saw them. A share above 1% means the frequency is likely
@@ -89,7 +93,7 @@ def check_off_grid(report: dict[str, Any]) -> list[Finding]:
     return [
         Finding(
             "data.off_grid_rows",
-            "warning" if share >= 0.01 else "info",
+            "warning" if share >= OFF_GRID_WARNING_SHARE else "info",
             {
                 "rows_off_grid": off,
                 "share": share,
@@ -104,7 +108,11 @@ def check_off_grid(report: dict[str, Any]) -> list[Finding]:
     ]
 
 
-def robust_outliers(values: np.ndarray, threshold: float = 6.0) -> tuple[int, float, float]:
+# Robust standard deviations (median / MAD) beyond which a value is an outlier.
+OUTLIER_Z = 6.0
+
+
+def robust_outliers(values: np.ndarray, threshold: float = OUTLIER_Z) -> tuple[int, float, float]:
     """Values beyond `threshold` robust standard deviations (median / MAD): their count, the
     largest robust z, and the share of the column's squared deviation they carry."""
     values = values[np.isfinite(values)]
@@ -162,10 +170,10 @@ def check_outliers(
                 "outliers_by_column": found,
                 "share_of_squared_deviation": shares,
                 "max_robust_z": worst,
-                "threshold": 6.0,
+                "threshold": OUTLIER_Z,
                 "span": "train",
             },
-            f"{sum(found.values())} training values lie beyond 6 robust standard deviations "
+            f"{sum(found.values())} training values lie beyond {OUTLIER_Z:g} robust standard deviations "
             f"(worst {worst:.0f}); {where}",
             ["prepare.outliers=clip", "scaling=robust", "prepare.outliers=drop"],
         )
@@ -294,6 +302,10 @@ def check_classes(counts: list[int], classes: list[str]) -> list[Finding]:
     ]
 
 
+# Fewer independent examples than this cannot teach an LSTM anything that generalises.
+MIN_INDEPENDENT_WINDOWS = 30
+
+
 def check_window_count(
     counts: dict[str, int],
     train_steps: int | None,
@@ -310,7 +322,7 @@ def check_window_count(
     """
     train = counts.get("train", 0)
     independent = train if task == "classify" or not span or not train_steps else train_steps / span
-    floor = 30
+    floor = MIN_INDEPENDENT_WINDOWS
     if independent >= floor:
         return []
     fixes = ["split.val_fraction=0.1 split.test_fraction=0.1", "window.length=24"]

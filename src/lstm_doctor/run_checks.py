@@ -265,6 +265,10 @@ def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
 # ---------------------------------------------------------------- results vs naive baselines
 
 
+# A classifier answering one class this often, well beyond its true share, has collapsed.
+COLLAPSE_SHARE = 0.9
+
+
 def check_results(
     metrics: dict[str, Any], history: pd.DataFrame, cfg: Config, period: int | None
 ) -> list[Finding]:
@@ -287,7 +291,7 @@ def check_results(
         top = int(predicted_share.argmax())
         excess = float(predicted_share[top] - true_share[top])
         top_margin = 2 * float(np.sqrt(true_share[top] * (1 - true_share[top]) / n))
-        collapsed = predicted_share[top] >= 0.9 and excess > max(0.02, top_margin)
+        collapsed = predicted_share[top] >= COLLAPSE_SHARE and excess > max(0.02, top_margin)
         if collapsed or model["accuracy"] <= majority + margin:
             findings.append(
                 Finding(

@@ -1,0 +1,71 @@
+"""The README says what the code does: every doctor code documented with the thresholds the
+code uses, every file, preset and option it names exists."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lstm_doctor import data_checks, run_checks
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+# What the README tells a user to make for their own data, or shows as a mistake.
+USERS_OWN = {"conf/dataset/sales.yaml", "dataset=sales", "optimizer=adamw"}
+SOURCES = sorted((ROOT / "src" / "lstm_doctor").glob("*.py"))
+
+
+def doctor_table() -> dict[str, str]:
+    """The README's table of codes: code -> the rest of its row."""
+    rows = re.findall(r"^\| `((?:data|train|model)\.[a-z_]+)` \|(.*)$", README, re.M)
+    return dict(rows)
+
+
+def emitted_codes() -> set[str]:
+    """Every code a check can report: the first argument of each Finding(...)."""
+    codes = set()
+    for file in SOURCES:
+        codes |= set(re.findall(r'Finding\(\s*"((?:data|train|model)\.[a-z_]+)"', file.read_text()))
+    return codes
+
+
+def test_every_code_the_doctor_reports_is_documented_and_no_other() -> None:
+    assert emitted_codes() == set(doctor_table())
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        ("data.too_few_windows", f"fewer than {data_checks.MIN_INDEPENDENT_WINDOWS} independent"),
+        ("data.outliers", f"beyond {data_checks.OUTLIER_Z:g} robust standard deviations"),
+        ("data.outliers", f"≥ {100 * data_checks.DOMINANT_SHARE:g}% of the target's"),
+        ("data.off_grid_rows", f"from {100 * data_checks.OFF_GRID_WARNING_SHARE:g}% of the rows"),
+        ("train.majority_class", f"≥ {100 * run_checks.COLLAPSE_SHARE:g}% of answers one class"),
+        ("train.not_learning", f"fewer than {run_checks.MIN_UPDATES} optimiser updates"),
+    ],
+)
+def test_the_thresholds_the_readme_quotes_are_the_codes(code: str, said: str) -> None:
+    assert said in doctor_table()[code]
+
+
+def test_files_the_project_names_exist() -> None:
+    texts = [README, *(p.read_text() for p in (ROOT / "conf").rglob("*.yaml"))]
+    texts += [p.read_text() for p in (ROOT / "docs").glob("*.md")] + [
+        f.read_text() for f in SOURCES
+    ]
+    named = set()
+    for text in texts:
+        named |= set(
+            re.findall(r"\b((?:tests|bench|src|docs|conf)/[\w/.-]+\.(?:py|md|yaml))", text)
+        )
+    missing = sorted(n for n in named - USERS_OWN if not (ROOT / n).exists())
+    assert not missing
+
+
+def test_presets_and_group_options_the_readme_names_exist() -> None:
+    for group, option in re.findall(r"`?(experiment|dataset|scaling|optimizer)=(\w+)", README):
+        if f"{group}={option}" in USERS_OWN:
+            continue
+        assert (ROOT / "conf" / group / f"{option}.yaml").exists(), f"{group}={option}"
