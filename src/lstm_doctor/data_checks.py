@@ -173,8 +173,8 @@ def check_outliers(
                 "threshold": OUTLIER_Z,
                 "span": "train",
             },
-            f"{sum(found.values())} training values lie beyond {OUTLIER_Z:g} robust standard deviations "
-            f"(worst {worst:.0f}); {where}",
+            f"{sum(found.values())} training values lie beyond {OUTLIER_Z:g} robust standard "
+            f"deviations (worst {worst:.0f}); {where}",
             ["prepare.outliers=clip", "scaling=robust", "prepare.outliers=drop"],
         )
     ]

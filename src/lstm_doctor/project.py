@@ -7,31 +7,14 @@ is the one every command looks in; MLFLOW_TRACKING_URI applies when tracking.uri
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
 from lstm_doctor.config import Config, TrackingConfig, validate
+from lstm_doctor.params import conf_dir
 from lstm_doctor.paths import StagePaths
 
 T = TypeVar("T")
-
-
-def conf_dir() -> Path:
-    """conf/ of the project being run: $LSTM_DOCTOR_CONF, ./conf, or the packaged one."""
-    try:
-        from lstm_doctor.params import conf_dir as packaged
-    except ImportError:  # params without a resolver of its own
-        packaged = None
-    if packaged is not None:
-        return packaged()
-    if os.environ.get("LSTM_DOCTOR_CONF"):
-        return Path(os.environ["LSTM_DOCTOR_CONF"]).resolve()
-    local = Path.cwd() / "conf"
-    if (local / "config.yaml").exists():
-        return local
-    return Path(__file__).resolve().parents[2] / "conf"
 
 
 def composed(overrides: list[str] | None = None) -> Config:
