@@ -125,6 +125,9 @@ def browse_hint(uri: str) -> str:
     """How to look at a store: a server is opened, a local store is served by `mlflow ui`."""
     if uri.startswith(("http://", "https://")):
         return f"browse: {uri}"
+    local = Path(uri.removeprefix("sqlite:///"))
+    if uri.startswith("sqlite:///") and local.parent == Path.cwd():
+        uri = f"sqlite:///{local.name}"  # as `make ui` serves it from the project root
     return f"browse: mlflow ui --backend-store-uri {uri}"
 
 

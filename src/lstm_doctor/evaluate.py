@@ -21,7 +21,7 @@ import pandas as pd
 from lstm_doctor import doctor, metrics, plots, tracking
 from lstm_doctor.config import Config
 from lstm_doctor.errors import report_errors
-from lstm_doctor.paths import StagePaths, atomic_dir, read_json, write_json
+from lstm_doctor.paths import OBSERVED_TARGET, StagePaths, atomic_dir, read_json, write_json
 from lstm_doctor.project import run_from_params
 from lstm_doctor.scale import Scaler, series_times
 from lstm_doctor.window import Windows, load_windows
@@ -43,15 +43,20 @@ def evaluate_forecast(
     scaler: Scaler,
     period: int | None,
     times: pd.DatetimeIndex,
+    observed: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Model and baselines on the same test windows, in the target's units.
 
     Returns:
         The metrics payload and a frame of one-step-ahead values for plotting, stamped with
         the time of each window's first target step (`times` is the series' index).
+        `observed` is the target as observed, where prepare clipped or dropped outliers:
+        the truth and the baselines' history come from it, not from the clipped series.
     """
     t = windows.target_index
-    series = scaler.inverse(windows.data[:, t].astype(np.float64), t)
+    series = (
+        scaler.inverse(windows.data[:, t].astype(np.float64), t) if observed is None else observed
+    )
     starts, length, horizon = windows.starts, windows.length, windows.horizon
     actual = series[starts[:, None] + length + np.arange(horizon)]
     model = scaler.inverse(predictions.astype(np.float64), t)
@@ -72,6 +77,12 @@ def evaluate_forecast(
     one_step = {"time": times[starts + length], "actual": actual[:, 0], "model": model[:, 0]}
     one_step |= {name: f[:, 0] for name, f in forecasts.items()}
     return result, pd.DataFrame(one_step)
+
+
+def observed_target(paths: StagePaths) -> np.ndarray | None:
+    """The target as observed where prepare handled outliers, else None (the series is it)."""
+    file = paths.prepared / OBSERVED_TARGET
+    return pd.read_parquet(file).iloc[:, 0].to_numpy(dtype=np.float64) if file.exists() else None
 
 
 def evaluate_classifier(
@@ -128,7 +139,12 @@ def run(cfg: Config, paths: StagePaths, overrides: list[str] | None = None) -> d
             )
         else:
             result, one_step = evaluate_forecast(
-                outputs, test, scaler, meta.get("period"), series_times(paths)
+                outputs,
+                test,
+                scaler,
+                meta.get("period"),
+                series_times(paths),
+                observed_target(paths),
             )
             one_step.to_csv(out / "predictions.csv", index=False)
             plots.plot_predictions(one_step, out / "plots" / "predictions.png")

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# The target as observed (before outlier handling), written by prepare when outliers are
+# handled: models learn from clipped values but are scored against what was observed.
+OBSERVED_TARGET = "observed_target.parquet"
+
 
 @dataclass(frozen=True)
 class StagePaths:

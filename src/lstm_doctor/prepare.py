@@ -6,6 +6,7 @@ prepared/sequences.npz, and prepared/report.json saying what was changed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 
 from lstm_doctor.config import Config, DatasetConfig, PrepareConfig, SplitConfig, load_params
 from lstm_doctor.errors import DataError, report_errors
-from lstm_doctor.paths import StagePaths, atomic_dir, write_json
+from lstm_doctor.paths import OBSERVED_TARGET, StagePaths, atomic_dir, write_json
 from lstm_doctor.raw import LabelledSequences, read_table, read_ts
 from lstm_doctor.scale import split_bounds
 from lstm_doctor.timestamps import parse_time
@@ -288,8 +289,15 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         else:
             if ds.format != "csv":
                 raise DataError("dataset.task=forecast needs dataset.format=csv")
-            table, report = prepare_table(read_table(ds), ds, cfg.prepare, cfg.split)
+            frame = read_table(ds)
+            table, report = prepare_table(frame, ds, cfg.prepare, cfg.split)
             table.to_parquet(out / "table.parquet")
+            if cfg.prepare.outliers != "none":
+                # The model learns from clipped values, but is scored against what was
+                # observed: clipped truth would flatter every metric and baseline.
+                observed, _ = prepare_table(frame, ds, replace(cfg.prepare, outliers="none"),
+                                            cfg.split)  # fmt: skip
+                observed[[ds.target]].to_parquet(out / OBSERVED_TARGET)
         report["task"] = ds.task
         write_json(out / "report.json", report)
     return report
