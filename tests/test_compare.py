@@ -66,3 +66,35 @@ def test_summarise_groups_seeds_and_picks_the_plainest_baseline() -> None:
     assert by_name["window.length=24"].skills["persistence"] == pytest.approx([0.7, 0.69, 0.71])
     assert by_name["optimizer.lr=9"].verdict == "failed in every seed"
     assert summaries[0].name == "defaults"
+
+
+def with_params(overrides: str, mae: float, **params: str) -> RunRecord:
+    run = record(overrides, mae)
+    run.params = {"seed": overrides[-1], **params}
+    return run
+
+
+def test_runs_that_ran_different_configurations_are_never_one_group() -> None:
+    """Two sweeps that held epochs at 5 and 50 both label their runs `optimizer.lr=0.001`;
+    DVC runs carry no label at all. Their params tell them apart."""
+    runs = [
+        with_params("optimizer.lr=0.001 seed=0", 10.0, **{"training.epochs": "5"}),
+        with_params("optimizer.lr=0.001 seed=1", 10.2, **{"training.epochs": "5"}),
+        with_params("optimizer.lr=0.001 seed=0", 5.0, **{"training.epochs": "50"}),
+        with_params("optimizer.lr=0.001 seed=1", 5.1, **{"training.epochs": "50"}),
+        with_params("seed=0", 30.0, **{"scaling.method": "none"}),
+        with_params("seed=1", 1.0, **{"scaling.method": "standard"}),
+    ]
+    summaries, _ = summarise(runs)
+    by_name = {s.name: s for s in summaries}
+    assert sorted(len(s.values) for s in summaries) == [1, 1, 2, 2]
+    assert by_name["optimizer.lr=0.001 [training.epochs=5]"].mean == pytest.approx(10.1)
+    assert by_name["optimizer.lr=0.001 [training.epochs=50]"].mean == pytest.approx(5.05)
+
+
+def test_a_configuration_that_failed_every_seed_sorts_last() -> None:
+    runs = [record(f"a seed={s}", 10.0 + s) for s in range(3)]
+    runs += [record(f"b seed={s}", float("nan"), status="FAILED") for s in range(3)]
+    runs += [record(f"c seed={s}", 5.0 + s) for s in range(3)]
+    summaries, _ = summarise(runs, baseline="a")
+    assert [s.name for s in summaries] == ["a", "c", "b"]

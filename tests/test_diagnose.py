@@ -75,6 +75,18 @@ def test_val_rising_while_train_falls_is_overfitting() -> None:
     assert "train.overfitting" in found
 
 
+def test_overfitting_evidence_is_the_raw_curve_counted_from_one() -> None:
+    """The smoothed curve decides; the evidence is what metrics.json and Keras show."""
+    train = [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15]
+    val = [1.0, 0.7, 0.4, 0.7, 0.75, 0.8, 0.9, 1.0, 1.05]
+    frame = pd.DataFrame({"loss": train, "val_loss": val})
+    (found,) = [
+        f for f in run_checks.check_curves(frame, tiny_config()) if f.code == "train.overfitting"
+    ]
+    assert found.evidence["best_val_loss"] == 0.4 and found.evidence["best_val_epoch"] == 3
+    assert "epoch 3 (0.4)" in found.explanation
+
+
 def test_epochs_long_after_the_best_are_wasted_without_early_stopping() -> None:
     cfg = tiny_config("training.early_stopping.enabled=false", "training.epochs=30")
     loss = [1.0, 0.5, 0.3, 0.25] + [0.24] * 26
@@ -196,13 +208,27 @@ def test_a_fix_that_would_make_the_run_invalid_is_never_prescribed() -> None:
 
 
 def test_rows_off_the_grid_are_said_in_the_diagnosis() -> None:
-    report = {"rows_selected": 1000, "rows_off_grid": 30, "off_grid_example": "2024-01-01 01:30",
-              "freq": "h"}  # fmt: skip
+    # 20,050 rows read, the last 1,000 kept (dataset.max_rows): 30 of those were off the grid.
+    report = {"rows_selected": 20050, "rows_out": 975, "rows_inserted": 5, "rows_off_grid": 30,
+              "off_grid_example": "2024-01-01 01:30", "freq": "h"}  # fmt: skip
     (finding,) = data_checks.check_off_grid(report)
     assert finding.code == "data.off_grid_rows" and finding.severity == "warning"
     assert "30 rows" in finding.explanation and "01:30" in finding.explanation
+    assert finding.evidence["share"] == pytest.approx(30 / 1000)
     assert data_checks.check_off_grid(report | {"rows_off_grid": 2})[0].severity == "info"
     assert data_checks.check_off_grid(report | {"rows_off_grid": 0}) == []
+
+
+def test_two_values_for_one_key_are_never_prescribed_or_combined() -> None:
+    findings = [
+        Finding("train.no_better_than_naive", "warning", {"a": 1}, "x", ["model.units=64"]),
+        Finding("train.underfitting", "warning", {"a": 1}, "x", ["model.units=128"]),
+        Finding("data.unscaled_features", "warning", {"a": 1}, "x", ["scaling=standard"]),
+    ]
+    result = {"findings": [f.as_dict() for f in findings]}
+    assert prescriptions(result) == ["model.units=64", "scaling=standard"]
+    labels = [v.label for v in plan([], ["model.units=64", "model.units=128"], 15, 3)]
+    assert labels == ["original", "model.units=64", "model.units=128"]
 
 
 def test_recurrent_dropout_rules_out_cudnn_as_a_note() -> None:
@@ -249,7 +275,7 @@ def test_markdown_says_what_was_seen_and_the_exact_command_to_try_first() -> Non
     # the exact command: the run's overrides with the first fix on top
     assert "    lstm-doctor dataset=stocks training.early_stopping.enabled=false " in text
     assert "model.dropout=0.2 model.layer_dropout=0.2" in text
-    assert "*Seen:* best_val_epoch = 2, best_val_loss = 0.3" in text  # the numbers behind it
+    assert "*Seen:* best_val_epoch = 4, best_val_loss = 0.25" in text  # the raw numbers
     assert "    lstm-doctor fix abc123" in text
 
 
@@ -293,6 +319,14 @@ def test_few_independent_windows_are_flagged_however_many_overlap() -> None:
     assert codes(data_checks.check_window_count({"train": 20}, None, None, "classify")) == [
         "data.too_few_windows"
     ]
+    # A shorter window is prescribed only when it is shorter, never below the season, and
+    # never for a classifier (whose sequences have no window length to set).
+    (short,) = data_checks.check_window_count({"train": 279}, 350, 72, "forecast", None, 48, 24)
+    assert "window.length=24" in short.fixes
+    (tiny,) = data_checks.check_window_count({"train": 300}, 350, 16, "forecast", None, 6, 24)
+    assert not any(f.startswith("window.length") for f in tiny.fixes)
+    (seqs,) = data_checks.check_window_count({"train": 20}, None, None, "classify", None, 48)
+    assert not any(f.startswith("window.length") for f in seqs.fixes)
 
 
 def test_a_zigzag_loss_that_never_settles_is_oscillating() -> None:

@@ -54,6 +54,8 @@ def test_a_dvc_style_config_is_said_with_group_options() -> None:
         (["dataset=stocks", "scaling=none"], "scaling=standard", "standard"),
         (["experiment=stocks_unscaled"], "scaling=standard", "standard"),
         (["dataset=stocks", "scaling.method=none"], "scaling.method=robust", "robust"),
+        # A group option replaces the keys of that group the base set directly.
+        (["dataset=stocks", "scaling.method=none"], "scaling=standard", "standard"),
     ],
 )
 def test_a_fix_merged_into_a_base_takes_effect(base: list[str], fix: str, expected: str) -> None:

@@ -58,6 +58,36 @@ def configuration_of(overrides: str) -> str:
     return " ".join(kept) or "defaults"
 
 
+def configuration_key(run: RunRecord) -> tuple[tuple[str, str], ...]:
+    """What makes runs one configuration: every param they ran with but the seed and where
+    they were logged (a label can hide what a sweep held fixed, or be absent under DVC)."""
+    kept = {
+        k: v
+        for k, v in run.params.items()
+        if k != "seed" and not k.startswith("tracking.") and k != "overrides"
+    }
+    return tuple(sorted(kept.items())) or (("label", configuration_of(run.overrides)),)
+
+
+def group_by_configuration(runs: list[RunRecord]) -> dict[str, list[RunRecord]]:
+    """Runs grouped by configuration, each named by its overrides; where two configurations
+    share a name, the params that tell them apart are added to it."""
+    by_key: dict[tuple[tuple[str, str], ...], list[RunRecord]] = {}
+    for run in runs:
+        by_key.setdefault(configuration_key(run), []).append(run)
+    labels = {key: configuration_of(members[0].overrides) for key, members in by_key.items()}
+    groups: dict[str, list[RunRecord]] = {}
+    for key, members in by_key.items():
+        label = labels[key]
+        twins = [k for k, name in labels.items() if name == label and k != key]
+        if twins:
+            own, other = dict(key), dict(twins[0])
+            apart = [f"{k}={v}" for k, v in sorted(own.items()) if other.get(k) != v]
+            label = f"{label} [{' '.join(apart)}]" if apart else label
+        groups.setdefault(label, []).extend(members)
+    return groups
+
+
 def primary_metric(runs: list[RunRecord]) -> tuple[str, bool]:
     """The metric to compare on and whether higher is better."""
     if any("test_accuracy" in r.metrics for r in runs):
@@ -74,9 +104,7 @@ def summarise(
         The summaries (baseline first) and the baseline's name.
     """
     metric, higher_is_better = primary_metric(runs)
-    groups: dict[str, list[RunRecord]] = {}
-    for run in runs:
-        groups.setdefault(configuration_of(run.overrides), []).append(run)
+    groups = group_by_configuration(runs)
     summaries = []
     for name, members in groups.items():
         done = [
@@ -120,8 +148,14 @@ def summarise(
         summary.verdict, summary.p_value, summary.difference = judge(
             summary.values, base.values, higher_is_better
         )
-    # Baseline first, then best first.
-    summaries.sort(key=lambda s: (s is not base, -s.mean if higher_is_better else s.mean))
+    # Baseline first, then best first; configurations with no finished run last.
+    summaries.sort(
+        key=lambda s: (
+            s is not base,
+            math.isnan(s.mean),
+            0.0 if math.isnan(s.mean) else (-s.mean if higher_is_better else s.mean),
+        )
+    )
     return summaries, baseline
 
 

@@ -88,8 +88,10 @@ def check_off_grid(report: dict[str, Any]) -> list[Finding]:
     off = int(report.get("rows_off_grid", 0) or 0)
     if not off:
         return []
-    rows = max(int(report.get("rows_selected", report.get("rows_in", off)) or off), 1)
-    share = off / rows
+    # The rows regularising saw (after any dataset.max_rows cut): those kept on the grid
+    # (rows out, less the ones inserted to fill gaps) and those dropped off it.
+    on_grid = int(report.get("rows_out", 0)) - int(report.get("rows_inserted", 0))
+    share = off / max(on_grid + off, 1)
     return [
         Finding(
             "data.off_grid_rows",
@@ -312,6 +314,8 @@ def check_window_count(
     span: int | None,
     task: str,
     max_rows: int | None = None,
+    window_length: int | None = None,
+    period: int | None = None,
 ) -> list[Finding]:
     """Too few independent training examples for the model to learn anything general.
 
@@ -325,7 +329,11 @@ def check_window_count(
     floor = MIN_INDEPENDENT_WINDOWS
     if independent >= floor:
         return []
-    fixes = ["split.val_fraction=0.1 split.test_fraction=0.1", "window.length=24"]
+    fixes = ["split.val_fraction=0.1 split.test_fraction=0.1"]
+    # A shorter window fits more independent examples, but never below one season.
+    shorter = max(period or 1, (window_length or 0) // 2)
+    if task == "forecast" and window_length and shorter < window_length:
+        fixes.append(f"window.length={shorter}")
     if max_rows and task == "forecast":
         rows = int(np.ceil(max_rows * 2 * floor / max(independent, 1) / 100) * 100)
         fixes.insert(0, f"dataset.max_rows={rows}")

@@ -17,7 +17,7 @@ from lstm_doctor import data_checks, run_checks
 from lstm_doctor.config import Config
 from lstm_doctor.findings import Finding, ranked, verdict
 from lstm_doctor.overrides import command as as_command
-from lstm_doctor.overrides import merge
+from lstm_doctor.overrides import key_of, merge
 from lstm_doctor.paths import StagePaths, read_json, write_json
 
 CALENDAR = {"hour_sin", "hour_cos", "dow_sin", "dow_cos"}
@@ -60,8 +60,9 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
     span = window_meta.get("length", 0) + window_meta.get("horizon", 0)
     train_steps = bounds["train"][1] - bounds["train"][0]
     findings += data_checks.check_window_count(
-        counts, train_steps, span or None, scaled["task"], cfg.dataset.max_rows
-    )
+        counts, train_steps, span or None, scaled["task"], cfg.dataset.max_rows,
+        window_meta.get("length"), scaled.get("period"),
+    )  # fmt: skip
     return findings
 
 
@@ -169,14 +170,19 @@ def prune_fixes(findings: list[Finding], cfg: Config) -> list[Finding]:
 
 
 def prescriptions(result: dict[str, Any], limit: int = 3) -> list[str]:
-    """The first fix of each warning or error, most severe first, without repeats."""
+    """The first fix of each warning or error, most severe first, without repeats; a fix
+    setting a key an earlier one set (model.units=64, then model.units=128) is skipped, so
+    the prescriptions can be combined."""
     fixes: list[str] = []
+    taken: set[str] = set()
     for finding in result["findings"]:
         if finding["severity"] == "info" or not finding["fixes"]:
             continue
         fix = finding["fixes"][0]
-        if fix not in fixes:
+        keys = {key_of(part) for part in fix.split()}
+        if fix not in fixes and not keys & taken:
             fixes.append(fix)
+            taken |= keys
     return fixes[:limit]
 
 

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstm_doctor.overrides import merge
+from lstm_doctor.overrides import key_of, merge
 
 ORIGINAL = "original"
 
@@ -31,7 +31,9 @@ def plan(base: list[str], fixes: list[str], max_runs: int, seeds: int) -> list[V
     """Original, each fix alone, then all fixes combined, cut to the run budget."""
     variants = [Variant(ORIGINAL, list(base))]
     variants += [Variant(fix, merge(base, fix)) for fix in fixes]
-    if len(fixes) > 1:
+    keys = [key_of(part) for fix in fixes for part in fix.split()]
+    # Fixes that set the same key cannot be combined: the last would silently win.
+    if len(fixes) > 1 and len(keys) == len(set(keys)):
         combined = list(base)
         for fix in fixes:
             combined = merge(combined, fix)
@@ -89,9 +91,12 @@ def run_variant(
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor fix <run id | last> [options]."""
+    from dataclasses import replace
+
     from joblib import Parallel, delayed
 
     from lstm_doctor import compare, doctor, tracking
+    from lstm_doctor.config import validate
     from lstm_doctor.project import conf_dir, tracking_settings
 
     parser = argparse.ArgumentParser(prog="lstm-doctor fix", description=__doc__)
@@ -119,9 +124,10 @@ def main(argv: list[str] | None = None) -> None:
     if not fixes:
         print(f"run {run_id} is {diagnosis['verdict']}: nothing prescribed, nothing to prove")
         return
-    base = diagnosed_overrides(
-        tracking.logged_config(tracking_cfg, run_id), diagnosis.get("overrides") or []
-    )
+    logged = tracking.logged_config(tracking_cfg, run_id)
+    base = diagnosed_overrides(logged, diagnosis.get("overrides") or [])
+    # The proof lives beside the diagnosed run: its children log to the run's experiment.
+    tracking_cfg = replace(tracking_cfg, experiment=validate(logged).tracking.experiment)
     variants = plan(base, fixes, args.max_runs, args.seeds)
     name = f"fix-{run_id[:8]}-{time.strftime('%H%M%S')}"
     out = Path(args.out or Path("fixes") / name)

@@ -115,11 +115,33 @@ def key_of(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~").split("@", 1)[0]
 
 
-def merge(base: list[str], fix: str | list[str]) -> list[str]:
-    """The base overrides with a fix's on top: a fix's key replaces the base's."""
+def merge(base: list[str], fix: str | list[str], conf_dir: Path | None = None) -> list[str]:
+    """The base overrides with a fix's on top: a fix's key replaces the base's, and a fix
+    choosing a group option (scaling=standard) replaces the base's keys that option sets
+    (scaling.method=none would otherwise win, as Hydra applies keys after groups)."""
     parts = shlex.split(fix) if isinstance(fix, str) else list(fix)
-    keys = {key_of(p) for p in parts}
-    return [o for o in base if key_of(o) not in keys] + parts
+    replaced = {key_of(p) for p in parts}
+    for part in parts:
+        replaced |= option_keys(part, conf_dir)
+    return [o for o in base if key_of(o) not in replaced] + parts
+
+
+def option_keys(override: str, conf_dir: Path | None = None) -> set[str]:
+    """The dotted keys a group option's file sets (`scaling=standard` -> scaling.method,
+    scaling.fit_on); none for an override that is not a section group's option."""
+    group, _, option = override.partition("=")
+    group = group.lstrip("+~")
+    if group not in SECTION_GROUPS or not option:
+        return set()
+    if conf_dir is None:
+        from lstm_doctor.params import conf_dir as project_conf
+
+        conf_dir = project_conf()
+    file = Path(conf_dir) / group / f"{option}.yaml"
+    if not file.exists():
+        return set()
+    content = OmegaConf.to_container(OmegaConf.load(file))
+    return {f"{group}.{key}" for key in leaves(content)}  # type: ignore[arg-type]
 
 
 def command(overrides: list[str]) -> str:

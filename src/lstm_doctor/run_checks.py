@@ -165,6 +165,7 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
             )
         )
     best_val_epoch = int(np.argmin(s_val))
+    raw_best = int(np.nanargmin(val)) if np.isfinite(val).any() else best_val_epoch
     best_val = float(s_val[best_val_epoch])
     final_val = float(s_val[-1])
     train_drop_after = (
@@ -177,15 +178,17 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
             Finding(
                 "train.overfitting",
                 "warning",
+                # Judged on the smoothed curves; said in the raw numbers metrics.json and
+                # early stopping use, epochs counted from 1 as Keras prints them.
                 {
-                    "best_val_epoch": best_val_epoch,
-                    "best_val_loss": best_val,
-                    "final_val_loss": final_val,
+                    "best_val_epoch": raw_best + 1,
+                    "best_val_loss": float(val[raw_best]),
+                    "final_val_loss": float(val[-1]),
                     "train_loss_drop_after_best": float(train_drop_after),
                 },
-                f"Validation loss bottomed at epoch {best_val_epoch} and rose "
-                f"{100 * (final_val / best_val - 1):.0f}% since, while training loss kept falling: "
-                "the model memorises the training span.",
+                f"Validation loss bottomed at epoch {raw_best + 1} ({val[raw_best]:.4g}) and "
+                f"ended {100 * (val[-1] / val[raw_best] - 1):.0f}% above it, while training loss "
+                "kept falling: the model memorises the training span.",
                 [
                     "model.dropout=0.2 model.layer_dropout=0.2",
                     "training.early_stopping.enabled=true",
@@ -200,12 +203,12 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
                 "train.wasted_epochs",
                 "warning",
                 {
-                    "best_val_epoch": best_val_epoch,
+                    "best_val_epoch": raw_best + 1,
                     "epochs_run": n,
-                    "epochs_after_best": n - best_val_epoch - 1,
+                    "epochs_after_best": n - raw_best - 1,
                 },
-                f"The best validation loss came at epoch {best_val_epoch} of {n}: "
-                f"{n - best_val_epoch - 1} epochs added nothing.",
+                f"The best validation loss came at epoch {raw_best + 1} of {n}: "
+                f"{n - raw_best - 1} epochs added nothing.",
                 ["training.early_stopping.enabled=true training.early_stopping.patience=5"],
             )
         )
