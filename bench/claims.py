@@ -16,9 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from lstm_doctor.compare import METHOD, summarise
+from lstm_doctor.comparison import METHOD, summarise
 from lstm_doctor.config import TrackingConfig
-from lstm_doctor.tracking import find_runs
+from lstm_doctor.tracking.store import find_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = "0,1,2"
@@ -72,7 +72,7 @@ def run_sweeps(store: str, only: list[str] | None = None) -> None:
                 client.delete_run(run.info.run_id)
         start = time.monotonic()
         subprocess.run(
-            [sys.executable, "-m", "lstm_doctor.cli", "-m", "hydra/launcher=joblib",
+            [sys.executable, "-m", "lstm_doctor.commands.app", "-m", "hydra/launcher=joblib",
              f"experiment={','.join(preset_names(presets))}", f"seed={SEEDS}",
              f"hydra.sweep.dir={ROOT / 'multirun' / 'claims' / name}"],
             cwd=ROOT, env={**os.environ, "MLFLOW_TRACKING_URI": store}, check=False,

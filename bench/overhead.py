@@ -29,20 +29,21 @@ def main() -> None:
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{store}/mlflow.db"
     os.chdir(ROOT)
 
-    from lstm_doctor import backend  # noqa: F401  (before anything imports TensorFlow)
+    from lstm_doctor.stages import keras_env as backend  # noqa: F401  (before anything imports TensorFlow)
 
     # isort: split
 
     import keras
     import numpy as np
 
-    from lstm_doctor import prepare, scale, tracking, window
     from lstm_doctor.config import validate
-    from lstm_doctor.monitor import GradientMonitor
-    from lstm_doctor.params import compose_config
-    from lstm_doctor.paths import StagePaths
-    from lstm_doctor.train import WindowBatches, build_model, make_optimizer
-    from lstm_doctor.window import load_windows
+    from lstm_doctor.config.params import compose_config
+    from lstm_doctor.stages import prepare, scale, window
+    from lstm_doctor.stages.monitor import GradientMonitor
+    from lstm_doctor.stages.train import WindowBatches, build_model, make_optimizer
+    from lstm_doctor.stages.window import load_windows
+    from lstm_doctor.tracking import keras_logging, lifecycle
+    from lstm_doctor.workspace import StagePaths
 
     overrides = [f"dataset.max_rows={args.rows}", f"training.epochs={args.epochs}"]
     cfg = validate(compose_config(overrides, conf_dir=ROOT / "conf"))
@@ -60,10 +61,10 @@ def main() -> None:
         if instrumented:
             probe = windows["train"].batch(np.arange(t.batch_size))
             callbacks = [
-                tracking.epoch_logger(),
-                GradientMonitor(probe, sink=tracking.log_metrics_async),
+                keras_logging.epoch_logger(),
+                GradientMonitor(probe, sink=lifecycle.log_metrics_async),
             ]
-            tracking.start_run(cfg, {"bench": "overhead"})
+            lifecycle.start_run(cfg, {"bench": "overhead"})
         start = time.perf_counter()
         model.fit(
             WindowBatches(windows["train"], t.batch_size, True, cfg.seed),
@@ -71,10 +72,10 @@ def main() -> None:
             epochs=args.epochs, callbacks=callbacks, verbose=0,
         )  # fmt: skip
         if instrumented:
-            tracking.flush()
+            lifecycle.flush()
         elapsed = time.perf_counter() - start
         if instrumented:
-            tracking.end_run()
+            lifecycle.end_run()
         return elapsed
 
     fit(False)  # warm-up: graph tracing and first-touch costs, in neither measurement

@@ -75,9 +75,9 @@ def run_one(scenario: Scenario, out: Path, uri: str) -> dict:
     os.environ["MLFLOW_TRACKING_URI"] = uri
     os.chdir(ROOT)
     from lstm_doctor.config import validate
-    from lstm_doctor.params import compose_config
-    from lstm_doctor.paths import StagePaths
-    from lstm_doctor.pipeline import run_pipeline
+    from lstm_doctor.config.params import compose_config
+    from lstm_doctor.pipeline.in_process import run_pipeline
+    from lstm_doctor.workspace import StagePaths
 
     overrides = scenario.overrides
     cfg = validate(compose_config(overrides, conf_dir=ROOT / "conf"))
@@ -96,14 +96,14 @@ def repaired(diagnosis: dict, out: Path) -> tuple[str, bool] | None:
     (3 seeds each)."""
     import subprocess
 
-    from lstm_doctor.doctor import prescriptions
+    from lstm_doctor.doctor.report import prescriptions
 
     fixes = prescriptions(diagnosis, limit=1)
     if not fixes:
         return None
     report = out / f"fix-{diagnosis['run_id'][:8]}"
     subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.cli", "fix", diagnosis["run_id"], "--top", "1",
+        [sys.executable, "-m", "lstm_doctor.commands.app", "fix", diagnosis["run_id"], "--top", "1",
          "--seeds", "3", "--out", str(report)],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -124,7 +124,7 @@ def main() -> None:
     chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
     out = ROOT / "multirun" / "scenarios"
     from lstm_doctor.config import TrackingConfig
-    from lstm_doctor.tracking import use_store
+    from lstm_doctor.tracking.store import use_store
 
     use_store(TrackingConfig(uri=uri))  # create the store once, before the workers race to
     results = Parallel(n_jobs=args.jobs, backend="loky")(

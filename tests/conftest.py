@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lstm_doctor.config import Config, validate
-from lstm_doctor.params import compose_config
+from lstm_doctor.config.params import compose_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,7 +87,7 @@ def sweep(
         [
             sys.executable,
             "-m",
-            "lstm_doctor.cli",
+            "lstm_doctor.commands.app",
             "-m",
             "hydra/launcher=joblib",
             "hydra.launcher.n_jobs=2",
@@ -112,13 +112,13 @@ def assert_fix_reruns_the_run(uri: str, run_id: str) -> list[str]:
     the run logged as params, however the run was made. Returns those overrides."""
     from mlflow.tracking import MlflowClient
 
-    from lstm_doctor import tracking
+    from lstm_doctor.commands.fix import diagnosed_overrides
     from lstm_doctor.config import TrackingConfig, flatten
-    from lstm_doctor.fix import diagnosed_overrides
+    from lstm_doctor.tracking import queries
 
     settings = TrackingConfig(uri=uri)
-    found = tracking.diagnosed_run(settings, run_id)
-    base = diagnosed_overrides(tracking.logged_config(settings, run_id),
+    found = queries.diagnosed_run(settings, run_id)
+    base = diagnosed_overrides(queries.logged_config(settings, run_id),
                                found.diagnosis["overrides"])  # fmt: skip
     rerun = validate(compose_config(base, conf_dir=ROOT / "conf"))
     params = MlflowClient(uri).get_run(run_id).data.params

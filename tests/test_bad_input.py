@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from lstm_doctor.params import compose_config, render_params
+from lstm_doctor.config.params import compose_config, render_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,7 +101,13 @@ def test_stage_outside_the_project_says_where_to_run(tmp_path: Path) -> None:
 
 def run_app(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.cli", *args, f"hydra.run.dir={folder / 'job'}"],
+        [
+            sys.executable,
+            "-m",
+            "lstm_doctor.commands.app",
+            *args,
+            f"hydra.run.dir={folder / 'job'}",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -129,7 +135,7 @@ def test_app_rejects_unknown_keys_and_wrong_types(
     tmp_path: Path, args: list[str], fragments: list[str]
 ) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.cli", *args],
+        [sys.executable, "-m", "lstm_doctor.commands.app", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from lstm_doctor import tracking
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.errors import DataError
+from lstm_doctor.tracking import queries, store
 
 from .conftest import ROOT
 
 
 def lstm_doctor(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.cli", *args],
+        [sys.executable, "-m", "lstm_doctor.commands.app", *args],
         cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **env},
     )  # fmt: skip
 
@@ -45,17 +45,17 @@ def test_a_selector_with_quotes_is_looked_up_not_injected(tmp_path: Path) -> Non
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     settings = TrackingConfig(uri=uri)
     client = MlflowClient(uri)
-    experiment = tracking.use_store(settings)
+    experiment = store.use_store(settings)
     run = client.create_run(experiment, tags={"sweep": "it's mine"})
     client.set_tag(run.info.run_id, "mlflow.runName", "x")
-    _, runs = tracking.find_runs(settings, "it's mine")
+    _, runs = queries.find_runs(settings, "it's mine")
     assert [r.run_id for r in runs] == [run.info.run_id]
     for selector in ("it's' OR tags.sweep != '", 'say "hi"'):
         with pytest.raises(DataError, match="no runs found"):
-            tracking.find_runs(settings, selector)
+            queries.find_runs(settings, selector)
     with pytest.raises(DataError, match="both"):
-        tracking.find_runs(settings, 'it\'s "both"')
-    assert tracking.runs_with_curves(uri, settings.experiment, "it's mine") is not None
+        queries.find_runs(settings, 'it\'s "both"')
+    assert queries.runs_with_curves(uri, settings.experiment, "it's mine") is not None
 
 
 def test_commands_look_in_the_store_and_experiment_conf_names(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_commands_look_in_the_store_and_experiment_conf_names(tmp_path: Path) ->
     )
     settings = TrackingConfig(uri=f"sqlite:///{store}", experiment="team-x")
     client = MlflowClient(settings.uri)
-    run = client.create_run(tracking.use_store(settings), tags={"sweep": "s1"})
+    run = client.create_run(store.use_store(settings), tags={"sweep": "s1"})
     client.set_terminated(run.info.run_id)
     env = {"LSTM_DOCTOR_CONF": str(conf), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'x.db'}"}
     found = lstm_doctor(tmp_path, "compare", "s1", "--out", str(tmp_path / "cmp"), **env)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_doctor.compare import configuration_of, judge, summarise
-from lstm_doctor.tracking import RunRecord
+from lstm_doctor.comparison import configuration_of, judge, summarise
+from lstm_doctor.tracking.store import RunRecord
 
 
 def record(overrides: str, mae: float, status: str = "FINISHED") -> RunRecord:

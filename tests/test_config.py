@@ -8,8 +8,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from lstm_doctor.config import flatten, validate
+from lstm_doctor.config.params import compose_config, render_params
 from lstm_doctor.errors import ConfigError
-from lstm_doctor.params import compose_config, render_params
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
@@ -19,7 +19,7 @@ def test_params_yaml_is_the_default_composition_of_conf() -> None:
     expected = OmegaConf.create(render_params(compose_config(conf_dir=CONF)))
     actual = OmegaConf.load(ROOT / "params.yaml")
     assert OmegaConf.to_container(actual) == OmegaConf.to_container(expected), (
-        "params.yaml drifted from conf/: run `python -m lstm_doctor.params`"
+        "params.yaml drifted from conf/: run `python -m lstm_doctor.config.params`"
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from lstm_doctor.config import Config, flatten, validate
-from lstm_doctor.config_values import CHECKED, CHOICES, FREE, RANGES
+from lstm_doctor.config.values import CHECKED, CHOICES, FREE, RANGES
 from lstm_doctor.errors import ConfigError
 
 DEFAULT = OmegaConf.to_container(OmegaConf.structured(Config))
@@ -105,8 +105,8 @@ def test_a_monitor_the_task_does_not_log_is_refused() -> None:
 def test_the_listed_activations_and_initializers_are_keras_own() -> None:
     import keras
 
-    from lstm_doctor import backend  # noqa: F401
-    from lstm_doctor.config_values import ACTIVATIONS, INITIALIZERS
+    from lstm_doctor.config.values import ACTIVATIONS, INITIALIZERS
+    from lstm_doctor.stages import keras_env as backend  # noqa: F401
 
     for name in ACTIVATIONS:
         assert keras.activations.get(name) is not None, name

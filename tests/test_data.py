@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from lstm_doctor.config import DatasetConfig, PrepareConfig
-from lstm_doctor.prepare import prepare_table
-from lstm_doctor.raw import read_table, read_ts
+from lstm_doctor.stages.prepare import prepare_table
+from lstm_doctor.stages.readers import read_table, read_ts
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"

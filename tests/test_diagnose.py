@@ -6,10 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_doctor import data_checks, run_checks
-from lstm_doctor.doctor import in_effect, prescriptions, to_markdown
-from lstm_doctor.findings import Finding, verdict
-from lstm_doctor.fix import ORIGINAL, merge, plan
+from lstm_doctor.commands.fix import ORIGINAL, merge, plan
+from lstm_doctor.doctor import data_checks
+from lstm_doctor.doctor import training_checks as run_checks
+from lstm_doctor.doctor.diagnose import in_effect
+from lstm_doctor.doctor.findings import Finding, verdict
+from lstm_doctor.doctor.report import prescriptions, to_markdown
 
 from .conftest import tiny_config
 
@@ -192,8 +194,8 @@ def test_a_perfect_classifier_on_an_imbalanced_test_set_is_not_majority_class() 
 
 
 def test_a_fix_that_would_make_the_run_invalid_is_never_prescribed() -> None:
-    from lstm_doctor.doctor import prune_fixes
-    from lstm_doctor.findings import Finding
+    from lstm_doctor.doctor.diagnose import prune_fixes
+    from lstm_doctor.doctor.findings import Finding
 
     cfg = tiny_config()
     finding = Finding("x", "warning", {"a": 1}, "x", [

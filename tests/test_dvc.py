@@ -37,7 +37,7 @@ def dvc(project: Path, *args: str) -> str:
 
 def set_params(project: Path, *overrides: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.params", *overrides],
+        [sys.executable, "-m", "lstm_doctor.config.params", *overrides],
         cwd=project,
         check=True,
         timeout=60,

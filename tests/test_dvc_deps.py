@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from lstm_doctor.config import Config
-from lstm_doctor.paths import StagePaths
+from lstm_doctor.workspace import StagePaths
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -53,7 +53,7 @@ WHOLE_CONFIG_READERS = {
 }
 # Validation reads every key only to reject bad values: a change it rejects fails the first
 # stage that uses the key, so it makes no stage depend on keys that stage does not use.
-NOT_FOLLOWED = {(f"{PACKAGE}.config", "validate")}
+NOT_FOLLOWED = {(f"{PACKAGE}.config", "validate"), (f"{PACKAGE}.config.schema", "validate")}
 # The attributes of a DatasetConfig that name raw files.
 RAW_FILE_ATTRS = {"path", "test_path", "files"}
 # Code finds conf/ through a `conf_dir()` of ours, or hands Hydra a folder to compose.
@@ -453,13 +453,13 @@ def test_stage_deps_cover_conf_if_its_code_reads_it(name: str) -> None:
 
 def test_the_analysis_sees_what_a_stage_is_known_to_read() -> None:
     """Guard the analysis itself: a rule that stopped firing would pass everything."""
-    evaluate = reads(f"{PACKAGE}.evaluate")
+    evaluate = reads(f"{PACKAGE}.pipeline.dvc_evaluate")
     assert {"prepared", "scaled", "windows", "models"} <= evaluate.outputs
-    assert set(SECTIONS) == reads(f"{PACKAGE}.train").sections  # flatten() to MLflow
-    assert {"window"} <= reads(f"{PACKAGE}.window").sections
-    assert "model" not in reads(f"{PACKAGE}.prepare").sections
-    assert reads(f"{PACKAGE}.prepare").raw_files
-    assert f"{PACKAGE}.doctor" in loaded(f"{PACKAGE}.evaluate")
+    assert set(SECTIONS) == reads(f"{PACKAGE}.pipeline.dvc_train").sections  # flatten()
+    assert {"window"} <= reads(f"{PACKAGE}.stages.window").sections
+    assert "model" not in reads(f"{PACKAGE}.stages.prepare").sections
+    assert reads(f"{PACKAGE}.stages.prepare").raw_files
+    assert f"{PACKAGE}.doctor.diagnose" in loaded(f"{PACKAGE}.pipeline.dvc_evaluate")
 
 
 LOADED = (

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from lstm_doctor.params import compose_config
+from lstm_doctor.config.params import compose_config
 
 from .conftest import ROOT
 
@@ -48,7 +48,7 @@ def one_line_naming(stderr: str, key: str) -> None:
 def test_a_stage_as_dvc_runs_it_refuses_the_value(tmp_path: Path, key: str, value: str) -> None:
     write_bad_params(tmp_path, key, value)
     result = subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.prepare"],
+        [sys.executable, "-m", "lstm_doctor.stages.prepare"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2
@@ -59,7 +59,7 @@ def test_a_stage_as_dvc_runs_it_refuses_the_value(tmp_path: Path, key: str, valu
 @pytest.mark.parametrize(("key", "value"), BAD)
 def test_the_app_refuses_the_value(tmp_path: Path, key: str, value: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.cli", f"{key}={value}",
+        [sys.executable, "-m", "lstm_doctor.commands.app", f"{key}={value}",
          f"hydra.run.dir={tmp_path / 'job'}"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
         env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'm.db'}"},

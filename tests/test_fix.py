@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from lstm_doctor import tracking
 from lstm_doctor.config import TrackingConfig
+from lstm_doctor.tracking import queries
 
 from .conftest import ROOT
 
@@ -26,7 +26,7 @@ BROKEN = [
 
 def app(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.cli", *args],
+        [sys.executable, "-m", "lstm_doctor.commands.app", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"},
     )  # fmt: skip
@@ -63,7 +63,7 @@ def test_unscaled_run_is_diagnosed_and_its_fix_proven(
     # The fix's own runs are diagnosed too, but `fix last` still means the user's run.
     assert {c.data.tags["fix_of"] for c in children} == {parent.data.tags["fix_of"]}
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    last = tracking.diagnosed_run(TrackingConfig(), "last")
+    last = queries.diagnosed_run(TrackingConfig(), "last")
     assert last.run_id == parent.data.tags["fix_of"]
     assert "data.unscaled_features" in last.diagnosis["codes"]
 

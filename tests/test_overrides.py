@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_doctor import overrides
-from lstm_doctor.config import validate
+from lstm_doctor.config import overrides, validate
+from lstm_doctor.config.params import compose_config
 from lstm_doctor.errors import ConfigError
-from lstm_doctor.params import compose_config
 
 from .conftest import ROOT
 

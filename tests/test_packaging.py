@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from lstm_doctor.params import conf_dir
+from lstm_doctor.config.params import conf_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # Composes the default config through whatever conf_dir() finds, and says where that was.
 COMPOSE = """
-from lstm_doctor.params import compose_config, conf_dir
+from lstm_doctor.config.params import compose_config, conf_dir
 found = conf_dir()
 cfg = compose_config([], found)
 assert cfg.dataset.name == "electricity", cfg.dataset.name
@@ -98,4 +98,4 @@ def test_installed_wheel_composes_its_own_conf_from_any_folder(wheel: Path, tmp_
     used = Path(python("-c", COMPOSE).strip().splitlines()[-1]).resolve()
     assert used == target.resolve() / "lstm_doctor" / "conf" / "config.yaml"
     # The command people run, from the same folder: Hydra finds the packaged conf/ too.
-    assert "name: electricity" in python("-m", "lstm_doctor.cli", "--cfg", "job")
+    assert "name: electricity" in python("-m", "lstm_doctor.commands.app", "--cfg", "job")

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from lstm_doctor.paths import StagePaths
-from lstm_doctor.pipeline import run_pipeline
+from lstm_doctor.pipeline.in_process import run_pipeline
+from lstm_doctor.workspace import StagePaths
 
 from .conftest import ROOT, TINY, assert_fix_reruns_the_run, tiny_config
 
@@ -134,9 +134,9 @@ def test_metrics_are_in_the_targets_units(forecast_run) -> None:
 
 
 def test_same_seed_same_curves(tmp_path: Path) -> None:
-    from lstm_doctor import prepare, scale, window
-    from lstm_doctor.train import train
-    from lstm_doctor.window import load_windows
+    from lstm_doctor.stages import prepare, scale, window
+    from lstm_doctor.stages.train import train
+    from lstm_doctor.stages.window import load_windows
 
     cfg = tiny_config()
     paths = StagePaths.job(tmp_path)
@@ -156,27 +156,28 @@ def test_curves_reach_mlflow_while_training_runs(
 ) -> None:
     import keras
 
-    from lstm_doctor import prepare, scale, tracking, window
-    from lstm_doctor.train import train
-    from lstm_doctor.window import load_windows
+    from lstm_doctor.stages import prepare, scale, window
+    from lstm_doctor.stages.train import train
+    from lstm_doctor.stages.window import load_windows
+    from lstm_doctor.tracking import keras_logging, lifecycle
 
     cfg = tiny_config("training.epochs=3")
     paths = StagePaths.job(tmp_path)
     for stage in (prepare, scale, window):
         stage.run(cfg, paths)
     windows, _ = load_windows(paths)
-    run_id = tracking.start_run(cfg, {})
+    run_id = lifecycle.start_run(cfg, {})
     seen: list[int] = []
 
     class Probe(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-            tracking.flush()
+            lifecycle.flush()
             seen.append(len(MlflowClient(mlflow_uri).get_metric_history(run_id, "val_loss")))
 
     try:
-        train(cfg, windows, outputs=4, extra_callbacks=[tracking.epoch_logger(), Probe()])
+        train(cfg, windows, outputs=4, extra_callbacks=[keras_logging.epoch_logger(), Probe()])
     finally:
-        tracking.end_run()
+        lifecycle.end_run()
     assert seen == [0, 1, 2]
 
 
@@ -186,7 +187,7 @@ def test_app_trains_a_classifier_with_accuracy_curves(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "lstm_doctor.cli",
+            "lstm_doctor.commands.app",
             "dataset=basic_motions",
             "model.units=8",
             "training.epochs=2",
@@ -236,8 +237,8 @@ def test_mlflow_run_of_the_mlproject_logs_into_its_own_run(tmp_path: Path) -> No
 def test_verbose_shows_keras_own_epoch_lines(
     forecast_run, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    from lstm_doctor.train import train
-    from lstm_doctor.window import load_windows
+    from lstm_doctor.stages.train import train
+    from lstm_doctor.stages.window import load_windows
 
     _, paths, _ = forecast_run
     windows, meta = load_windows(paths)

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from lstm_doctor import data_checks, run_checks
+from lstm_doctor.doctor import data_checks
+from lstm_doctor.doctor import training_checks as run_checks
 
 from .conftest import ROOT
 

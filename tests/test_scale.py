@@ -9,7 +9,8 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from lstm_doctor.config import ScalingConfig, SplitConfig
 from lstm_doctor.errors import DataError
-from lstm_doctor.scale import fit_scaler, scale_series, split_bounds, split_sequences
+from lstm_doctor.stages.scale import fit_scaler, scale_series, split_sequences
+from lstm_doctor.stages.splits import split_bounds
 
 
 def test_split_bounds_are_chronological_and_cover_everything() -> None:

@@ -58,7 +58,7 @@ def test_compare_writes_a_self_contained_report(sweep) -> None:
         [
             sys.executable,
             "-m",
-            "lstm_doctor.cli",
+            "lstm_doctor.commands.app",
             "compare",
             "lr_sweep",
             "--out",

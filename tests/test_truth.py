@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_doctor import prepare, scale, window
 from lstm_doctor.config import Config
-from lstm_doctor.paths import StagePaths
-from lstm_doctor.scale import Scaler, series_times
-from lstm_doctor.window import load_windows
+from lstm_doctor.stages import prepare, scale, window
+from lstm_doctor.stages.scale import Scaler, series_times
+from lstm_doctor.stages.window import load_windows
+from lstm_doctor.workspace import StagePaths
 
 from .conftest import ROOT, tiny_config
 
@@ -77,7 +77,7 @@ def test_every_shipped_forecast_dataset_is_covered() -> None:
 
 @pytest.mark.parametrize("case", [f"{n}-{o}" for n, o in CASES])
 def test_prediction_dates_and_values_are_the_raw_files(stage_outputs, case: str) -> None:
-    from lstm_doctor.evaluate import evaluate_forecast, observed_target
+    from lstm_doctor.stages.evaluate import evaluate_forecast, observed_target
 
     cfg, paths = stage_outputs[case]
     name = case

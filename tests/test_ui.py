@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_doctor.ui_check import check_ui, chromium
+from lstm_doctor.commands.ui_check import check_ui, chromium
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,7 +27,7 @@ def test_ui_shows_the_sweep_runs_their_comparison_and_curves(sweep) -> None:
 
 
 def test_ui_check_fails_on_an_experiment_that_is_not_there(sweep, tmp_path: Path) -> None:
-    from lstm_doctor.ui_check import UICheckFailed
+    from lstm_doctor.commands.ui_check import UICheckFailed
 
     _, uri, _ = sweep
     with pytest.raises(UICheckFailed, match="no experiment 'nope'"):

@@ -9,7 +9,7 @@ import pytest
 
 from lstm_doctor.config import WindowConfig
 from lstm_doctor.errors import DataError
-from lstm_doctor.window import Windows, forecast_starts, window_starts
+from lstm_doctor.stages.window import Windows, forecast_starts, window_starts
 
 
 def test_starts_keep_inputs_and_labels_inside_the_split() -> None:

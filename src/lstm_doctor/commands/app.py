@@ -1,0 +1,142 @@
+"""`lstm-doctor [overrides]`: the Hydra app running the whole pipeline for each job.
+
+`lstm-doctor dataset=basic_motions`, `lstm-doctor -m optimizer.lr=1e-2,1e-3 seed=0,1,2`.
+Each job writes into its own Hydra output folder and logs one MLflow run.
+`lstm-doctor show` summarises the last `dvc repro` in this folder.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from lstm_doctor.commands.settings import conf_dir
+from lstm_doctor.commands.summary import summary
+from lstm_doctor.errors import ConfigError, DoctorError, report_errors
+
+
+def run_job(raw_cfg: object) -> float | None:
+    """One Hydra job: validate, run the stages into the job folder, print where to look.
+
+    In a sweep (-m) a failing job is reported in one line and recorded as a FAILED run, and
+    the sweep goes on; a single run exits with status 2 instead.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hc = HydraConfig.get()
+    if hc.mode != RunMode.MULTIRUN:
+        return report_errors(lambda: _run_one(raw_cfg))
+    try:
+        return _run_one(raw_cfg)
+    except Exception as exc:
+        overrides = " ".join(job_overrides()) or "(defaults)"
+        print(f"lstm-doctor: job {hc.job.num} [{overrides}] failed: {exc}", file=sys.stderr)
+        if isinstance(exc, ConfigError):
+            _record_invalid_job(exc)
+        return float("nan")
+
+
+def _record_invalid_job(exc: Exception) -> None:
+    """A job whose config is invalid never opened a run: record one, FAILED, so the sweep's
+    parent counts it and the MLflow UI shows why."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from lstm_doctor.commands.settings import tracking_settings
+    from lstm_doctor.commands.sweep import read_sweep
+    from lstm_doctor.tracking import sweeps
+
+    hc = HydraConfig.get()
+    sweep = read_sweep(Path(hc.sweep.dir)) or {}
+    varied = [o for o in job_overrides() if o not in sweep.get("overrides", [])]
+    tags = {"sweep": Path(hc.sweep.dir).name, "varied": " ".join(varied), "error": str(exc)[:500]}
+    sweeps.record_failed_run(
+        tracking_settings(), " ".join(varied), tags, sweep.get("parent_run_id")
+    )
+
+
+def job_overrides() -> list[str]:
+    """This job's own overrides (what sets it apart in a sweep), without Hydra's."""
+    from hydra.core.hydra_config import HydraConfig
+
+    return [o for o in HydraConfig.get().overrides.task if not o.startswith("hydra")]
+
+
+def _run_one(raw_cfg: object) -> float:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from lstm_doctor.commands.sweep import read_sweep
+    from lstm_doctor.config import validate
+    from lstm_doctor.doctor.report import console_summary
+    from lstm_doctor.pipeline.in_process import run_pipeline
+    from lstm_doctor.tracking import store
+    from lstm_doctor.workspace import StagePaths
+
+    cfg = validate(raw_cfg)  # type: ignore[arg-type]
+    hc = HydraConfig.get()
+    output_dir = Path(hc.runtime.output_dir)
+    overrides = job_overrides()
+    tags = {"overrides": " ".join(overrides), "hydra_output_dir": str(output_dir)}
+    parent, varied = None, overrides
+    if hc.mode == RunMode.MULTIRUN:
+        sweep = read_sweep(Path(hc.sweep.dir)) or {}
+        parent = sweep.get("parent_run_id")
+        # What sets this job apart: its overrides that the sweep's command line did not fix.
+        varied = [o for o in overrides if o not in sweep.get("overrides", [])]
+        tags |= {"sweep": Path(hc.sweep.dir).name, "sweep_job": str(hc.job.num)}
+    tags["varied"] = " ".join(varied)
+    result = run_pipeline(
+        cfg,
+        StagePaths.job(output_dir),
+        run_name=" ".join(varied) or "defaults",
+        tags=tags,
+        parent_run_id=parent,
+        overrides=overrides,
+    )
+    print(summary(result, output_dir, store.tracking_uri(cfg.tracking)))
+    print(console_summary(result["diagnosis"]))
+    # The sweep objective (Optuna minimises it) is validation loss: tuning on a test metric
+    # would leak the test set into the choice of hyperparameters.
+    return result["best_val_loss"]
+
+
+# Each command is a module of this package with a main(argv), imported only when called.
+SUBCOMMANDS = {"show": "show", "compare": "compare", "ui-check": "ui_check", "fix": "fix"}
+
+
+def check_overrides(argv: list[str]) -> None:
+    """Refuse an unknown key, an unknown group option or an unreadable override in one line,
+    before Hydra starts (Hydra would say it in several lines, exit status 1). Values are
+    validated once, inside the job."""
+    from hydra._internal.utils import get_args_parser
+
+    from lstm_doctor.config.overrides import check
+
+    args, _ = get_args_parser().parse_known_args(argv)
+    check(args.overrides, conf_dir())
+
+
+def main() -> None:
+    """Console entry point."""
+    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
+        import importlib
+
+        command = importlib.import_module(f"lstm_doctor.commands.{SUBCOMMANDS[sys.argv[1]]}")
+        report_errors(lambda: command.main(sys.argv[2:]))
+        return
+    report_errors(lambda: check_overrides(sys.argv[1:]))
+    import hydra
+
+    app = hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")(
+        lambda cfg: report_errors(lambda: run_job(cfg))
+    )
+    try:
+        app()
+    except DoctorError as exc:  # raised while Hydra composes, before a job starts
+        print(f"lstm-doctor: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

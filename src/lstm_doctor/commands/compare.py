@@ -1,0 +1,40 @@
+"""`lstm-doctor compare <sweep | parent run | DVC experiment | MLflow experiment>`: which
+configuration learned better, beyond seed noise; writes comparisons/<name>/report.html."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lstm_doctor.comparison import format_table, write_report
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry: lstm-doctor compare <selector> [--baseline OVERRIDES] [--out DIR]."""
+    from dataclasses import replace
+
+    from lstm_doctor.commands.settings import tracking_settings
+    from lstm_doctor.tracking.queries import find_runs
+
+    parser = argparse.ArgumentParser(prog="lstm-doctor compare", description=__doc__)
+    parser.add_argument(
+        "selector",
+        help="a sweep's parent run id or name, a DVC experiment, or an MLflow experiment",
+    )
+    parser.add_argument(
+        "--baseline", help="the configuration to compare against (its overrides, seed aside)"
+    )
+    parser.add_argument("--out", help="output folder (default: comparisons/<selector>)")
+    parser.add_argument("--tracking-uri", help="MLflow store (default: as the pipeline's)")
+    parser.add_argument(
+        "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
+    )
+    args = parser.parse_args(argv)
+    settings = tracking_settings(args.settings)
+    if args.tracking_uri:
+        settings = replace(settings, uri=args.tracking_uri)
+    title, runs = find_runs(settings, args.selector)
+    out = Path(args.out or Path("comparisons") / args.selector.replace("/", "_"))
+    summaries = write_report(title, runs, out, args.baseline)
+    print(format_table(summaries))
+    print(f"report: {out / 'report.html'}")

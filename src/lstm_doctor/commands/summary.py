@@ -1,0 +1,38 @@
+"""The lines a person reads after a run: test metrics beside each baseline, where the outputs
+are, and how to browse the MLflow run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def summary(result: dict, output_dir: Path, uri: str) -> str:
+    """A few lines a person reads after a run."""
+    model = result["model"]
+    if "mae" in model:
+        lines = [
+            f"test MAE {model['mae']:.4g}  RMSE {model['rmse']:.4g}  sMAPE {model['smape']:.2f}%"
+        ]
+        for name, errors in result["baselines"].items():
+            lines.append(
+                f"  {name:<15} MAE {errors['mae']:.4g}  (skill {result['skill'][name]:+.3f})"
+            )
+    else:
+        base = result["baselines"]["majority_class"]["accuracy"]
+        lines = [
+            f"test accuracy {model['accuracy']:.3f}  balanced {model['balanced_accuracy']:.3f}"
+            f"  (majority class {base:.3f})"
+        ]
+    lines.append(f"outputs: {output_dir}")
+    lines.append(f"mlflow run: {result['run_id']}  ({browse_hint(uri)})")
+    return "\n".join(lines)
+
+
+def browse_hint(uri: str) -> str:
+    """How to look at a store: a server is opened, a local store is served by `mlflow ui`."""
+    if uri.startswith(("http://", "https://")):
+        return f"browse: {uri}"
+    local = Path(uri.removeprefix("sqlite:///"))
+    if uri.startswith("sqlite:///") and local.parent == Path.cwd():
+        uri = f"sqlite:///{local.name}"  # as `make ui` serves it from the project root
+    return f"browse: mlflow ui --backend-store-uri {uri}"

@@ -1,0 +1,2 @@
+"""The doctor: checks on the data and the training run (pure functions to findings), the
+diagnosis that ties them together, and its report to the user."""

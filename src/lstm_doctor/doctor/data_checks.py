@@ -1,0 +1,349 @@
+"""The doctor's checks on the data, before training: scales, gaps, spikes, seasons vs
+windows, leakage, drift, class balance and how many examples there are.
+
+Pure functions from arrays, frames and plain dicts to `Finding`s. Thresholds are relative
+(ratios, shares), never tuned to one dataset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstm_doctor.config import Config
+from lstm_doctor.doctor.findings import Finding
+
+# ---------------------------------------------------------------- data, before training
+
+
+def check_scales(values: np.ndarray, columns: list[str], cfg: Config) -> list[Finding]:
+    """Features whose spreads differ by orders of magnitude, fed in unscaled."""
+    if cfg.scaling.method != "none":
+        return []
+    flat = values.reshape(-1, values.shape[-1])
+    spread = np.nanstd(flat, axis=0)
+    size = np.nanmax(np.abs(flat), axis=0)
+    spread = np.where(spread > 0, spread, np.nan)
+    ratio = float(np.nanmax(spread) / np.nanmin(spread)) if np.isfinite(spread).any() else 1.0
+    largest = float(np.nanmax(size)) if size.size else 0.0
+    # tanh and sigmoid gates saturate beyond |x| ~ 3; spreads 100x apart starve small features.
+    if ratio < 100 and largest < 10:
+        return []
+    top = int(np.nanargmax(size))
+    return [
+        Finding(
+            "data.unscaled_features",
+            "warning",
+            {"largest_abs_value": largest, "largest_feature": columns[top], "spread_ratio": ratio},
+            f"Inputs are not scaled: '{columns[top]}' reaches {largest:.3g} and feature spreads "
+            f"differ {ratio:.3g}x. LSTM gates saturate on large inputs and gradients vanish.",
+            ["scaling=standard", "scaling=robust", "scaling=minmax"],
+        )
+    ]
+
+
+def check_missing(report: dict[str, Any], rows: int, cfg: Config) -> list[Finding]:
+    """Gaps in the data: left as NaN they poison the loss; many imputed values blur it."""
+    missing = report.get("missing", {})
+    left = report.get("missing_after", 0)
+    if not missing and not left:
+        return []
+    total = sum(missing.values())
+    share = total / max(rows * max(len(missing), 1), 1)
+    evidence = {"missing_by_column": missing, "left_missing": left, "method": cfg.prepare.missing}
+    if left:
+        return [
+            Finding(
+                "data.missing_values",
+                "error",
+                evidence | {"share": share},
+                f"{left} values are still missing after prepare (prepare.missing="
+                f"{cfg.prepare.missing}); one NaN in a batch makes the loss NaN.",
+                # Dropping rows breaks a forecast's time steps: only sequences may drop.
+                ["prepare.missing=interpolate", "prepare.missing=ffill"]
+                + (["prepare.missing=drop"] if cfg.dataset.task == "classify" else []),
+            )
+        ]
+    return [
+        Finding(
+            "data.missing_values",
+            "info",
+            evidence | {"share": share},
+            f"{total} missing values were filled by prepare.missing={cfg.prepare.missing}.",
+            [],
+        )
+    ]
+
+
+# A larger share of rows off the grid means the frequency is wrong, not a stray row.
+OFF_GRID_WARNING_SHARE = 0.01
+
+
+def check_off_grid(report: dict[str, Any]) -> list[Finding]:
+    """Rows whose timestamps fall between the steps of the series' frequency were dropped by
+    regularising: the model never saw them. A share above 1% means the frequency is likely
+    wrong or the file mixes clocks."""
+    off = int(report.get("rows_off_grid", 0) or 0)
+    if not off:
+        return []
+    # The rows regularising saw (after any dataset.max_rows cut): those kept on the grid
+    # (rows out, less the ones inserted to fill gaps) and those dropped off it.
+    on_grid = int(report.get("rows_out", 0)) - int(report.get("rows_inserted", 0))
+    share = off / max(on_grid + off, 1)
+    return [
+        Finding(
+            "data.off_grid_rows",
+            "warning" if share >= OFF_GRID_WARNING_SHARE else "info",
+            {
+                "rows_off_grid": off,
+                "share": share,
+                "example": report.get("off_grid_example"),
+                "freq": report.get("freq"),
+            },
+            f"{off} rows ({100 * share:.2g}%) have timestamps off the {report.get('freq')} grid "
+            f"(e.g. {report.get('off_grid_example')}) and were left out. Check dataset.freq, "
+            "or resample the file onto one grid before training.",
+            [],
+        )
+    ]
+
+
+# Robust standard deviations (median / MAD) beyond which a value is an outlier.
+OUTLIER_Z = 6.0
+
+
+def robust_outliers(values: np.ndarray, threshold: float = OUTLIER_Z) -> tuple[int, float, float]:
+    """Values beyond `threshold` robust standard deviations (median / MAD): their count, the
+    largest robust z, and the share of the column's squared deviation they carry."""
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 0, 0.0, 0.0
+    median = np.median(values)
+    mad = np.median(np.abs(values - median)) * 1.4826
+    if mad == 0:
+        return 0, 0.0, 0.0
+    z = np.abs(values - median) / mad
+    flagged = z > threshold
+    share = float((z[flagged] ** 2).sum() / max((z**2).sum(), 1e-300))
+    return int(flagged.sum()), float(z.max()), share
+
+
+# Spikes that carry this much of a column's squared deviation dominate an MSE loss on it.
+DOMINANT_SHARE = 0.25
+
+
+def check_outliers(
+    table: pd.DataFrame, columns: list[str], cfg: Config, train: tuple[int, int] | None = None
+) -> list[Finding]:
+    """Spikes far outside the bulk of a column of the training span, left in.
+
+    A warning when the target's spikes carry a dominant share of its squared deviation: the
+    MSE gradients are then mostly about them. Spikes in inputs only, or a handful that
+    carry little, are a note: the loss is not computed on them.
+    """
+    if cfg.prepare.outliers != "none":
+        return []
+    lo, hi = train or (0, len(table))
+    found, shares = {}, {}
+    worst = 0.0
+    for column in columns:
+        count, z, share = robust_outliers(table[column].to_numpy(dtype=float)[lo:hi])
+        if count >= max(3, 0.001 * (hi - lo)):
+            found[column], shares[column] = count, share
+            worst = max(worst, z)
+    if not found:
+        return []
+    target = cfg.dataset.target
+    dominant = target in found and shares[target] >= DOMINANT_SHARE
+    where = (
+        f"in the target '{target}' they carry {100 * shares[target]:.0f}% of its squared "
+        "deviation: under MSE they dominate the gradients."
+        if dominant
+        else "they carry little of the target's loss (inputs only, or a small share), so "
+        "they are a note: clip them if the model chases them."
+    )
+    return [
+        Finding(
+            "data.outliers",
+            "warning" if dominant else "info",
+            {
+                "outliers_by_column": found,
+                "share_of_squared_deviation": shares,
+                "max_robust_z": worst,
+                "threshold": OUTLIER_Z,
+                "span": "train",
+            },
+            f"{sum(found.values())} training values lie beyond {OUTLIER_Z:g} robust standard "
+            f"deviations (worst {worst:.0f}); {where}",
+            ["prepare.outliers=clip", "scaling=robust", "prepare.outliers=drop"],
+        )
+    ]
+
+
+def dominant_season(
+    target: np.ndarray, period: int | None, max_lag: int = 400
+) -> tuple[int | None, float]:
+    """The seasonal lag with the strongest autocorrelation (the data's own period if given)."""
+    y = target[np.isfinite(target)]
+    if len(y) < 3 * 24:
+        return None, 0.0
+    y = y - y.mean()
+    denom = float(np.dot(y, y))
+    if denom == 0:
+        return None, 0.0
+
+    def acf(lag: int) -> float:
+        return float(np.dot(y[:-lag], y[lag:]) / denom) if lag < len(y) else 0.0
+
+    # A season is a peak: its autocorrelation must beat the half-season trough clearly.
+    def is_peak(lag: int) -> bool:
+        return acf(lag) > acf(max(lag // 2, 1)) + 0.2
+
+    # The data's own period (from its frequency) is the season to check when it shows one;
+    # otherwise look for the usual ones. Longer cycles (a week in hourly data) are a bonus a
+    # longer window may catch, not a defect of one that covers the period.
+    if period and 1 < period <= max_lag and period < len(y) // 3:
+        return (period, acf(period)) if is_peak(period) else (None, 0.0)
+    candidates = [lag for lag in (7, 12, 24, 52, 168, 365) if lag <= max_lag and lag < len(y) // 3]
+    peaks = [(lag, acf(lag)) for lag in candidates if is_peak(lag)]
+    if not peaks:
+        return None, 0.0
+    lag, r = max(peaks, key=lambda p: (p[1], -p[0]))
+    return lag, r
+
+
+def check_window(
+    target: np.ndarray, period: int | None, cfg: Config, calendar: bool
+) -> list[Finding]:
+    """A window shorter than the season cannot see the same phase of the last cycle."""
+    if cfg.dataset.task != "forecast":
+        return []
+    lag, strength = dominant_season(target, period)
+    if lag is None or strength < 0.3 or cfg.window.length >= lag:
+        return []
+    severity = "info" if calendar and lag <= 24 and cfg.window.length >= lag // 2 else "warning"
+    return [
+        Finding(
+            "data.window_shorter_than_season",
+            severity,
+            {
+                "window_length": cfg.window.length,
+                "season": lag,
+                "autocorrelation_at_season": strength,
+            },
+            f"The target repeats every {lag} steps (autocorrelation {strength:.2f}) but each "
+            f"window sees only {cfg.window.length}: the model cannot look one season back.",
+            [f"window.length={lag}", f"window.length={2 * lag}"],
+        )
+    ]
+
+
+def check_leakage(bounds: dict[str, list[int]], cfg: Config) -> list[Finding]:
+    """Scaler statistics fitted on all the data carry the future into training."""
+    if cfg.scaling.fit_on != "all":
+        return []
+    return [
+        Finding(
+            "data.scaling_leakage",
+            "warning",
+            {"fit_on": "all", "train_rows": bounds["train"][1] - bounds["train"][0]},
+            "The scaler was fitted on train, val and test together: test statistics leak into "
+            "training and the test score flatters the model.",
+            ["scaling.fit_on=train"],
+        )
+    ]
+
+
+def check_shift(
+    target_scaled: np.ndarray, bounds: dict[str, list[int]], cfg: Config
+) -> list[Finding]:
+    """Val/test levels far from the training span's (the series drifted)."""
+    if cfg.dataset.task != "forecast":
+        return []
+    lo, hi = bounds["train"]
+    train = target_scaled[lo:hi]
+    std = float(np.nanstd(train)) or 1.0
+    shifts = {}
+    for name in ("val", "test"):
+        a, b = bounds[name]
+        shifts[name] = float((np.nanmean(target_scaled[a:b]) - np.nanmean(train)) / std)
+    worst = max(shifts, key=lambda k: abs(shifts[k]))
+    if abs(shifts[worst]) < 1.0 or cfg.window.normalize != "none":
+        return []
+    return [
+        Finding(
+            "data.distribution_shift",
+            "warning",
+            {"mean_shift_in_train_std": shifts},
+            f"The {worst} span's mean sits {shifts[worst]:+.2f} training standard deviations "
+            "from the training mean: the model is asked about levels it never saw.",
+            ["window.normalize=last", "window.normalize=standard", "scaling=robust"],
+        )
+    ]
+
+
+def check_classes(counts: list[int], classes: list[str]) -> list[Finding]:
+    """One class much rarer than another."""
+    arr = np.asarray(counts, dtype=float)
+    if arr.size < 2 or arr.max() == 0:
+        return []
+    ratio = float(arr.max() / max(arr.min(), 1))
+    if ratio < 3:
+        return []
+    return [
+        Finding(
+            "data.class_imbalance",
+            "warning",
+            {"class_counts": dict(zip(classes, counts, strict=True)), "max_min_ratio": ratio},
+            f"Training classes are imbalanced ({ratio:.1f}x between the largest and smallest): "
+            "a model can score well by predicting the common class.",
+            ["training.class_weight=balanced"],
+        )
+    ]
+
+
+# Fewer independent examples than this cannot teach an LSTM anything that generalises.
+MIN_INDEPENDENT_WINDOWS = 30
+
+
+def check_window_count(
+    counts: dict[str, int],
+    train_steps: int | None,
+    span: int | None,
+    task: str,
+    max_rows: int | None = None,
+    window_length: int | None = None,
+    period: int | None = None,
+) -> list[Finding]:
+    """Too few independent training examples for the model to learn anything general.
+
+    Overlapping windows share most of their steps, so a forecaster's count that matters is
+    how many non-overlapping windows (length + horizon) fit in the training span. When the
+    run capped the rows (`dataset.max_rows`), the first fix is enough rows for twice the floor
+    (not all the data: the proof reruns it over seeds, and more costs more).
+    """
+    train = counts.get("train", 0)
+    independent = train if task == "classify" or not span or not train_steps else train_steps / span
+    floor = MIN_INDEPENDENT_WINDOWS
+    if independent >= floor:
+        return []
+    fixes = ["split.val_fraction=0.1 split.test_fraction=0.1"]
+    # A shorter window fits more independent examples, but never below one season.
+    shorter = max(period or 1, (window_length or 0) // 2)
+    if task == "forecast" and window_length and shorter < window_length:
+        fixes.append(f"window.length={shorter}")
+    if max_rows and task == "forecast":
+        rows = int(np.ceil(max_rows * 2 * floor / max(independent, 1) / 100) * 100)
+        fixes.insert(0, f"dataset.max_rows={rows}")
+    return [
+        Finding(
+            "data.too_few_windows",
+            "warning",
+            {"train_windows": train, "independent_windows": independent, "floor": floor},
+            f"The training span holds only {independent:.0f} independent examples (windows that "
+            "do not overlap): too few to fit an LSTM that generalises.",
+            fixes,
+        )
+    ]

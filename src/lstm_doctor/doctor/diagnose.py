@@ -1,0 +1,174 @@
+"""Gather a run's data, curves, monitors and metrics; write its diagnosis.
+
+Writes <reports>/diagnosis.json (verdict, findings with code, severity, evidence,
+explanation, ranked fixes) and diagnosis.md (the same, said as a colleague would), and
+returns a short console summary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstm_doctor.config import Config
+from lstm_doctor.doctor import data_checks, training_checks
+from lstm_doctor.doctor.findings import Finding, ranked, verdict
+from lstm_doctor.doctor.report import to_markdown
+from lstm_doctor.workspace import StagePaths, read_json, write_json
+
+CALENDAR = {"hour_sin", "hour_cos", "dow_sin", "dow_cos"}
+
+
+def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
+    """Checks on the prepared and scaled data, before any training."""
+    report = read_json(paths.prepared / "report.json")
+    scaled = read_json(paths.scaled / "meta.json")
+    counts = read_json(paths.windows / "meta.json").get("counts", {})
+    bounds = scaled["bounds"]
+    findings: list[Finding] = []
+    if scaled["task"] == "classify":
+        arrays = np.load(paths.prepared / "sequences.npz")
+        findings += data_checks.check_scales(arrays["x_train"], scaled["columns"], cfg)
+        findings += data_checks.check_classes(report["class_counts"], report["classes"])
+        missing = {"missing": {}, "missing_after": int(np.isnan(arrays["x_train"]).sum())}
+        findings += data_checks.check_missing(missing, len(arrays["x_train"]), cfg)
+    else:
+        table = pd.read_parquet(paths.prepared / "table.parquet")
+        columns = [
+            c
+            for c in table.columns
+            if c not in CALENDAR and c not in report.get("encoded_columns", [])
+        ]
+        lo, hi = bounds["train"]
+        findings += data_checks.check_scales(
+            table[columns].to_numpy(dtype=float)[lo:hi], columns, cfg
+        )
+        findings += data_checks.check_missing(report, len(table), cfg)
+        findings += data_checks.check_off_grid(report)
+        findings += data_checks.check_outliers(table, columns, cfg, train=(lo, hi))
+        target = table[cfg.dataset.target].to_numpy(dtype=float)[lo:hi]
+        calendar = bool(CALENDAR & set(table.columns))
+        findings += data_checks.check_window(target, scaled.get("period"), cfg, calendar)
+        values = np.load(paths.scaled / "series.npz")["values"]
+        findings += data_checks.check_shift(values[:, 0].astype(float), bounds, cfg)
+    findings += data_checks.check_leakage(bounds, cfg)
+    window_meta = read_json(paths.windows / "meta.json")
+    span = window_meta.get("length", 0) + window_meta.get("horizon", 0)
+    train_steps = bounds["train"][1] - bounds["train"][0]
+    findings += data_checks.check_window_count(
+        counts, train_steps, span or None, scaled["task"], cfg.dataset.max_rows,
+        window_meta.get("length"), scaled.get("period"),
+    )  # fmt: skip
+    return findings
+
+
+def run_findings(
+    cfg: Config,
+    history: pd.DataFrame,
+    monitors: pd.DataFrame,
+    metrics: dict[str, Any] | None,
+    period: int | None,
+    train_windows: int | None = None,
+) -> list[Finding]:
+    """Checks on the curves, the monitors and (when there are any) the test metrics."""
+    loss = history["loss"].to_numpy(dtype=float) if "loss" in history else np.empty(0)
+    steps = training_checks.steps_per_epoch(train_windows, cfg) if train_windows else None
+    findings = training_checks.check_divergence(loss, cfg)
+    findings += training_checks.check_curves(history, cfg, steps)
+    findings += training_checks.check_gradients(monitors, cfg)
+    if metrics is not None:
+        findings += training_checks.check_results(metrics, history, cfg, period)
+    findings += training_checks.check_model(cfg)
+    return findings
+
+
+def diagnose(
+    cfg: Config,
+    paths: StagePaths,
+    history: pd.DataFrame,
+    monitors: pd.DataFrame,
+    metrics: dict[str, Any] | None,
+    run_id: str | None,
+    overrides: list[str] | None = None,
+) -> dict[str, Any]:
+    """Every check; writes diagnosis.json and diagnosis.md into the reports folder."""
+    period = read_json(paths.scaled / "meta.json").get("period")
+    train_windows = read_json(paths.windows / "meta.json")["counts"]["train"]
+    findings = data_findings(cfg, paths) + run_findings(
+        cfg, history, monitors, metrics, period, train_windows
+    )
+    findings = ranked(prune_fixes(findings, cfg))
+    result = {
+        "verdict": verdict(findings),
+        "codes": [f.code for f in findings],
+        "findings": [f.as_dict() for f in findings],
+        "run_id": run_id,
+        "overrides": overrides or [],
+    }
+    paths.reports.mkdir(parents=True, exist_ok=True)
+    write_json(paths.reports / "diagnosis.json", result)
+    (paths.reports / "diagnosis.md").write_text(to_markdown(result))
+    return result
+
+
+GROUP_VALUE = {
+    "dataset": "dataset.name",
+    "scaling": "scaling.method",
+    "optimizer": "optimizer.name",
+}
+
+
+def in_effect(fix: str, cfg: Config) -> bool:
+    """Whether a fix's overrides are what the config already says (no point prescribing it)."""
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.structured(cfg)
+    for part in fix.split():
+        key, _, value = part.partition("=")
+        current = OmegaConf.select(node, GROUP_VALUE.get(key, key), default="<unset>")
+        if str(current).lower() != value.lower() and not _same_number(current, value):
+            return False
+    return True
+
+
+def _same_number(a: Any, b: str) -> bool:
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def valid_fix(fix: str, cfg: Config) -> bool:
+    """Whether the run's config with the fix's key overrides applied still validates (a
+    group option such as scaling=standard is a valid config by construction)."""
+    from omegaconf import OmegaConf
+
+    from lstm_doctor.config import validate
+    from lstm_doctor.config.overrides import parse
+    from lstm_doctor.errors import ConfigError
+
+    node = OmegaConf.structured(cfg)
+    for override in parse(fix.split()):
+        if "." in override.key_or_group:
+            OmegaConf.update(node, override.key_or_group, override.value(), merge=False)
+    try:
+        validate(OmegaConf.to_container(node))  # type: ignore[arg-type]
+    except ConfigError:
+        return False
+    return True
+
+
+def prune_fixes(findings: list[Finding], cfg: Config) -> list[Finding]:
+    """Drop prescribed fixes the run already had, and any that would make it invalid."""
+    for finding in findings:
+        finding.fixes = [f for f in finding.fixes if not in_effect(f, cfg) and valid_fix(f, cfg)]
+    return findings
+
+
+def read_monitors(folder: Path) -> pd.DataFrame:
+    """The per-epoch monitor records train saved, or an empty frame."""
+    file = folder / "monitors.csv"
+    return pd.read_csv(file) if file.exists() else pd.DataFrame()

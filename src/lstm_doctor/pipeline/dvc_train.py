@@ -1,0 +1,30 @@
+"""DVC's train stage (`python -m lstm_doctor.pipeline.dvc_train`): opens the pipeline's MLflow
+run, trains in it and ends it; evaluate resumes it by the id saved in models/run.json."""
+
+from __future__ import annotations
+
+from lstm_doctor.errors import report_errors
+from lstm_doctor.pipeline.run import failed, from_params
+from lstm_doctor.pipeline.training import train_step
+from lstm_doctor.tracking import lifecycle, provenance
+
+
+def train_in_new_run() -> None:
+    """params.yaml's run: train stage."""
+    cfg, paths, overrides = from_params()
+    lifecycle.start_run(cfg, provenance.run_tags(cfg))
+    try:
+        train_step(cfg, paths, overrides)
+    except BaseException as exc:
+        failed(exc)
+        raise
+    lifecycle.end_run("FINISHED")
+
+
+def main() -> None:
+    """DVC entry point."""
+    report_errors(train_in_new_run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Evaluate inside the pipeline's open MLflow run: test metrics, plots and the diagnosis,
+logged into the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lstm_doctor.config import Config
+from lstm_doctor.doctor.diagnose import diagnose, read_monitors
+from lstm_doctor.tracking import lifecycle
+from lstm_doctor.workspace import StagePaths
+
+
+def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[str, Any]:
+    """Evaluate in the open run, diagnose it, and log metrics, plots and the diagnosis.
+
+    Returns:
+        metrics.json's content with the run id and the diagnosis added.
+    """
+    import pandas as pd
+
+    from lstm_doctor.stages import evaluate
+
+    result = evaluate.run(cfg, paths)
+    run_id = lifecycle.active_run_id()
+    history = pd.read_csv(paths.models / "history.csv")
+    diagnosis = diagnose(
+        cfg, paths, history, read_monitors(paths.models), result, run_id, overrides
+    )
+    lifecycle.log_metrics(evaluate.flat_metrics(result))
+    lifecycle.log_artifact(paths.reports / "metrics.json")
+    lifecycle.log_artifact(paths.reports / "plots", "plots")
+    lifecycle.log_diagnosis(diagnosis, paths.reports)
+    return result | {"run_id": run_id, "diagnosis": diagnosis}

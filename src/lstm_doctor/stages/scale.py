@@ -1,0 +1,163 @@
+"""Stage scale: split chronologically and scale with statistics from the training span only.
+
+Reads prepared/; writes scaled/series.npz (or sequences.npz) and scaled/meta.json holding the
+split boundaries and the scaler statistics (JSON, never pickle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstm_doctor.config import Config, ScalingConfig, SplitConfig, load_params
+from lstm_doctor.errors import DataError, report_errors
+from lstm_doctor.stages.splits import SPLITS, split_bounds
+from lstm_doctor.workspace import StagePaths, atomic_dir, read_json, write_json
+
+
+@dataclass
+class Scaler:
+    """x_scaled = (x - center) / scale, per feature."""
+
+    method: str
+    fit_on: str
+    center: list[float]
+    scale: list[float]
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        return (values - np.asarray(self.center)) / np.asarray(self.scale)
+
+    def inverse(self, values: np.ndarray, feature: int) -> np.ndarray:
+        """Undo the scaling of one feature (e.g. the target) in any array shape."""
+        return values * self.scale[feature] + self.center[feature]
+
+
+def fit_scaler(values: np.ndarray, cfg: ScalingConfig) -> Scaler:
+    """Fit scaler statistics on `values` (rows x features, or sequences x steps x features)."""
+    flat = values.reshape(-1, values.shape[-1])
+    if cfg.method == "none":
+        center, scale = np.zeros(flat.shape[1]), np.ones(flat.shape[1])
+    elif cfg.method == "standard":
+        center, scale = np.nanmean(flat, axis=0), np.nanstd(flat, axis=0)
+    elif cfg.method == "minmax":
+        center = np.nanmin(flat, axis=0)
+        scale = np.nanmax(flat, axis=0) - center
+    else:  # robust: median and interquartile range, as sklearn's RobustScaler
+        q1, center, q3 = np.nanpercentile(flat, [25, 50, 75], axis=0)
+        scale = q3 - q1
+    # A constant feature has no spread: leave it unscaled rather than divide by zero.
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    center = np.where(np.isfinite(center), center, 0.0)
+    return Scaler(cfg.method, cfg.fit_on, center.tolist(), scale.tolist())
+
+
+def scale_series(
+    table: pd.DataFrame, split: SplitConfig, cfg: ScalingConfig
+) -> tuple[np.ndarray, dict[str, tuple[int, int]], Scaler]:
+    """Split a table by time and scale it with training-span statistics (or all, if asked)."""
+    values = table.to_numpy(dtype=np.float64)
+    bounds = split_bounds(len(values), split)
+    lo, hi = bounds["train"] if cfg.fit_on == "train" else (0, len(values))
+    scaler = fit_scaler(values[lo:hi], cfg)
+    return scaler.transform(values).astype(np.float32), bounds, scaler
+
+
+def split_sequences(
+    y_train: np.ndarray, has_test: bool, split: SplitConfig, seed: int
+) -> dict[str, np.ndarray]:
+    """Indices of each split for labelled sequences: val (and test, if no test file) are
+    drawn per class from the training file so every class is present in each."""
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list[int]] = {name: [] for name in SPLITS}
+    for label in np.unique(y_train):
+        members = rng.permutation(np.flatnonzero(y_train == label))
+        n_val = max(1, round(len(members) * split.val_fraction))
+        n_test = 0 if has_test else max(1, round(len(members) * split.test_fraction))
+        parts["val"] += members[:n_val].tolist()
+        parts["test"] += members[n_val : n_val + n_test].tolist()
+        parts["train"] += members[n_val + n_test :].tolist()
+    out = {name: np.sort(np.asarray(idx, dtype=np.int64)) for name, idx in parts.items()}
+    for name in ("train", "val") if has_test else SPLITS:
+        if len(out[name]) == 0:
+            raise DataError(
+                f"split '{name}' is empty; raise split.{name}_fraction or use more data"
+            )
+    return out
+
+
+def time_values(index: pd.DatetimeIndex) -> tuple[np.ndarray, str | None]:
+    """The index as datetime64[us] in UTC (its unit travels with the array) and its zone.
+
+    Bare integers would lose the unit: pandas 3 parses dates at microseconds, and integers
+    read back as nanoseconds land in 1970.
+    """
+    zone = None if index.tz is None else str(index.tz)
+    if zone is not None:
+        index = index.tz_convert("UTC").tz_localize(None)
+    return index.to_numpy().astype("datetime64[us]"), zone
+
+
+def series_times(paths: StagePaths) -> pd.DatetimeIndex:
+    """The scaled series' timestamps, in the zone the data were prepared in."""
+    times = pd.DatetimeIndex(np.load(paths.scaled / "series.npz")["time"])
+    zone = read_json(paths.scaled / "meta.json").get("timezone")
+    return times.tz_localize("UTC").tz_convert(zone) if zone else times
+
+
+def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
+    """Read prepared/ and write scaled/."""
+    report = read_json(paths.prepared / "report.json")
+    meta: dict[str, Any] = {"task": report["task"], "split": asdict(cfg.split)}
+    with atomic_dir(paths.scaled) as out:
+        if report["task"] == "classify":
+            arrays = dict(np.load(paths.prepared / "sequences.npz"))
+            has_test = "x_test" in arrays
+            index = split_sequences(arrays["y_train"], has_test, cfg.split, cfg.seed)
+            x_parts = {n: arrays["x_train"][index[n]] for n in ("train", "val")}
+            y_parts = {n: arrays["y_train"][index[n]] for n in ("train", "val")}
+            if has_test:
+                x_parts["test"], y_parts["test"] = arrays["x_test"], arrays["y_test"]
+            else:
+                x_parts["test"] = arrays["x_train"][index["test"]]
+                y_parts["test"] = arrays["y_train"][index["test"]]
+            fit = (
+                x_parts["train"]
+                if cfg.scaling.fit_on == "train"
+                else np.concatenate(list(x_parts.values()))
+            )
+            scaler = fit_scaler(fit, cfg.scaling)
+            x = np.concatenate([x_parts[n] for n in SPLITS])
+            y = np.concatenate([y_parts[n] for n in SPLITS])
+            sizes = np.cumsum([0] + [len(x_parts[n]) for n in SPLITS])
+            bounds = {n: (int(sizes[i]), int(sizes[i + 1])) for i, n in enumerate(SPLITS)}
+            np.savez(out / "sequences.npz", x=scaler.transform(x).astype(np.float32), y=y)
+            meta |= {
+                "classes": report["classes"],
+                "columns": [f"channel_{i}" for i in range(x.shape[2])],
+            }
+        else:
+            table = pd.read_parquet(paths.prepared / "table.parquet")
+            values, bounds, scaler = scale_series(table, cfg.split, cfg.scaling)
+            time, zone = time_values(pd.DatetimeIndex(table.index))
+            np.savez(out / "series.npz", values=values, time=time)
+            meta |= {
+                "timezone": zone,
+                "columns": list(table.columns),
+                "freq": report["freq"],
+                "period": report["period"],
+            }
+        meta |= {"bounds": bounds, "scaler": asdict(scaler), "target_index": 0}
+        write_json(out / "meta.json", meta)
+    return meta
+
+
+def main() -> None:
+    """DVC entry point: `python -m lstm_doctor.stages.scale`."""
+    report_errors(lambda: run(load_params(), StagePaths.project()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Keras, as MLflow sees it: per-epoch curves from a callback, and the model logged with
+the Keras flavour (with a signature and an input example)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import mlflow
+
+
+def epoch_logger() -> Any:
+    """A Keras callback that sends each epoch's logs (loss, val_loss, lr, ...) to the run."""
+    import keras
+
+    class EpochLogger(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            values = dict(logs or {})
+            lr = getattr(self.model.optimizer, "learning_rate", None)
+            if lr is not None and "learning_rate" not in values:
+                values["learning_rate"] = float(keras.ops.convert_to_numpy(lr))
+            # Asynchronous logging keeps the store's latency out of the training loop.
+            mlflow.log_metrics(
+                {k: float(v) for k, v in values.items()}, step=epoch, synchronous=False
+            )
+
+    return EpochLogger()
+
+
+class _KerasFlavor:
+    """mlflow.keras, but creating the model folder before the input example is written.
+
+    mlflow.keras.save_model (3.17, 3.18) writes input_example.json before it creates the
+    folder, so log_model(..., input_example=...) fails; every other step is mlflow.keras.
+    """
+
+    @staticmethod
+    def save_model(path: str, **kwargs: Any) -> None:
+        import mlflow.keras
+
+        os.makedirs(path, exist_ok=True)
+        mlflow.keras.save_model(path=path, **kwargs)
+
+
+def log_keras_model(model: Any, example: Any) -> None:
+    """Log the model with the Keras flavour, a signature and an input example."""
+    import keras
+    from mlflow.models import Model, infer_signature
+
+    signature = infer_signature(example, model.predict_on_batch(example))
+    # Naming the requirements spares MLflow a subprocess that reloads the model to guess them.
+    requirements = [f"keras=={keras.__version__}", f"mlflow=={mlflow.__version__}"]
+    try:
+        import tensorflow as tf
+
+        requirements.append(f"tensorflow-cpu=={tf.__version__}")
+    except ImportError:
+        pass
+    Model.log(
+        artifact_path=None,
+        name="model",
+        flavor=_KerasFlavor,
+        model=model,
+        signature=signature,
+        input_example=example,
+        pip_requirements=requirements,
+    )

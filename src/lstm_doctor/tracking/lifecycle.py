@@ -1,0 +1,110 @@
+"""The pipeline run's lifecycle: open (or adopt, under `mlflow run`), resume, log into and
+end it. Only the pipeline package calls these: it owns the run for every entry point."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from omegaconf import OmegaConf
+
+from lstm_doctor.config import Config, TrackingConfig, flatten
+from lstm_doctor.tracking.store import CONFIG_ARTIFACT, use_store
+
+
+def start_run(
+    cfg: Config,
+    tags: dict[str, str],
+    run_name: str | None = None,
+    parent_run_id: str | None = None,
+) -> str:
+    """Open the pipeline's run, log every param and tag, and return its id.
+
+    Under `mlflow run`, MLFLOW_RUN_ID names a run already made for us: we log into it.
+    A sweep's jobs name their parent run, so the MLflow UI nests them under it.
+    """
+    experiment_id = use_store(cfg.tracking)
+    adopted = os.environ.get("MLFLOW_RUN_ID")
+    if parent_run_id:
+        tags = {**tags, "mlflow.parentRunId": parent_run_id}
+    run = mlflow.start_run(
+        run_id=adopted or None,
+        experiment_id=None if adopted else experiment_id,
+        # A DVC experiment's run takes the experiment's name, as `dvc exp show` lists it.
+        run_name=None
+        if adopted
+        else (cfg.tracking.run_name or run_name or os.environ.get("DVC_EXP_NAME")),
+        tags=tags,
+    )
+    params = {k: ("" if v is None else v) for k, v in flatten(cfg).items()}
+    mlflow.log_params(params)
+    # The whole configuration, typed: what `fix` reruns, whichever way the run was made.
+    mlflow.log_dict(OmegaConf.to_container(OmegaConf.structured(cfg)), CONFIG_ARTIFACT)
+    return run.info.run_id
+
+
+def active_run_id() -> str | None:
+    """The run this process has open, if any (the Hydra app opens one per job)."""
+    run = mlflow.active_run()
+    return run.info.run_id if run else None
+
+
+@contextmanager
+def resumed(cfg: TrackingConfig, run_id: str) -> Iterator[None]:
+    """Log into `run_id`: the open run if it is that one, else reopen it until the block ends
+    (as evaluate does after a separate `dvc repro` train stage)."""
+    if active_run_id() == run_id:
+        yield
+        return
+    use_store(cfg)
+    with mlflow.start_run(run_id=run_id):
+        yield
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """Close the active run with a status (FINISHED, FAILED, KILLED)."""
+    if mlflow.active_run() is not None:
+        mlflow.end_run(status=status)
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    """Log finite numeric metrics to the active run (NaN is kept: MLflow shows it)."""
+    mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+
+
+def log_metrics_async(metrics: dict[str, float], step: int) -> None:
+    """Log per-epoch metrics without waiting for the store (used inside the fit loop)."""
+    mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step, synchronous=False)
+
+
+def log_diagnosis(result: dict[str, Any], reports: Path) -> None:
+    """The diagnosis as run tags (filterable in the UI) and its files as artifacts."""
+    codes = result["codes"]
+    tags = {"diagnosis.verdict": result["verdict"], "diagnosis.codes": ",".join(codes) or "none"}
+    tags |= {f"diagnosis.{f['code']}": f["severity"] for f in result["findings"]}
+    mlflow.set_tags(tags)
+    for name in ("diagnosis.json", "diagnosis.md"):
+        if (reports / name).exists():
+            mlflow.log_artifact(str(reports / name))
+
+
+def log_artifact(path: Path, folder: str | None = None) -> None:
+    """Attach a file or folder to the active run."""
+    if path.is_dir():
+        mlflow.log_artifacts(str(path), artifact_path=folder)
+    else:
+        mlflow.log_artifact(str(path), artifact_path=folder)
+
+
+def set_tags(tags: dict[str, str]) -> None:
+    """Tag the active run."""
+    mlflow.set_tags(tags)
+
+
+def flush() -> None:
+    """Wait for asynchronous metric logging to land."""
+    mlflow.flush_async_logging()
