@@ -27,7 +27,7 @@ def write_params(folder: Path, *overrides: str) -> None:
 
 def run_stage(folder: Path, stage: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", f"lstm_doctor.{stage}"],
+        [sys.executable, "-m", f"lstm_doctor.stages.{stage}"],
         cwd=folder,
         capture_output=True,
         text=True,

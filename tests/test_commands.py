@@ -62,11 +62,11 @@ def test_commands_look_in_the_store_and_experiment_conf_names(tmp_path: Path) ->
     """tracking.uri and tracking.experiment set in conf/ are where fix and compare look."""
     conf = tmp_path / "conf"
     shutil.copytree(ROOT / "conf", conf)
-    store = tmp_path / "team.db"
+    team_db = tmp_path / "team.db"
     (conf / "tracking" / "local.yaml").write_text(
-        f"uri: sqlite:///{store}\nexperiment: team-x\nrun_name: null\nlog_model: true\n"
+        f"uri: sqlite:///{team_db}\nexperiment: team-x\nrun_name: null\nlog_model: true\n"
     )
-    settings = TrackingConfig(uri=f"sqlite:///{store}", experiment="team-x")
+    settings = TrackingConfig(uri=f"sqlite:///{team_db}", experiment="team-x")
     client = MlflowClient(settings.uri)
     run = client.create_run(store.use_store(settings), tags={"sweep": "s1"})
     client.set_terminated(run.info.run_id)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_doctor.comparison import configuration_of, judge, summarise
-from lstm_doctor.tracking.store import RunRecord
+from lstm_doctor.comparison import RunRecord, configuration_of, judge, summarise
 
 
 def record(overrides: str, mae: float, status: str = "FINISHED") -> RunRecord:

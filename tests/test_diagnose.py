@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lstm_doctor.commands.fix import ORIGINAL, merge, plan
-from lstm_doctor.doctor import data_checks
+from lstm_doctor.doctor import data_checks, result_checks, series_checks
 from lstm_doctor.doctor import training_checks as run_checks
 from lstm_doctor.doctor.diagnose import in_effect
 from lstm_doctor.doctor.findings import Finding, verdict
@@ -114,18 +114,19 @@ def test_unscaled_price_and_volume_are_flagged_only_without_scaling() -> None:
 def test_window_shorter_than_a_daily_cycle() -> None:
     t = np.arange(24 * 60)
     target = np.sin(2 * np.pi * t / 24) + 0.1 * np.random.default_rng(1).normal(size=t.size)
-    found = data_checks.check_window(target, 24, tiny_config("window.length=6"), calendar=False)
+    found = series_checks.check_window(target, 24, tiny_config("window.length=6"), calendar=False)
     assert codes(found) == ["data.window_shorter_than_season"]
     assert found[0].fixes[0] == "window.length=24"
     assert (
-        data_checks.check_window(target, 24, tiny_config("window.length=24"), calendar=False) == []
+        series_checks.check_window(target, 24, tiny_config("window.length=24"), calendar=False)
+        == []
     )
 
 
 def test_noise_has_no_season() -> None:
     target = np.random.default_rng(2).normal(size=2000)
     assert (
-        data_checks.check_window(target, 24, tiny_config("window.length=6"), calendar=False) == []
+        series_checks.check_window(target, 24, tiny_config("window.length=6"), calendar=False) == []
     )
 
 
@@ -133,10 +134,10 @@ def test_spikes_are_outliers_unless_handled() -> None:
     values = np.random.default_rng(3).normal(100, 5, 2000)
     values[::200] = 10_000
     table = pd.DataFrame({"y": values})
-    (found,) = data_checks.check_outliers(table, ["y"], CFG)
+    (found,) = series_checks.check_outliers(table, ["y"], CFG)
     assert found.code == "data.outliers" and found.severity == "warning"
     assert found.evidence["share_of_squared_deviation"]["y"] > 0.99
-    assert data_checks.check_outliers(table, ["y"], tiny_config("prepare.outliers=clip")) == []
+    assert series_checks.check_outliers(table, ["y"], tiny_config("prepare.outliers=clip")) == []
 
 
 def test_spikes_only_in_an_input_are_a_note() -> None:
@@ -144,7 +145,7 @@ def test_spikes_only_in_an_input_are_a_note() -> None:
     wind = rng.normal(10, 1, 2000)
     wind[::100] = 500
     table = pd.DataFrame({"y": rng.normal(100, 5, 2000), "wind": wind})
-    (found,) = data_checks.check_outliers(table, ["y", "wind"], CFG)
+    (found,) = series_checks.check_outliers(table, ["y", "wind"], CFG)
     assert found.severity == "info" and found.evidence["outliers_by_column"] == {"wind": 20}
 
 
@@ -153,8 +154,8 @@ def test_a_trend_is_not_outliers_within_the_training_span() -> None:
     rng = np.random.default_rng(5)
     level = np.concatenate([np.full(1400, 100.0), np.linspace(100, 400, 600)])
     table = pd.DataFrame({"y": level + rng.normal(0, 5, 2000)})
-    assert data_checks.check_outliers(table, ["y"], CFG, train=(0, 1400)) == []
-    assert codes(data_checks.check_outliers(table, ["y"], CFG)) == ["data.outliers"]
+    assert series_checks.check_outliers(table, ["y"], CFG, train=(0, 1400)) == []
+    assert codes(series_checks.check_outliers(table, ["y"], CFG)) == ["data.outliers"]
 
 
 def test_missing_values_left_in_are_an_error() -> None:
@@ -170,7 +171,7 @@ def test_classifier_answering_one_class() -> None:
         "baselines": {"majority_class": {"accuracy": 0.75}},
         "skill": {"majority_class": -2.0},
     }
-    found = run_checks.check_results(
+    found = result_checks.check_results(
         metrics, history([1.0, 0.9]), tiny_config("dataset=basic_motions"), None
     )
     assert codes(found) == ["train.majority_class"]
@@ -184,11 +185,11 @@ def test_a_perfect_classifier_on_an_imbalanced_test_set_is_not_majority_class() 
         "skill": {"majority_class": 1.0},
     }
     cfg = tiny_config("dataset=basic_motions")
-    assert run_checks.check_results(metrics, history([1.0, 0.1]), cfg, None) == []
+    assert result_checks.check_results(metrics, history([1.0, 0.1]), cfg, None) == []
     # The same share of answers where class 0 is only 60% of the test set is collapse.
     metrics["model"] = {"accuracy": 0.65, "confusion_matrix": [[60, 0], [35, 5]]}
     metrics["baselines"]["majority_class"]["accuracy"] = 0.6
-    assert codes(run_checks.check_results(metrics, history([1.0, 0.9]), cfg, None)) == [
+    assert codes(result_checks.check_results(metrics, history([1.0, 0.9]), cfg, None)) == [
         "train.majority_class"
     ]
 
@@ -234,10 +235,10 @@ def test_two_values_for_one_key_are_never_prescribed_or_combined() -> None:
 
 
 def test_recurrent_dropout_rules_out_cudnn_as_a_note() -> None:
-    (finding,) = run_checks.check_model(tiny_config("model.recurrent_dropout=0.2"))
+    (finding,) = result_checks.check_model(tiny_config("model.recurrent_dropout=0.2"))
     assert finding.code == "model.cudnn_ineligible" and finding.severity == "info"
     assert verdict([finding]) == "healthy"
-    assert run_checks.check_model(CFG) == []
+    assert result_checks.check_model(CFG) == []
 
 
 def test_fixes_already_in_effect_are_not_prescribed() -> None:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from lstm_doctor.doctor import data_checks
+from lstm_doctor.doctor import data_checks, result_checks, series_checks
 from lstm_doctor.doctor import training_checks as run_checks
 
 from .conftest import ROOT
@@ -15,7 +15,7 @@ from .conftest import ROOT
 README = (ROOT / "README.md").read_text()
 # What the README tells a user to make for their own data, or shows as a mistake.
 USERS_OWN = {"conf/dataset/sales.yaml", "dataset=sales", "optimizer=adamw"}
-SOURCES = sorted((ROOT / "src" / "lstm_doctor").glob("*.py"))
+SOURCES = sorted((ROOT / "src" / "lstm_doctor").rglob("*.py"))
 
 
 def doctor_table() -> dict[str, str]:
@@ -40,10 +40,10 @@ def test_every_code_the_doctor_reports_is_documented_and_no_other() -> None:
     ("code", "said"),
     [
         ("data.too_few_windows", f"fewer than {data_checks.MIN_INDEPENDENT_WINDOWS} independent"),
-        ("data.outliers", f"beyond {data_checks.OUTLIER_Z:g} robust standard deviations"),
-        ("data.outliers", f"≥ {100 * data_checks.DOMINANT_SHARE:g}% of the target's"),
+        ("data.outliers", f"beyond {series_checks.OUTLIER_Z:g} robust standard deviations"),
+        ("data.outliers", f"≥ {100 * series_checks.DOMINANT_SHARE:g}% of the target's"),
         ("data.off_grid_rows", f"from {100 * data_checks.OFF_GRID_WARNING_SHARE:g}% of the rows"),
-        ("train.majority_class", f"≥ {100 * run_checks.COLLAPSE_SHARE:g}% of answers one class"),
+        ("train.majority_class", f"≥ {100 * result_checks.COLLAPSE_SHARE:g}% of answers one class"),
         ("train.not_learning", f"fewer than {run_checks.MIN_UPDATES} optimiser updates"),
     ],
 )

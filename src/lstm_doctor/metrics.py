@@ -71,3 +71,21 @@ def classification_scores(
 def majority_class(train_labels: np.ndarray) -> int:
     """The most frequent training label (ties go to the lowest class index)."""
     return int(np.bincount(train_labels).argmax())
+
+
+def robust_center_scale(values: np.ndarray) -> tuple[float, float]:
+    """The median and the robust standard deviation (1.4826 x the median absolute deviation,
+    which equals the standard deviation for normal data) of the finite values; (nan, 0.0)
+    when there are none."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return float("nan"), 0.0
+    median = float(np.median(finite))
+    return median, float(np.median(np.abs(finite - median)) * 1.4826)
+
+
+def batches(n_examples: int, batch_size: int, cap: int | None = None) -> int:
+    """Batches an epoch makes of `n_examples` (the last one partial), at most `cap`."""
+    n = max(1, -(-n_examples // batch_size))
+    return min(n, cap) if cap else n

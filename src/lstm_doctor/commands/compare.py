@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lstm_doctor.comparison import format_table, write_report
+from lstm_doctor.comparison import format_table
+from lstm_doctor.comparison_report import write_report
 
 
 def main(argv: list[str] | None = None) -> None:

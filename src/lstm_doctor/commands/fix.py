@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from joblib import Parallel, delayed
 
-    from lstm_doctor import comparison
+    from lstm_doctor import comparison, comparison_report
     from lstm_doctor.commands.settings import conf_dir, tracking_settings
     from lstm_doctor.config import validate
     from lstm_doctor.doctor.report import prescriptions
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
                 break
     counts = sweeps.finish_sweep_run(tracking_cfg, parent)
     _, runs = queries.find_runs(tracking_cfg, name)
-    summaries = comparison.write_report(f"Fixes for run {run_id}", runs, out, ORIGINAL)
+    summaries = comparison_report.write_report(f"Fixes for run {run_id}", runs, out, ORIGINAL)
     print(f"{counts['jobs']} runs ({counts['failed']} failed)")
     for s in summaries:
         verdict = (

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_doctor.config import Config
-from lstm_doctor.doctor import data_checks, training_checks
+from lstm_doctor.doctor import data_checks, result_checks, series_checks, training_checks
 from lstm_doctor.doctor.findings import Finding, ranked, verdict
 from lstm_doctor.doctor.report import to_markdown
 from lstm_doctor.workspace import StagePaths, read_json, write_json
@@ -48,12 +48,12 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
         )
         findings += data_checks.check_missing(report, len(table), cfg)
         findings += data_checks.check_off_grid(report)
-        findings += data_checks.check_outliers(table, columns, cfg, train=(lo, hi))
+        findings += series_checks.check_outliers(table, columns, cfg, train=(lo, hi))
         target = table[cfg.dataset.target].to_numpy(dtype=float)[lo:hi]
         calendar = bool(CALENDAR & set(table.columns))
-        findings += data_checks.check_window(target, scaled.get("period"), cfg, calendar)
+        findings += series_checks.check_window(target, scaled.get("period"), cfg, calendar)
         values = np.load(paths.scaled / "series.npz")["values"]
-        findings += data_checks.check_shift(values[:, 0].astype(float), bounds, cfg)
+        findings += series_checks.check_shift(values[:, 0].astype(float), bounds, cfg)
     findings += data_checks.check_leakage(bounds, cfg)
     window_meta = read_json(paths.windows / "meta.json")
     span = window_meta.get("length", 0) + window_meta.get("horizon", 0)
@@ -80,8 +80,8 @@ def run_findings(
     findings += training_checks.check_curves(history, cfg, steps)
     findings += training_checks.check_gradients(monitors, cfg)
     if metrics is not None:
-        findings += training_checks.check_results(metrics, history, cfg, period)
-    findings += training_checks.check_model(cfg)
+        findings += result_checks.check_results(metrics, history, cfg, period)
+    findings += result_checks.check_model(cfg)
     return findings
 
 

@@ -1,19 +1,18 @@
-"""The doctor's checks on a training run: its curves (smoothed, relative changes), the
-gradient monitor, test metrics against the naive baselines, and the model's GPU kernel.
+"""The doctor's checks on a training run as it went: the curves (smoothed, relative changes)
+and the gradient monitor.
 
-Pure functions from frames and plain dicts to `Finding`s. Thresholds are relative, the same
-for hourly or daily data, forecasting or classification.
+Pure functions from frames to `Finding`s. Thresholds are relative, the same for hourly or
+daily data, forecasting or classification.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.findings import Finding
+from lstm_doctor.metrics import batches
 
 # ---------------------------------------------------------------- training, from the curves
 
@@ -57,9 +56,7 @@ MIN_UPDATES = 100
 
 def steps_per_epoch(train_windows: int, cfg: Config) -> int:
     """Batches an epoch, as train.WindowBatches makes them."""
-    t = cfg.training
-    steps = max(1, -(-train_windows // t.batch_size))
-    return min(steps, t.max_steps_per_epoch) if t.max_steps_per_epoch else steps
+    return batches(train_windows, cfg.training.batch_size, cfg.training.max_steps_per_epoch)
 
 
 def more_updates(steps: int | None, epochs_run: int) -> str | None:
@@ -263,147 +260,3 @@ def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
                 )
             )
     return findings
-
-
-# ---------------------------------------------------------------- results vs naive baselines
-
-
-# A classifier answering one class this often, well beyond its true share, has collapsed.
-COLLAPSE_SHARE = 0.9
-
-
-def check_results(
-    metrics: dict[str, Any], history: pd.DataFrame, cfg: Config, period: int | None
-) -> list[Finding]:
-    """No better than a naive baseline, underfitting, collapsing onto one class."""
-    findings = []
-    if not metrics:
-        return findings
-    skills = {k: v for k, v in metrics.get("skill", {}).items() if v is not None and np.isfinite(v)}
-    if cfg.dataset.task == "classify":
-        model = metrics["model"]
-        matrix = np.asarray(model["confusion_matrix"])
-        n = max(int(matrix.sum()), 1)
-        predicted_share = matrix.sum(axis=0) / n
-        true_share = matrix.sum(axis=1) / n  # rows are the actual classes
-        majority = metrics["baselines"]["majority_class"]["accuracy"]
-        # Accuracy within two binomial standard errors of the baseline is chance, not skill.
-        margin = max(0.02, 2 * float(np.sqrt(majority * (1 - majority) / n)))
-        # Collapse is answering one class far more often than it occurs: on an imbalanced
-        # test set a perfect classifier also answers the commonest class 90% of the time.
-        top = int(predicted_share.argmax())
-        excess = float(predicted_share[top] - true_share[top])
-        top_margin = 2 * float(np.sqrt(true_share[top] * (1 - true_share[top]) / n))
-        collapsed = predicted_share[top] >= COLLAPSE_SHARE and excess > max(0.02, top_margin)
-        if collapsed or model["accuracy"] <= majority + margin:
-            findings.append(
-                Finding(
-                    "train.majority_class",
-                    "error",
-                    {
-                        "accuracy": model["accuracy"],
-                        "majority_class_accuracy": majority,
-                        "chance_margin": margin,
-                        "largest_predicted_share": float(predicted_share[top]),
-                        "its_true_share": float(true_share[top]),
-                    },
-                    f"The classifier is no better than always answering the commonest class "
-                    f"(accuracy {model['accuracy']:.2f} vs {majority:.2f}).",
-                    [
-                        "scaling=standard",
-                        f"optimizer.lr={step_up(cfg.optimizer.lr):g}",
-                        "training.class_weight=balanced",
-                        "model.units=64",
-                    ],
-                )
-            )
-        return findings
-    if skills:
-        best_name = min(skills, key=lambda k: metrics["baselines"][k]["mae"])
-        if skills[best_name] <= 0:
-            window_fix = (
-                [f"window.length={period}"] if period and cfg.window.length < period else []
-            )
-            findings.append(
-                Finding(
-                    "train.no_better_than_naive",
-                    "warning",
-                    {
-                        "skill": skills,
-                        "model_mae": metrics["model"]["mae"],
-                        f"{best_name}_mae": metrics["baselines"][best_name]["mae"],
-                    },
-                    f"The model's test MAE ({metrics['model']['mae']:.4g}) is no better than "
-                    f"{best_name.replace('_', ' ')} "
-                    f"({metrics['baselines'][best_name]['mae']:.4g}): "
-                    "it has learned nothing a lookup could not do.",
-                    [
-                        *window_fix,
-                        "scaling=standard",
-                        "model.units=64",
-                        f"optimizer.lr={min(cfg.optimizer.lr * 3, 1e-2):g}",
-                    ],
-                )
-            )
-    loss = history["loss"].to_numpy(dtype=float)
-    val = history["val_loss"].to_numpy(dtype=float)
-    if len(loss) and np.isfinite(loss).all() and skills:
-        gap = (np.min(val) - np.min(loss)) / max(np.min(loss), 1e-12)
-        worst_skill = min(skills.values())
-        # High loss on train and val alike, and no better than naive: capacity, not memorising.
-        if worst_skill < 0 and gap < 0.25 and np.min(loss) > 0.1 * max(loss[0], 1e-12):
-            findings.append(
-                Finding(
-                    "train.underfitting",
-                    "warning",
-                    {
-                        "best_train_loss": float(np.min(loss)),
-                        "best_val_loss": float(np.min(val)),
-                        "train_val_gap": float(gap),
-                        "worst_skill": worst_skill,
-                    },
-                    "Training and validation loss stay high together and the model loses to a "
-                    "naive baseline: it lacks the capacity or the inputs to fit the pattern.",
-                    [
-                        f"model.units={max(cfg.model.units * 4, 32)}",
-                        "model.layers=2",
-                        f"optimizer.lr={min(cfg.optimizer.lr * 3, 1e-2):g}",
-                    ],
-                )
-            )
-    return findings
-
-
-# ---------------------------------------------------------------- model
-
-
-def check_model(cfg: Config) -> list[Finding]:
-    """Options that make a GPU fall back from the fused cuDNN LSTM kernel (10x slower)."""
-    m = cfg.model
-    reasons = {}
-    if m.activation != "tanh":
-        reasons["activation"] = m.activation
-    if m.recurrent_activation != "sigmoid":
-        reasons["recurrent_activation"] = m.recurrent_activation
-    if m.recurrent_dropout > 0:
-        reasons["recurrent_dropout"] = m.recurrent_dropout
-    if m.unroll:
-        reasons["unroll"] = True
-    if not reasons:
-        return []
-    fixes = {
-        "activation": "model.activation=tanh",
-        "recurrent_activation": "model.recurrent_activation=sigmoid",
-        "recurrent_dropout": "model.recurrent_dropout=0.0 model.dropout=0.2",
-        "unroll": "model.unroll=false",
-    }
-    return [
-        Finding(
-            "model.cudnn_ineligible",
-            "info",
-            reasons,
-            "On a GPU these options rule out the fused cuDNN LSTM kernel, so training falls "
-            f"back to a much slower generic loop ({', '.join(reasons)}).",
-            [fixes[k] for k in reasons],
-        )
-    ]

@@ -14,6 +14,7 @@ import pandas as pd
 
 from lstm_doctor.config import Config, DatasetConfig, PrepareConfig, SplitConfig, load_params
 from lstm_doctor.errors import DataError, report_errors
+from lstm_doctor.stages.cleaning import fill_missing, handle_outliers
 from lstm_doctor.stages.readers import LabelledSequences, read_table, read_ts
 from lstm_doctor.stages.splits import split_bounds
 from lstm_doctor.stages.timestamps import parse_time
@@ -96,13 +97,13 @@ def prepare_table(
         table[list(encoded.columns)] = table[list(encoded.columns)].fillna(0.0)
     if prep.outliers != "none":
         n_train = split_bounds(len(table), split or SplitConfig())["train"][1]
-        table, report["outliers"], report["outlier_bounds"] = _handle_outliers(
+        table, report["outliers"], report["outlier_bounds"] = handle_outliers(
             table, value_columns, prep, n_train
         )
         report["outlier_fit_span"] = "train"
     else:
         report["outliers"] = {}
-    table = _fill_missing(table, value_columns, prep.missing)
+    table = fill_missing(table, value_columns, prep.missing)
     report["missing_after"] = int(table[value_columns].isna().sum().sum())
     if prep.calendar_features:
         table = add_calendar_features(table)
@@ -211,48 +212,6 @@ def _regularise(table: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, dict[str,
         "rows_off_grid": len(off_grid),
         "off_grid_example": off_grid[0].isoformat() if len(off_grid) else None,
     }
-
-
-def _handle_outliers(
-    table: pd.DataFrame, columns: list[str], prep: PrepareConfig, n_train: int
-) -> tuple[pd.DataFrame, dict[str, int], dict[str, list[float]]]:
-    """Clip or drop values beyond median ± threshold·1.4826·MAD of the first `n_train` rows.
-
-    The bounds come from the training span only (fitting on the test span would leak it)
-    and apply to every row. Returns the table, flagged counts and the bounds per column.
-    """
-    counts: dict[str, int] = {}
-    bounds: dict[str, list[float]] = {}
-    table = table.copy()
-    for column in columns:
-        values = table[column]
-        train = values.iloc[:n_train]
-        median = train.median()
-        mad = (train - median).abs().median() * 1.4826
-        if not mad or np.isnan(mad):
-            continue
-        lo, hi = median - prep.outlier_threshold * mad, median + prep.outlier_threshold * mad
-        bounds[column] = [float(lo), float(hi)]
-        flagged = (values < lo) | (values > hi)
-        counts[column] = int(flagged.sum())
-        if prep.outliers == "clip":
-            table[column] = values.clip(lo, hi)
-        else:
-            table.loc[flagged, column] = np.nan  # filled like any other gap below
-    return table, {c: n for c, n in counts.items() if n}, bounds
-
-
-def _fill_missing(table: pd.DataFrame, columns: list[str], method: str) -> pd.DataFrame:
-    if method == "none":
-        return table
-    if method == "drop":
-        return table.dropna(subset=columns)
-    table = table.copy()
-    if method == "interpolate":
-        table[columns] = table[columns].interpolate(method="time", limit_direction="both")
-    # Leading gaps have nothing before them to carry forward: take the first value seen.
-    table[columns] = table[columns].ffill().bfill()
-    return table
 
 
 def _fit_length(sequence: np.ndarray, length: int, pad: str) -> np.ndarray:

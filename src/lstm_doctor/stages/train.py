@@ -6,7 +6,6 @@ models/run.json (the id of the MLflow run its caller opened, which evaluate adds
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +21,7 @@ import pandas as pd
 
 from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig
 from lstm_doctor.errors import DoctorError
+from lstm_doctor.metrics import batches
 from lstm_doctor.stages.monitor import GradientMonitor
 from lstm_doctor.stages.window import Windows, load_windows
 from lstm_doctor.workspace import StagePaths, atomic_dir, write_json
@@ -49,8 +49,7 @@ class WindowBatches(keras.utils.PyDataset):
             self.rng.shuffle(self.order)
 
     def __len__(self) -> int:
-        n = math.ceil(len(self.windows) / self.batch_size)
-        return min(n, self.max_batches) if self.max_batches else n
+        return batches(len(self.windows), self.batch_size, self.max_batches)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         positions = self.order[index * self.batch_size : (index + 1) * self.batch_size]

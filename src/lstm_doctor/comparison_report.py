@@ -1,0 +1,135 @@
+"""The comparison as files: one self-contained HTML page (inline CSS, the curves embedded),
+curves.png and summary.json, from the summaries comparison.py computes."""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from lstm_doctor.comparison import (
+    METHOD,
+    ConfigSummary,
+    RunRecord,
+    group_by_configuration,
+    summarise,
+)
+from lstm_doctor.workspace import write_json
+
+
+def plot_curves(runs: list[RunRecord], summaries: list[ConfigSummary], path: Path) -> None:
+    """Train (dashed) and val (solid) loss per configuration: mean over seeds, min-max band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
+    groups = group_by_configuration(runs)  # the same groups, under the same names, as summarise
+    for i, summary in enumerate(summaries):
+        members = groups.get(summary.name, [])
+        for ax, key, style in ((axes[0], "loss", "--"), (axes[1], "val_loss", "-")):
+            curves = [np.asarray(r.curves[key], dtype=float) for r in members if r.curves.get(key)]
+            # A diverged run's inf/NaN epochs are not drawn; its finite start still is.
+            curves = [np.where(np.isfinite(c), c, np.nan) for c in curves]
+            if not curves:
+                continue
+            length = max(len(c) for c in curves)
+            padded = np.full((len(curves), length), np.nan)
+            for row, curve in zip(padded, curves, strict=True):
+                row[: len(curve)] = curve
+            with np.errstate(all="ignore"):
+                mean = np.nanmean(padded, axis=0)
+                low, high = np.nanmin(padded, axis=0), np.nanmax(padded, axis=0)
+            epochs = np.arange(length)
+            ax.plot(epochs, mean, style, color=f"C{i % 10}", label=summary.name)
+            ax.fill_between(epochs, low, high, color=f"C{i % 10}", alpha=0.15)
+    for ax, title in zip(axes, ("train loss", "val loss"), strict=True):
+        ax.set_title(f"{title} (mean over seeds, band = min-max)")
+        ax.set_xlabel("epoch")
+        ax.set_yscale("log")
+    axes[1].legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def render_html(title: str, summaries: list[ConfigSummary], baseline: str, png: bytes) -> str:
+    """A one-file report: the table, the plot inline, the method in words."""
+    metric = summaries[0].metric if summaries else ""
+    skill_names = sorted({k for s in summaries for k in s.skills})
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ["configuration", "seeds", "failed", f"{metric} (mean ± std)", "best val loss"]
+        + [f"skill vs {k}" for k in skill_names]
+        + ["vs baseline", "p (Welch)"]
+    )
+    rows = []
+    for s in summaries:
+
+        def pm(values: list[float]) -> str:
+            if not values:
+                return "—"
+            sd = np.std(values, ddof=1) if len(values) > 1 else 0.0
+            return f"{np.mean(values):.4g} ± {sd:.2g}"
+
+        verdict_class = s.verdict.split()[0] if s.verdict else ""
+        cells = [
+            f"<td><code>{html.escape(s.name)}</code></td>",
+            f"<td>{len(s.values)}</td>",
+            f"<td>{s.failed}</td>",
+            f"<td>{pm(s.values)}</td>",
+            f"<td>{pm(s.best_val_loss)}</td>",
+            *[f"<td>{pm(s.skills.get(k, []))}</td>" for k in skill_names],
+            f'<td class="{verdict_class}">{html.escape(s.verdict)}</td>',
+            f"<td>{'' if s.p_value is None else f'{s.p_value:.3g}'}</td>",
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    image = base64.b64encode(png).decode()
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>lstm-doctor: {html.escape(title)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; }}
+th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: right; }}
+td:first-child, th:first-child {{ text-align: left; }}
+.better {{ background: #d9f2d9; }} .worse {{ background: #f7d4d4; }}
+.baseline {{ font-weight: bold; }}
+img {{ max-width: 100%; }}
+</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>Baseline configuration: <code>{html.escape(baseline)}</code>. Compared on <b>{metric}</b>
+({"higher" if metric == "test_accuracy" else "lower"} is better), in the target's own units.
+Skill = 1 − model error / naive baseline error on the same test windows (&gt; 0 beats it).</p>
+<table><tr>{head}</tr>
+{chr(10).join(rows)}
+</table>
+<p><i>Method.</i> {METHOD}</p>
+<img alt="learning curves" src="data:image/png;base64,{image}">
+</body></html>
+"""
+
+
+def write_report(
+    title: str, runs: list[RunRecord], out: Path, baseline: str | None = None
+) -> list[ConfigSummary]:
+    """Summarise, plot and write the report files into `out`."""
+    summaries, baseline_name = summarise(runs, baseline)
+    out.mkdir(parents=True, exist_ok=True)
+    plot_curves(runs, summaries, out / "curves.png")
+    (out / "report.html").write_text(
+        render_html(title, summaries, baseline_name, (out / "curves.png").read_bytes())
+    )
+    write_json(
+        out / "summary.json",
+        {
+            "title": title,
+            "baseline": baseline_name,
+            "method": METHOD,
+            "configurations": [asdict(s) | {"mean": s.mean, "std": s.std} for s in summaries],
+        },
+    )
+    return summaries
