@@ -16,6 +16,32 @@ from lstm_doctor.config.params import compose_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The layer of each test file (docs/ARCHITECTURE.md): `pytest -m unit` runs in about a minute.
+# A test marked slow is integration whatever its file; test_architecture fails a file left out.
+LAYERS = {
+    "unit": [
+        "test_architecture", "test_compare", "test_config", "test_config_values",
+        "test_diagnose", "test_dvc_deps", "test_metrics", "test_overrides", "test_prepare",
+        "test_readme", "test_scale", "test_window",
+    ],
+    "data": ["test_data", "test_truth"],
+    "integration": [
+        "test_bad_files", "test_bad_input", "test_commands", "test_dvc", "test_entry_errors",
+        "test_fix", "test_packaging", "test_pipeline", "test_sweep", "test_ui",
+    ],
+}  # fmt: skip
+LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test with its layer."""
+    for item in items:
+        layer = LAYER_OF[Path(str(item.fspath)).stem]
+        if item.get_closest_marker("slow"):
+            layer = "integration"
+        item.add_marker(getattr(pytest.mark, layer))
+
+
 # Small enough to train in seconds on 2 CPU cores, big enough that every split has windows.
 TINY = [
     "dataset.max_rows=1200",

@@ -102,6 +102,7 @@ def test_a_monitor_the_task_does_not_log_is_refused() -> None:
         validate(with_value("training.early_stopping.monitor", "val_accuracy"))
 
 
+@pytest.mark.slow  # imports Keras (seconds)
 def test_the_listed_activations_and_initializers_are_keras_own() -> None:
     import keras
 
