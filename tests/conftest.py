@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # A test marked slow is integration whatever its file; test_architecture fails a file left out.
 LAYERS = {
     "unit": [
-        "test_architecture", "test_compare", "test_config", "test_config_values",
+        "test_architecture", "test_baselines", "test_compare", "test_config", "test_config_values",
         "test_diagnose", "test_dvc_deps", "test_metrics", "test_overrides", "test_prepare",
         "test_readme", "test_scale", "test_window",
     ],

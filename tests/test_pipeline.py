@@ -72,7 +72,7 @@ def test_run_artifacts_hold_plots_reports_and_data_notes(forecast_run) -> None:
     result, _, uri = forecast_run
     client = MlflowClient(uri)
     names = {a.path for a in client.list_artifacts(result["run_id"], "plots")}
-    assert names == {"plots/curves.png", "plots/predictions.png"}
+    assert names == {"plots/curves.png", "plots/predictions.png", "plots/lead_time.png"}
     top = {a.path for a in client.list_artifacts(result["run_id"])}
     assert {"metrics.json", "diagnosis.json", "diagnosis.md", "history.csv"} <= top
     data = {a.path for a in client.list_artifacts(result["run_id"], "data/prepared")}
@@ -200,7 +200,7 @@ def test_app_trains_a_classifier_with_accuracy_curves(tmp_path: Path) -> None:
         env={**os.environ, "MLFLOW_TRACKING_URI": uri},
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "test accuracy" in result.stdout and "majority class" in result.stdout
+    assert "test accuracy" in result.stdout and "majority_class" in result.stdout
     metrics = json.loads((tmp_path / "job" / "reports" / "metrics.json").read_text())
     assert metrics["test_windows"] == 40
     assert set(metrics["model"]["f1"]) == {"Standing", "Running", "Walking", "Badminton"}

@@ -89,3 +89,64 @@ def batches(n_examples: int, batch_size: int, cap: int | None = None) -> int:
     """Batches an epoch makes of `n_examples` (the last one partial), at most `cap`."""
     n = max(1, -(-n_examples // batch_size))
     return min(n, cap) if cap else n
+
+
+def autocorrelation(values: np.ndarray, lag: int) -> float:
+    """The series' autocorrelation at `lag` (finite values; 0 when it cannot be told)."""
+    y = np.asarray(values, dtype=np.float64)
+    y = y[np.isfinite(y)]
+    if lag <= 0 or lag >= len(y):
+        return 0.0
+    y = y - y.mean()
+    denom = float(np.dot(y, y))
+    return float(np.dot(y[:-lag], y[lag:]) / denom) if denom else 0.0
+
+
+# A season must show this much autocorrelation on the training span to be a baseline's.
+SEASON_ACF = 0.3
+# Calendar spans a season may take, and what calendar frequencies count in them.
+SPANS = ("1D", "7D", "365D")
+CALENDAR_SEASONS = {"B": (5,), "W": (52,), "MS": (12,), "ME": (12,), "M": (12,), "QS": (4,)}
+
+
+def seasons(train_target: np.ndarray, freq: str | None, period: int | None) -> list[int]:
+    """The season lengths the data show, in steps: the configured period, plus each day,
+    week or year (as the frequency counts them) the training span's autocorrelation bears
+    out. Never hard-coded to one frequency; a season needs two cycles in the span."""
+    import pandas as pd
+
+    candidates = {period} if period and period > 1 else set()
+    if freq:
+        offset = pd.tseries.frequencies.to_offset(freq)
+        try:
+            step = pd.Timedelta(offset)
+        except ValueError:  # calendar offsets (business day, month) have no fixed length
+            step = None
+        if step is not None and step > pd.Timedelta(0):
+            for span in SPANS:
+                steps = pd.Timedelta(span) / step
+                if steps > 1 and float(steps).is_integer():
+                    candidates.add(int(steps))
+        else:
+            candidates |= set(CALENDAR_SEASONS.get(offset.name.split("-")[0], ()))
+    n = int(np.isfinite(np.asarray(train_target, dtype=float)).sum())
+    return sorted(
+        m
+        for m in candidates
+        if 1 < m <= n // 2 and (m == period or autocorrelation(train_target, m) >= SEASON_ACF)
+    )
+
+
+def mase_scale(train_target: np.ndarray, season: int | None) -> float:
+    """MASE's denominator (as in the M4 competition): the in-sample MAE of the seasonal naive
+    forecast (lag 1 without a season) over the training span."""
+    y = np.asarray(train_target, dtype=np.float64)
+    lag = season if season and season > 1 and season < len(y) else 1
+    diffs = np.abs(y[lag:] - y[:-lag])
+    diffs = diffs[np.isfinite(diffs)]
+    return float(diffs.mean()) if diffs.size else float("nan")
+
+
+def mae_by_lead_time(actual: np.ndarray, predicted: np.ndarray) -> list[float]:
+    """MAE at each step ahead (1..H), over every window: error growing with the lead time."""
+    return [float(v) for v in np.mean(np.abs(predicted - actual), axis=0)]

@@ -10,19 +10,29 @@ def summary(result: dict, output_dir: Path, uri: str) -> str:
     """A few lines a person reads after a run."""
     model = result["model"]
     if "mae" in model:
+        mase = f"  MASE {model['mase']:.3f}" if "mase" in model else ""
         lines = [
             f"test MAE {model['mae']:.4g}  RMSE {model['rmse']:.4g}  sMAPE {model['smape']:.2f}%"
+            + mase
         ]
         for name, errors in result["baselines"].items():
             lines.append(
-                f"  {name:<15} MAE {errors['mae']:.4g}  (skill {result['skill'][name]:+.3f})"
+                f"  {name:<19} MAE {errors['mae']:<7.4g} (skill {result['skill'][name]:+.3f})"
             )
     else:
-        base = result["baselines"]["majority_class"]["accuracy"]
         lines = [
             f"test accuracy {model['accuracy']:.3f}  balanced {model['balanced_accuracy']:.3f}"
-            f"  (majority class {base:.3f})"
         ]
+        for name, scores in result["baselines"].items():
+            lines.append(
+                f"  {name:<19} accuracy {scores['accuracy']:.3f}"
+                f"  (skill {result['skill'][name]:+.3f})"
+            )
+    if "best_baseline" in result:
+        best = result["best_baseline"]
+        verdict = "beats every baseline" if result["skill"]["best"] > 0 else "does not beat"
+        lines.append(f"  best baseline: {best}; the model {verdict}"
+                     + ("" if result["skill"]["best"] > 0 else f" {best}"))  # fmt: skip
     lines.append(f"outputs: {output_dir}")
     lines.append(f"mlflow run: {result['run_id']}  ({browse_hint(uri)})")
     return "\n".join(lines)

@@ -68,7 +68,11 @@ def check_results(
                     ],
                 )
             )
-        return findings
+        # Collapsed onto one class says it all; otherwise, is it better than linear?
+        return findings or _check_linear(metrics, cfg, skills)
+    findings += _check_linear(metrics, cfg, skills)
+    # The naive yardsticks (lookups, no fitting): everything but the learned linear model.
+    skills = {k: v for k, v in skills.items() if k not in LEARNED and k != "best"}
     if skills:
         best_name = min(skills, key=lambda k: metrics["baselines"][k]["mae"])
         if skills[best_name] <= 0:
@@ -123,6 +127,38 @@ def check_results(
                 )
             )
     return findings
+
+
+# Baselines fitted on the training windows, not lookups.
+LEARNED = ("linear",)
+
+
+def _check_linear(metrics: dict[str, Any], cfg: Config, skills: dict[str, float]) -> list[Finding]:
+    """The LSTM does no better than a linear model on the same inputs: it does not earn its
+    complexity (forecasts on MAE, classifiers on accuracy)."""
+    if "linear" not in skills or skills["linear"] > 0:
+        return []
+    model, linear = metrics["model"], metrics["baselines"]["linear"]
+    key = "mae" if "mae" in model else "accuracy"
+    fixes = []
+    longest = max(metrics.get("seasons") or [0])
+    if key == "mae" and cfg.window.length < longest:
+        fixes.append(f"window.length={longest}")  # a window that sees the longest season
+    if key == "mae":
+        fixes.append("prepare.calendar_features=true")
+    else:
+        fixes.append("scaling=standard")
+    fixes.append(f"model.units={cfg.model.units * 2}")
+    return [
+        Finding(
+            "train.no_better_than_linear",
+            "warning",
+            {f"model_{key}": model[key], f"linear_{key}": linear[key], "skill": skills["linear"]},
+            f"A linear model on the very same inputs scores {key.upper()} {linear[key]:.4g} "
+            f"against the LSTM's {model[key]:.4g}: the LSTM does not earn its complexity yet.",
+            fixes,
+        )
+    ]
 
 
 # ---------------------------------------------------------------- model

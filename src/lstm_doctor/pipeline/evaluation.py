@@ -28,6 +28,13 @@ def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[
         cfg, paths, history, read_monitors(paths.models), result, run_id, overrides
     )
     lifecycle.log_metrics(evaluate.flat_metrics(result))
+    # Error by lead time as curves over the step ahead (1..H), one per model and baseline.
+    lifecycle.log_series(
+        {
+            f"lead_time_mae/{name}": values
+            for name, values in result.get("mae_by_lead_time", {}).items()
+        }
+    )
     lifecycle.log_artifact(paths.reports / "metrics.json")
     lifecycle.log_artifact(paths.reports / "plots", "plots")
     lifecycle.log_diagnosis(diagnosis, paths.reports)

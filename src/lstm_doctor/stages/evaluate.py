@@ -20,6 +20,7 @@ import pandas as pd
 from lstm_doctor import metrics
 from lstm_doctor.config import Config
 from lstm_doctor.stages import plots
+from lstm_doctor.stages.linear_baseline import linear_classifier, linear_forecast
 from lstm_doctor.stages.scale import Scaler, series_times
 from lstm_doctor.stages.window import Windows, load_windows
 from lstm_doctor.workspace import OBSERVED_TARGET, StagePaths, atomic_dir, write_json
@@ -42,8 +43,17 @@ def evaluate_forecast(
     period: int | None,
     times: pd.DatetimeIndex,
     observed: np.ndarray | None = None,
+    learned: dict[str, np.ndarray] | None = None,
+    train_span: tuple[int, int] | None = None,
+    freq: str | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Model and baselines on the same test windows, in the target's units.
+
+    Baselines: persistence, seasonal naive at every season the training span shows, and
+    the `learned` ones (the linear model's forecasts, in scaled units like `predictions`),
+    all from the training span's data only. Metrics: MAE, RMSE, sMAPE, MASE (scaled by the
+    training span's in-sample seasonal-naive MAE) and MAE per lead time; skill against each
+    baseline and against the best of them.
 
     Returns:
         The metrics payload and a frame of one-step-ahead values for plotting, stamped with
@@ -58,19 +68,39 @@ def evaluate_forecast(
     starts, length, horizon = windows.starts, windows.length, windows.horizon
     actual = series[starts[:, None] + length + np.arange(horizon)]
     model = scaler.inverse(predictions.astype(np.float64), t)
+    lo, hi = train_span or (0, int(starts.min()) if len(starts) else 0)
+    train_target = series[lo:hi]
     forecasts = {"persistence": metrics.persistence_forecast(series, starts, length, horizon)}
-    if period and period > 1:
-        seasonal = metrics.seasonal_naive_forecast(series, starts, length, horizon, period)
+    found = metrics.seasons(train_target, freq, period)
+    for season in sorted(set(found) | ({period} if period and period > 1 else set())):
+        seasonal = metrics.seasonal_naive_forecast(series, starts, length, horizon, season)
         if seasonal is not None:
-            forecasts["seasonal_naive"] = seasonal
+            # The configured period keeps the plain name; other seasons carry their length.
+            forecasts["seasonal_naive" if season == period else f"seasonal_naive_{season}"] = (
+                seasonal
+            )
+    for name, values in (learned or {}).items():
+        forecasts[name] = scaler.inverse(values.astype(np.float64), t)
+    scale = metrics.mase_scale(train_target, period)
+    errors = {name: metrics.forecast_errors(actual, f) for name, f in forecasts.items()}
+    for entry in [*errors.values()]:
+        entry["mase"] = entry["mae"] / scale if scale else float("nan")
     result: dict[str, Any] = {
         "test_windows": len(starts),
         "model": metrics.forecast_errors(actual, model),
-        "baselines": {name: metrics.forecast_errors(actual, f) for name, f in forecasts.items()},
+        "baselines": errors,
+        "seasons": found,
+        "mase_scale": scale,
     }
+    result["model"]["mase"] = result["model"]["mae"] / scale if scale else float("nan")
     result["skill"] = {
-        name: metrics.skill(result["model"]["mae"], errors["mae"])
-        for name, errors in result["baselines"].items()
+        name: metrics.skill(result["model"]["mae"], entry["mae"]) for name, entry in errors.items()
+    }
+    best = min(errors, key=lambda name: errors[name]["mae"])
+    result["best_baseline"] = best
+    result["skill"]["best"] = result["skill"][best]
+    result["mae_by_lead_time"] = {"model": metrics.mae_by_lead_time(actual, model)} | {
+        name: metrics.mae_by_lead_time(actual, f) for name, f in forecasts.items()
     }
     one_step = {"time": times[starts + length], "actual": actual[:, 0], "model": model[:, 0]}
     one_step |= {name: f[:, 0] for name, f in forecasts.items()}
@@ -84,24 +114,38 @@ def observed_target(paths: StagePaths) -> np.ndarray | None:
 
 
 def evaluate_classifier(
-    probabilities: np.ndarray, windows: Windows, train_labels: np.ndarray, classes: list[str]
+    probabilities: np.ndarray,
+    windows: Windows,
+    train_labels: np.ndarray,
+    classes: list[str],
+    linear: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Accuracy and friends for the model and the majority-class baseline."""
+    """Accuracy and friends for the model, the majority class and (given its predicted
+    classes) a linear classifier on the same sequences; skill against each and the best."""
     assert windows.labels is not None
     actual = windows.labels[windows.starts]
     predicted = probabilities.argmax(axis=1)
     majority = metrics.majority_class(train_labels)
-    baseline = metrics.classification_scores(actual, np.full_like(actual, majority), classes)
+    answers = {"majority_class": np.full_like(actual, majority)}
+    if linear is not None:
+        answers["linear"] = linear
+    baselines = {}
+    for name, answer in answers.items():
+        scores = metrics.classification_scores(actual, answer, classes)
+        baselines[name] = {k: scores[k] for k in ("accuracy", "balanced_accuracy")}
     result: dict[str, Any] = {
         "test_windows": len(actual),
         "model": metrics.classification_scores(actual, predicted, classes),
-        "baselines": {
-            "majority_class": {k: baseline[k] for k in ("accuracy", "balanced_accuracy")}
-        },
+        "baselines": baselines,
     }
+    # Skill on the error rate: 1 - model errors / baseline errors.
     result["skill"] = {
-        "majority_class": metrics.skill(1 - result["model"]["accuracy"], 1 - baseline["accuracy"])
+        name: metrics.skill(1 - result["model"]["accuracy"], 1 - entry["accuracy"])
+        for name, entry in baselines.items()
     }
+    best = max(baselines, key=lambda name: baselines[name]["accuracy"])
+    result["best_baseline"] = best
+    result["skill"]["best"] = result["skill"][best]
     return result
 
 
@@ -129,7 +173,13 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         plots.plot_curves(history, out / "plots" / "curves.png")
         if meta["task"] == "classify":
             train_labels = windows["train"].labels[windows["train"].starts]  # type: ignore[index]
-            result = evaluate_classifier(outputs, test, train_labels, meta["classes"])
+            result = evaluate_classifier(
+                outputs,
+                test,
+                train_labels,
+                meta["classes"],
+                linear_classifier(windows["train"], test),
+            )
             plots.plot_confusion(
                 result["model"]["confusion_matrix"],
                 meta["classes"],
@@ -143,7 +193,11 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
                 meta.get("period"),
                 series_times(paths),
                 observed_target(paths),
+                learned={"linear": linear_forecast(windows["train"], windows["val"], test)},
+                train_span=tuple(meta["bounds"]["train"]),
+                freq=meta.get("freq"),
             )
+            plots.plot_lead_time(result["mae_by_lead_time"], out / "plots" / "lead_time.png")
             one_step.to_csv(out / "predictions.csv", index=False)
             plots.plot_predictions(one_step, out / "plots" / "predictions.png")
         result["epochs"] = len(history)

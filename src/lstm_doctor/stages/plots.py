@@ -39,12 +39,29 @@ def plot_predictions(frame: pd.DataFrame, path: Path, max_points: int = 24 * 14)
         ("model", "C0-"),
         ("seasonal_naive", "C1:"),
         ("persistence", "C2:"),
+        ("linear", "C3--"),
     ):
         if column in shown:
             ax.plot(shown["time"], shown[column], style, label=column, linewidth=1)
     ax.set_title("test set, first step ahead")
     ax.legend()
     fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_lead_time(by_lead: dict[str, list[float]], path: Path) -> None:
+    """Test MAE at each step ahead, the model beside each baseline."""
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for i, (name, values) in enumerate(by_lead.items()):
+        steps = np.arange(1, len(values) + 1)
+        style = "-" if name == "model" else ":"
+        ax.plot(steps, values, style, color=f"C{i}", label=name, linewidth=2 if i == 0 else 1)
+    ax.set_xlabel("lead time (steps ahead)")
+    ax.set_ylabel("test MAE (target's units)")
+    ax.set_title("error by lead time")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
 from lstm_doctor.config import Config, TrackingConfig, flatten
@@ -108,3 +110,21 @@ def set_tags(tags: dict[str, str]) -> None:
 def flush() -> None:
     """Wait for asynchronous metric logging to land."""
     mlflow.flush_async_logging()
+
+
+def log_series(series: dict[str, list[float]], first_step: int = 1) -> None:
+    """Curves over a step other than the epoch (MAE by lead time), in one batch per 1000."""
+    import time
+
+    run = mlflow.active_run()
+    if run is None or not series:
+        return
+    now = int(time.time() * 1000)
+    points = [
+        Metric(key, float(value), now, step)
+        for key, values in series.items()
+        for step, value in enumerate(values, start=first_step)
+    ]
+    client = MlflowClient()
+    for lo in range(0, len(points), 1000):  # MLflow's limit of metrics per batch
+        client.log_batch(run.info.run_id, metrics=points[lo : lo + 1000])
