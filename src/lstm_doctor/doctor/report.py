@@ -26,7 +26,7 @@ def prescriptions(result: dict[str, Any], limit: int = 3) -> list[str]:
     return fixes[:limit]
 
 
-def command(overrides: list[str], fix: str) -> str:
+def try_command(overrides: list[str], fix: str) -> str:
     """The exact command that tries a fix on top of the run's own overrides."""
     return as_command(merge(overrides, fix))
 
@@ -48,7 +48,7 @@ def to_markdown(result: dict[str, Any]) -> str:
             f"({', '.join(f['code'] for f in serious)}). Start with `{first['code']}`; "
             "try first:",
             "",
-            f"    {command(result['overrides'], fixes[0])}",
+            f"    {try_command(result['overrides'], fixes[0])}",
             "",
         ]
     for f in result["findings"]:
@@ -57,7 +57,7 @@ def to_markdown(result: dict[str, Any]) -> str:
         lines += [f"*Seen:* {evidence}", ""]
         if f["fixes"]:
             lines.append("*Try, in this order:*")
-            lines += [f"1. `{command(result['overrides'], fix)}`" for fix in f["fixes"]]
+            lines += [f"1. `{try_command(result['overrides'], fix)}`" for fix in f["fixes"]]
             lines.append("")
     if serious and result["run_id"]:
         lines += [
@@ -85,7 +85,7 @@ def console_summary(result: dict[str, Any]) -> str:
     ]
     fixes = prescriptions(result)
     if fixes:
-        lines.append("  try first: " + command(result["overrides"], fixes[0]))
+        lines.append("  try first: " + try_command(result["overrides"], fixes[0]))
     if result["run_id"]:
         lines.append(
             f"  prove the fixes: lstm-doctor fix {result['run_id']}   (details: diagnosis.md)"
