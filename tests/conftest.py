@@ -27,7 +27,7 @@ LAYERS = {
     "data": ["test_data", "test_truth"],
     "integration": [
         "test_bad_files", "test_bad_input", "test_commands", "test_dvc", "test_entry_errors",
-        "test_fix", "test_packaging", "test_pipeline", "test_sweep", "test_ui",
+        "test_fix", "test_packaging", "test_pipeline", "test_signals", "test_sweep", "test_ui",
     ],
 }  # fmt: skip
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}

@@ -22,13 +22,30 @@ class DataError(DoctorError):
     """Input data that cannot be used as it is."""
 
 
+class Interrupted(BaseException):
+    """A signal (SIGTERM from a scheduler or `kill`, SIGINT from Ctrl-C) stopped the work.
+
+    A BaseException, like KeyboardInterrupt: no `except Exception` swallows it on its way to
+    the owner of the run, which ends the run KILLED.
+    """
+
+    def __init__(self, signal_name: str, signal_number: int) -> None:
+        super().__init__(f"interrupted by {signal_name}")
+        self.signal_name = signal_name
+        self.signal_number = signal_number
+
+
 def report_errors(fn: Callable[[], T]) -> T:
-    """Run `fn`; turn a DoctorError into one line on stderr and exit status 2.
+    """Run `fn`; turn a DoctorError into one line on stderr and exit status 2, and a signal
+    into one line and the shell's status for it (128 + the signal's number).
 
     Set LSTM_DOCTOR_DEBUG=1 to see the traceback instead.
     """
     try:
         return fn()
+    except Interrupted as exc:
+        print(f"lstm-doctor: {exc}; the MLflow run is marked KILLED", file=sys.stderr)
+        raise SystemExit(128 + exc.signal_number) from None
     except DoctorError as exc:
         if os.environ.get("LSTM_DOCTOR_DEBUG"):
             raise

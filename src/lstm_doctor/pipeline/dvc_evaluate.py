@@ -8,7 +8,7 @@ from typing import Any
 from lstm_doctor.doctor.report import console_summary
 from lstm_doctor.errors import report_errors
 from lstm_doctor.pipeline.evaluation import evaluate_step
-from lstm_doctor.pipeline.run import from_params
+from lstm_doctor.pipeline.run import failed, from_params, signals_end_the_run
 from lstm_doctor.tracking import lifecycle
 from lstm_doctor.workspace import read_json
 
@@ -17,8 +17,15 @@ def evaluate_in_train_run() -> dict[str, Any]:
     """params.yaml's run: evaluate stage, in the run train opened."""
     cfg, paths, overrides = from_params()
     run_id = read_json(paths.models / "run.json")["run_id"]
-    with lifecycle.resumed(cfg.tracking, run_id):
-        return evaluate_step(cfg, paths, overrides)
+    with signals_end_the_run():
+        lifecycle.resume(cfg.tracking, run_id)
+        try:
+            result = evaluate_step(cfg, paths, overrides)
+        except BaseException as exc:
+            failed(exc)
+            raise
+        lifecycle.end_run("FINISHED")
+    return result
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ run, trains in it and ends it; evaluate resumes it by the id saved in models/run
 from __future__ import annotations
 
 from lstm_doctor.errors import report_errors
-from lstm_doctor.pipeline.run import failed, from_params
+from lstm_doctor.pipeline.run import failed, from_params, signals_end_the_run
 from lstm_doctor.pipeline.training import train_step
 from lstm_doctor.tracking import lifecycle, provenance
 
@@ -12,13 +12,14 @@ from lstm_doctor.tracking import lifecycle, provenance
 def train_in_new_run() -> None:
     """params.yaml's run: train stage."""
     cfg, paths, overrides = from_params()
-    lifecycle.start_run(cfg, provenance.run_tags(cfg))
-    try:
-        train_step(cfg, paths, overrides)
-    except BaseException as exc:
-        failed(exc)
-        raise
-    lifecycle.end_run("FINISHED")
+    with signals_end_the_run():
+        lifecycle.start_run(cfg, provenance.run_tags(cfg))
+        try:
+            train_step(cfg, paths, overrides)
+        except BaseException as exc:
+            failed(exc)
+            raise
+        lifecycle.end_run("FINISHED")
 
 
 def main() -> None:

@@ -1,11 +1,40 @@
 """What every way into the pipeline shares about its run: the configuration a DVC stage
-runs, and ending a run that failed."""
+runs, signals turned into an orderly end, and ending a run that failed or was killed."""
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from lstm_doctor.config import Config, load_params
+from lstm_doctor.errors import Interrupted
 from lstm_doctor.tracking import lifecycle
 from lstm_doctor.workspace import StagePaths
+
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextmanager
+def signals_end_the_run() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGINT raise Interrupted where the code is (mid-epoch
+    too), so the run's owner can end it KILLED with its curves so far. Outside the main
+    thread signals cannot be caught: there the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise Interrupted(signal.Signals(signum).name, signum)
+
+    previous = {s: signal.signal(s, interrupt) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def from_params() -> tuple[Config, StagePaths, list[str]]:
@@ -19,6 +48,30 @@ def from_params() -> tuple[Config, StagePaths, list[str]]:
 
 
 def failed(exc: BaseException) -> None:
-    """End the open run FAILED with the reason, as every way in does."""
+    """End the open run FAILED with the reason, or KILLED (with the signal and the last
+    epoch logged) when a signal or Ctrl-C stopped it."""
+    if isinstance(exc, Interrupted | KeyboardInterrupt):
+        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        # Ignore a second signal while the run is being closed: the end must land.
+        with _signals_ignored():
+            epochs = lifecycle.epochs_logged()
+            lifecycle.set_tags(
+                {"killed_by": name, "killed_after_epochs": str(epochs), "error": f"{name}"}
+            )
+            lifecycle.end_run("KILLED")
+        return
     lifecycle.set_tags({"error": f"{type(exc).__name__}: {exc}"[:500]})
     lifecycle.end_run("FAILED")
+
+
+@contextmanager
+def _signals_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)

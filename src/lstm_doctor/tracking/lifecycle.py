@@ -4,8 +4,6 @@ end it. Only the pipeline package calls these: it owns the run for every entry p
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,16 +53,13 @@ def active_run_id() -> str | None:
     return run.info.run_id if run else None
 
 
-@contextmanager
-def resumed(cfg: TrackingConfig, run_id: str) -> Iterator[None]:
-    """Log into `run_id`: the open run if it is that one, else reopen it until the block ends
-    (as evaluate does after a separate `dvc repro` train stage)."""
+def resume(cfg: TrackingConfig, run_id: str) -> None:
+    """Reopen `run_id` to log into it (as evaluate does after a separate `dvc repro` train
+    stage); a no-op when it is the run already open."""
     if active_run_id() == run_id:
-        yield
         return
     use_store(cfg)
-    with mlflow.start_run(run_id=run_id):
-        yield
+    mlflow.start_run(run_id=run_id)
 
 
 def end_run(status: str = "FINISHED") -> None:
@@ -128,3 +123,13 @@ def log_series(series: dict[str, list[float]], first_step: int = 1) -> None:
     client = MlflowClient()
     for lo in range(0, len(points), 1000):  # MLflow's limit of metrics per batch
         client.log_batch(run.info.run_id, metrics=points[lo : lo + 1000])
+
+
+def epochs_logged() -> int:
+    """How many epochs of the open run's training curve reached the store (0 if none)."""
+    run = mlflow.active_run()
+    if run is None:
+        return 0
+    flush()
+    history = MlflowClient().get_metric_history(run.info.run_id, "loss")
+    return max((m.step for m in history), default=-1) + 1
