@@ -16,9 +16,10 @@ from .conftest import TINY, assert_fix_reruns_the_run
 pytestmark = pytest.mark.slow
 
 
-def dvc(project: Path, *args: str) -> str:
+def dvc(project: Path, *args: str, **extra_env: str) -> str:
     env = {
         **os.environ,
+        **extra_env,
         # dvc.yaml runs `python -m ...`: the interpreter running these tests.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
@@ -54,12 +55,14 @@ def test_repro_then_noop_then_only_training_reruns(project_copy: Path) -> None:
     assert {"persistence", "seasonal_naive", "linear"} <= set(metrics["baselines"])
     assert (project_copy / "reports" / "plots" / "curves.png").exists()
     assert "diagnosis: " in out
+    assert "epoch 2/2  loss " in out  # one line an epoch while it trains
     assert (project_copy / "reports" / "diagnosis.json").exists()
 
     assert "Data and pipelines are up to date" in dvc(project_copy, "repro")
 
     set_params(project_copy, *TINY, "optimizer.lr=0.003")
-    out = dvc(project_copy, "repro")
+    out = dvc(project_copy, "repro", LSTM_DOCTOR_QUIET="1")
+    assert "epoch 1/2" not in out
     assert "Running stage 'train'" in out and "Running stage 'evaluate'" in out
     for stage in ("prepare", "scale", "window"):
         assert f"Running stage '{stage}'" not in out
@@ -67,6 +70,8 @@ def test_repro_then_noop_then_only_training_reruns(project_copy: Path) -> None:
     client = MlflowClient(f"sqlite:///{project_copy / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("lstm-doctor").experiment_id])
     assert sorted(r.data.params["optimizer.lr"] for r in runs) == ["0.001", "0.003"]
+    # Named after what sets them apart from conf/'s defaults, not MLflow's random names.
+    assert sorted(r.info.run_name for r in runs)[0].startswith("dataset.max_rows=1200 ")
     assert all(r.info.status == "FINISHED" and "test_mae" in r.data.metrics for r in runs)
     for run in runs:
         assert_fix_reruns_the_run(f"sqlite:///{project_copy / 'mlflow.db'}", run.info.run_id)

@@ -32,7 +32,7 @@ def forecast_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, StageP
         mp.delenv("MLFLOW_RUN_ID", raising=False)
         mp.chdir(ROOT)
         paths = StagePaths.job(folder / "job")
-        result = run_pipeline(tiny_config(), paths)
+        result = run_pipeline(tiny_config("tracking.register_as=tiny-forecaster"), paths)
     return result, paths, uri
 
 
@@ -66,6 +66,28 @@ def test_run_logs_params_curves_tags_and_test_metrics(forecast_run) -> None:
         assert len(client.get_metric_history(run.info.run_id, curve)) == 2, curve
     assert len(tags["data_sha256"]) == 16
     assert len(tags["git_commit"]) == 40
+
+
+def test_run_shows_its_datasets_description_and_registered_version(forecast_run) -> None:
+    """MLflow's own conventions: the data each split fed as inputs (the UI's Datasets panel),
+    the diagnosis as the run's description, the model version tagged with the verdict."""
+    result, _, uri = forecast_run
+    client = MlflowClient(uri)
+    run = client.get_run(result["run_id"])
+    inputs = {
+        (i.dataset.name, next(t.value for t in i.tags if t.key == "mlflow.data.context"))
+        for i in run.inputs.dataset_inputs
+    }
+    assert inputs == {("electricity", c) for c in ("training", "validation", "testing")}
+    sources = [i.dataset.source for i in run.inputs.dataset_inputs]
+    assert all("hourly_electricity.csv" in source for source in sources), sources
+    assert run.data.tags["mlflow.note.content"].startswith(
+        f"Diagnosis: {result['diagnosis']['verdict']}."
+    )
+    version = client.get_model_version("tiny-forecaster", result["registered_version"])
+    assert version.run_id == result["run_id"]
+    assert version.tags["diagnosis.verdict"] == result["diagnosis"]["verdict"]
+    assert float(version.tags["test_mae"]) == pytest.approx(result["model"]["mae"], rel=1e-5)
 
 
 def test_run_artifacts_hold_plots_reports_and_data_notes(forecast_run) -> None:

@@ -93,6 +93,8 @@ def _run_one(raw_cfg: object) -> float:
         tags=tags,
         parent_run_id=parent,
         overrides=overrides,
+        # Parallel jobs' epoch lines would interleave: a sweep shows jobs, not epochs.
+        progress=hc.mode != RunMode.MULTIRUN,
     )
     print(summary(result, output_dir, store.tracking_uri(cfg.tracking)))
     print(console_summary(result["diagnosis"]))

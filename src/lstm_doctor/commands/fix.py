@@ -83,7 +83,7 @@ def run_variant(
     }
     try:
         run_pipeline(cfg, StagePaths.job(out), run_name=varied, tags=tags, parent_run_id=parent,
-                     overrides=variant.overrides)  # fmt: skip
+                     overrides=variant.overrides, progress=False)  # fmt: skip
     except Exception as exc:  # recorded as a FAILED run; the comparison counts it
         return f"failed: {exc}"
     return "finished"
@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     from joblib import Parallel, delayed
 
     from lstm_doctor import comparison, comparison_report
+    from lstm_doctor.commands.progress import track
     from lstm_doctor.commands.settings import conf_dir, tracking_settings
     from lstm_doctor.config import validate
     from lstm_doctor.doctor.report import prescriptions
@@ -144,13 +145,15 @@ def main(argv: list[str] | None = None) -> None:
     conf = str(conf_dir())
     for batch in batches:
         first = variants.index(batch[0])
-        Parallel(n_jobs=args.jobs, backend="loky")(
+        outcomes = Parallel(n_jobs=args.jobs, backend="loky", return_as="generator_unordered")(
             delayed(run_variant)(
                 v, s, out / "runs" / f"{first + i}_{s}", parent, name, conf, uri, run_id
             )
             for i, v in enumerate(batch)
             for s in seeds
         )
+        for _ in track(outcomes, len(batch) * args.seeds, "fix"):
+            pass
         if args.stop_at_first and batch[0].label != ORIGINAL:
             _, runs = queries.find_runs(tracking_cfg, name)
             summaries, _ = comparison.summarise(runs, baseline=ORIGINAL)

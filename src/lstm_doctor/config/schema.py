@@ -162,6 +162,7 @@ class TrackingConfig:
     experiment: str = "lstm-doctor"
     run_name: str | None = None
     log_model: bool = True
+    register_as: str | None = None  # register the model under this name, verdict as tags
 
 
 @dataclass

@@ -124,7 +124,7 @@ FREE = (
     "prepare.sort", "prepare.calendar_features", "model.unroll", "training.shuffle",
     "training.early_stopping.enabled", "training.early_stopping.restore_best",
     "training.reduce_lr.enabled", "tracking.uri", "tracking.experiment", "tracking.run_name",
-    "tracking.log_model",
+    "tracking.log_model", "tracking.register_as",
 )  # fmt: skip
 
 

@@ -99,3 +99,23 @@ def _fmt(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def summary_paragraph(result: dict[str, Any]) -> str:
+    """The diagnosis in one paragraph: the verdict, the problems, what to try first (the
+    run's description in the MLflow UI)."""
+    serious = [f for f in result["findings"] if f["severity"] != "info"]
+    if not serious:
+        return (
+            "Diagnosis: healthy. The data look usable, the curves fall and settle, and the "
+            "model beats every baseline."
+        )
+    fixes = prescriptions(result, limit=1)
+    text = (
+        f"Diagnosis: {result['verdict']}. {len(serious)} problem{'s' * (len(serious) > 1)}: "
+        + ", ".join(f"{f['code']} ({f['severity']})" for f in serious)
+        + f". {serious[0]['explanation']}"
+    )
+    if fixes:
+        text += f" Try first: `{try_command(result['overrides'], fixes[0])}`."
+    return text

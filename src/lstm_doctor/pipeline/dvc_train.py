@@ -13,7 +13,11 @@ def train_in_new_run() -> None:
     """params.yaml's run: train stage."""
     cfg, paths, overrides = from_params()
     with signals_end_the_run():
-        lifecycle.start_run(cfg, provenance.run_tags(cfg))
+        # Named after what it is: the overrides that set it apart from conf/'s defaults (a
+        # DVC experiment's own name wins, as `dvc exp show` lists it).
+        lifecycle.start_run(
+            cfg, provenance.run_tags(cfg), run_name=" ".join(overrides) or "defaults"
+        )
         try:
             train_step(cfg, paths, overrides)
         except BaseException as exc:

@@ -7,6 +7,7 @@ from typing import Any
 
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.diagnose import diagnose, read_monitors
+from lstm_doctor.doctor.report import summary_paragraph
 from lstm_doctor.tracking import lifecycle
 from lstm_doctor.workspace import StagePaths
 
@@ -37,5 +38,12 @@ def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[
     )
     lifecycle.log_artifact(paths.reports / "metrics.json")
     lifecycle.log_artifact(paths.reports / "plots", "plots")
-    lifecycle.log_diagnosis(diagnosis, paths.reports)
+    lifecycle.log_diagnosis(diagnosis, paths.reports, summary_paragraph(diagnosis))
+    if cfg.tracking.register_as and cfg.tracking.log_model:
+        # The version carries what was found, so the registry says which models to trust.
+        tags = {"diagnosis.verdict": diagnosis["verdict"],
+                "diagnosis.codes": ",".join(diagnosis["codes"]) or "none"}  # fmt: skip
+        tags |= {k: f"{v:.6g}" for k, v in evaluate.flat_metrics(result).items()
+                 if k.startswith(("test_", "skill_vs_best"))}  # fmt: skip
+        result["registered_version"] = lifecycle.register_model(cfg.tracking.register_as, tags)
     return result | {"run_id": run_id, "diagnosis": diagnosis}

@@ -19,6 +19,7 @@ def run_pipeline(
     tags: dict[str, str] | None = None,
     parent_run_id: str | None = None,
     overrides: list[str] | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """prepare -> scale -> window -> train -> evaluate; returns evaluate's metrics.
 
@@ -35,7 +36,7 @@ def run_pipeline(
             scale.run(cfg, paths)
             window.run(cfg, paths)
             # TensorFlow loads only now (train), so config and data errors come in a second.
-            train_step(cfg, paths, overrides or [])
+            train_step(cfg, paths, overrides or [], progress)
             result = evaluate_step(cfg, paths, overrides or [])
         except BaseException as exc:
             failed(exc)

@@ -7,18 +7,22 @@ from typing import Any
 
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.diagnose import diagnose
-from lstm_doctor.doctor.report import console_summary
+from lstm_doctor.doctor.report import console_summary, summary_paragraph
 from lstm_doctor.tracking import keras_logging, lifecycle
 from lstm_doctor.workspace import StagePaths
 
 
-def train_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[str, Any]:
-    """Train in the open run: data notes, live curves and monitors, the model.
+def train_step(
+    cfg: Config, paths: StagePaths, overrides: list[str], progress: bool = True
+) -> dict[str, Any]:
+    """Train in the open run: data notes, live curves and monitors, the model; one line per
+    epoch on the console with `progress` (unless LSTM_DOCTOR_QUIET=1).
 
     Raises:
         TrainingDiverged: after the diverged run's diagnosis is written and logged.
     """
     from lstm_doctor.stages import train
+    from lstm_doctor.stages.progress import EpochLines, quiet
 
     for file in (
         paths.prepared / "report.json",
@@ -26,12 +30,14 @@ def train_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[str
         paths.windows / "meta.json",
     ):
         lifecycle.log_artifact(file, f"data/{file.parent.name}")
+    log_inputs(cfg, paths)
     run_id = lifecycle.active_run_id()
     try:
         result = train.run(
             cfg,
             paths,
-            callbacks=[keras_logging.epoch_logger()],
+            callbacks=[keras_logging.epoch_logger()]
+            + ([EpochLines(cfg.training.epochs)] if progress and not quiet() else []),
             monitor_sink=lifecycle.log_metrics_async,
             run_id=run_id,
         )
@@ -39,7 +45,7 @@ def train_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[str
         lifecycle.flush()
         # The run ends here: diagnose it now, with its curves, so the failure is explained.
         diagnosis = diagnose(cfg, paths, exc.history, exc.monitors, None, run_id, overrides)
-        lifecycle.log_diagnosis(diagnosis, paths.reports)
+        lifecycle.log_diagnosis(diagnosis, paths.reports, summary_paragraph(diagnosis))
         print(console_summary(diagnosis))
         raise
     lifecycle.flush()
@@ -47,3 +53,29 @@ def train_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[str
     if cfg.tracking.log_model:
         keras_logging.log_keras_model(result["model"], result["example"])
     return result
+
+
+def log_inputs(cfg: Config, paths: StagePaths) -> None:
+    """Each split's prepared data as an MLflow input of the run, named by the dataset and
+    sourced from its raw file, so the UI's Datasets panel and filters show what fed it."""
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+
+    from lstm_doctor.workspace import read_json
+
+    bounds = read_json(paths.scaled / "meta.json")["bounds"]
+    contexts = {"train": "training", "val": "validation", "test": "testing"}
+    ds = cfg.dataset
+    # A file URI names the source one way only (a bare path reads as several kinds to MLflow).
+    source = Path(ds.path).resolve().as_uri()
+    if (paths.prepared / "table.parquet").exists():
+        table = pd.read_parquet(paths.prepared / "table.parquet")
+        splits = {contexts[k]: table.iloc[lo:hi] for k, (lo, hi) in bounds.items()}
+        lifecycle.log_datasets(splits, source, ds.name, ds.target)
+    else:
+        arrays = np.load(paths.scaled / "sequences.npz")
+        splits = {contexts[k]: (arrays["x"][lo:hi], arrays["y"][lo:hi])
+                  for k, (lo, hi) in bounds.items()}  # fmt: skip
+        lifecycle.log_datasets(splits, source, ds.name)

@@ -37,7 +37,7 @@ def start_run(
         # A DVC experiment's run takes the experiment's name, as `dvc exp show` lists it.
         run_name=None
         if adopted
-        else (cfg.tracking.run_name or run_name or os.environ.get("DVC_EXP_NAME")),
+        else (cfg.tracking.run_name or os.environ.get("DVC_EXP_NAME") or run_name),
         tags=tags,
     )
     params = {k: ("" if v is None else v) for k, v in flatten(cfg).items()}
@@ -78,10 +78,13 @@ def log_metrics_async(metrics: dict[str, float], step: int) -> None:
     mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step, synchronous=False)
 
 
-def log_diagnosis(result: dict[str, Any], reports: Path) -> None:
-    """The diagnosis as run tags (filterable in the UI) and its files as artifacts."""
+def log_diagnosis(result: dict[str, Any], reports: Path, summary: str = "") -> None:
+    """The diagnosis as run tags (filterable in the UI), its summary as the run's
+    description (the UI shows it on the run page) and its files as artifacts."""
     codes = result["codes"]
     tags = {"diagnosis.verdict": result["verdict"], "diagnosis.codes": ",".join(codes) or "none"}
+    if summary:
+        tags["mlflow.note.content"] = summary
     tags |= {f"diagnosis.{f['code']}": f["severity"] for f in result["findings"]}
     mlflow.set_tags(tags)
     for name in ("diagnosis.json", "diagnosis.md"):
@@ -133,3 +136,32 @@ def epochs_logged() -> int:
     flush()
     history = MlflowClient().get_metric_history(run.info.run_id, "loss")
     return max((m.step for m in history), default=-1) + 1
+
+
+def log_datasets(splits: dict[str, Any], source: str, name: str, target: str | None = None) -> None:
+    """The data each split fed, as MLflow inputs (source, digest, schema; the UI's Datasets
+    panel and `dataset` filters): frames for a series, (x, y) arrays for sequences."""
+    import warnings
+
+    from mlflow.data.numpy_dataset import from_numpy
+    from mlflow.data.pandas_dataset import from_pandas
+
+    for context, data in splits.items():
+        # MLflow registers its local-file source twice and warns that a file path is
+        # ambiguous between the two; either reads the same file.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The specified dataset source", UserWarning)
+            if isinstance(data, tuple):
+                dataset = from_numpy(data[0], targets=data[1], source=source, name=name)
+            else:
+                dataset = from_pandas(data, source=source, name=name, targets=target)
+        mlflow.log_input(dataset, context=context)
+
+
+def register_model(name: str, tags: dict[str, str]) -> str:
+    """Register the open run's logged model under `name`, the tags on the new version;
+    returns the version."""
+    run = mlflow.active_run()
+    assert run is not None
+    version = mlflow.register_model(f"runs:/{run.info.run_id}/model", name, tags=tags)
+    return str(version.version)
