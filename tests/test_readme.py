@@ -70,3 +70,20 @@ def test_presets_and_group_options_the_readme_names_exist() -> None:
         if f"{group}={option}" in USERS_OWN:
             continue
         assert (ROOT / "conf" / group / f"{option}.yaml").exists(), f"{group}={option}"
+
+
+def test_the_default_runs_quoted_numbers_are_the_committed_metrics() -> None:
+    """The `make run` output quoted in the README is what reports/metrics.json (committed by
+    the last `dvc repro` of the default) says, to the digits shown."""
+    import json
+
+    metrics = json.loads((ROOT / "reports" / "metrics.json").read_text())
+    block = README[README.index("test MAE ") : README.index("outputs: reports")]
+    model = metrics["model"]
+    assert f"test MAE {model['mae']:.4g}  RMSE {model['rmse']:.4g}" in block
+    assert f"MASE {model['mase']:.3f}" in block
+    for name, errors in metrics["baselines"].items():
+        assert (
+            f"{name:<19} MAE {errors['mae']:<7.4g} (skill {metrics['skill'][name]:+.3f})" in block
+        )
+    assert f"best baseline: {metrics['best_baseline']}" in block

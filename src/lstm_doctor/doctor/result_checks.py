@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_doctor.config import Config
+from lstm_doctor.doctor.data_checks import MIN_INDEPENDENT_WINDOWS
 from lstm_doctor.doctor.findings import Finding
 from lstm_doctor.doctor.training_checks import step_up
 
@@ -143,9 +144,13 @@ def _check_linear(metrics: dict[str, Any], cfg: Config, skills: dict[str, float]
     model, linear = metrics["model"], metrics["baselines"]["linear"]
     key = "mae" if "mae" in model else "accuracy"
     fixes = []
-    longest = max(metrics.get("seasons") or [0])
+    # A window that sees the longest season the data show, of those that still leave enough
+    # independent training windows (a year-long window on three years of data would not).
+    steps = metrics.get("train_steps") or 0
+    fitting = [m for m in metrics.get("seasons") or [] if m * MIN_INDEPENDENT_WINDOWS <= steps]
+    longest = max(fitting, default=0)
     if key == "mae" and cfg.window.length < longest:
-        fixes.append(f"window.length={longest}")  # a window that sees the longest season
+        fixes.append(f"window.length={longest}")
     if key == "mae":
         fixes.append("prepare.calendar_features=true")
     else:

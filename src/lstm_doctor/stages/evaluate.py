@@ -90,6 +90,7 @@ def evaluate_forecast(
         "model": metrics.forecast_errors(actual, model),
         "baselines": errors,
         "seasons": found,
+        "train_steps": hi - lo,
         "mase_scale": scale,
     }
     result["model"]["mase"] = result["model"]["mae"] / scale if scale else float("nan")
