@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lstm_doctor.comparison import METHOD, summarise
 from lstm_doctor.config import TrackingConfig
-from lstm_doctor.tracking.store import find_runs
+from lstm_doctor.tracking.queries import find_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = "0,1,2"

@@ -146,3 +146,33 @@ def test_every_test_file_has_a_layer() -> None:
 
     files = {p.stem for p in Path(__file__).parent.glob("test_*.py")}
     assert files == set(LAYER_OF)
+
+
+@pytest.mark.parametrize("name", sorted(modules()))
+def test_every_name_imported_from_our_modules_exists(name: str) -> None:
+    """A `from lstm_doctor.x import y` inside a function only fails when it runs: check
+    every one, so a module that moved or a name that went cannot hide in a rare path."""
+    import importlib
+
+    for node in ast.walk(ast.parse(modules()[name].read_text())):
+        if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+            continue
+        if not node.module.startswith("lstm_doctor"):
+            continue
+        module = importlib.import_module(node.module)
+        for alias in node.names:
+            if not hasattr(module, alias.name):
+                importlib.import_module(f"{node.module}.{alias.name}")  # a submodule, or fails
+
+
+def test_every_name_the_benchmarks_import_exists() -> None:
+    import importlib
+
+    for script in sorted((SRC.parent / "bench").glob("*.py")):
+        for node in ast.walk(ast.parse(script.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lstm_doctor"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name) or importlib.util.find_spec(
+                        f"{node.module}.{alias.name}"
+                    ), f"{script.name}: {node.module}.{alias.name}"

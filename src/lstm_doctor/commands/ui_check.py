@@ -126,7 +126,7 @@ def check_ui(
     Returns:
         What was checked: run count, the pages and screenshots.
     """
-    from lstm_doctor.tracking.store import runs_with_curves
+    from lstm_doctor.tracking.queries import runs_with_curves
 
     found = runs_with_curves(store_uri, experiment, sweep)
     if found is None:
