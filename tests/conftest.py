@@ -121,6 +121,7 @@ def sweep(
             "training.epochs=3",
             "optimizer=sgd",
             "optimizer.lr=50,0.01,0.001",
+            "tracking.register_as=sweep-model",
             "seed=0,1",
             f"hydra.sweep.dir={folder / 'lr_sweep'}",
         ],

@@ -24,6 +24,11 @@ def test_ui_shows_the_sweep_runs_their_comparison_and_curves(sweep) -> None:
     for name in ("runs.png", "compare.png", "curves.png"):
         assert (out / name).stat().st_size > 20_000, name
     assert "#/compare-runs?runs=" in checked["pages"]["compare"]
+    # The run page shows what fed the run, the diagnosis and the version registered from it.
+    assert checked["run_page"]["datasets"] == ["electricity"]
+    assert checked["run_page"]["registered_models"] == ["sweep-model"]
+    assert str(checked["run_page"]["description"]).startswith("Diagnosis: ")
+    assert (out / "run.png").stat().st_size > 20_000
 
 
 def test_ui_check_fails_on_an_experiment_that_is_not_there(sweep, tmp_path: Path) -> None:

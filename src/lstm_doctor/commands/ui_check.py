@@ -126,7 +126,7 @@ def check_ui(
     Returns:
         What was checked: run count, the pages and screenshots.
     """
-    from lstm_doctor.tracking.queries import runs_with_curves
+    from lstm_doctor.tracking.queries import run_page_facts, runs_with_curves
 
     found = runs_with_curves(store_uri, experiment, sweep)
     if found is None:
@@ -137,6 +137,9 @@ def check_ui(
         )
     out.mkdir(parents=True, exist_ok=True)
     exp_id, ids, names = found.experiment_id, found.run_ids, found.run_names
+    # The run page shown: one with a registered model version if any run has one.
+    facts_by_run = {run_id: run_page_facts(store_uri, run_id) for run_id in ids}
+    shown_run = next((r for r in ids if facts_by_run[r]["registered_models"]), ids[0])
     with mlflow_server(store_uri, free_port()) as base:
         pages = {
             "runs": f"{base}/#/experiments/{exp_id}/runs",
@@ -145,8 +148,9 @@ def check_ui(
                 f"{base}/#/metric?runs={_ids(ids)}&metric=%22val_loss%22&experiments={_ids([exp_id])}"
                 "&plot_metric_keys=%5B%22val_loss%22%5D&x_axis=step"
             ),
+            "run": f"{base}/#/experiments/{exp_id}/runs/{shown_run}",
         }
-        doms = {name: render(url, out / f"{name}.png", height=2000 if name == "compare" else 1000)
+        doms = {name: render(url, out / f"{name}.png", height=2000 if name == "compare" else 1400)
                 for name, url in pages.items()}  # fmt: skip
     if experiment not in doms["runs"]:
         raise UICheckFailed("the runs table does not show the experiment")
@@ -161,8 +165,18 @@ def check_ui(
     steps = doms["curves"].count("(step=")
     if steps < len(ids):
         raise UICheckFailed(f"the val_loss chart lists {steps} curve values for {len(ids)} runs")
+    # The run's own page: what fed it (datasets), what the doctor said (the description),
+    # and the model versions registered from it, as MLflow shows them.
+    facts = facts_by_run[shown_run]
+    shown = [*facts["datasets"], *facts["registered_models"]]
+    if facts["description"]:
+        shown.append(str(facts["description"]))
+    absent = [item for item in shown if item not in doms["run"]]
+    if absent or not facts["datasets"]:
+        raise UICheckFailed(f"the run page lacks {absent or 'any dataset'}")
     return {
         "runs": len(ids),
+        "run_page": facts,
         "pages": pages,
         "screenshots": sorted(p.name for p in out.glob("*.png")),
     }

@@ -208,3 +208,16 @@ def runs_with_curves(uri: str, experiment: str, sweep: str | None = None) -> Cur
     return CurveRuns(
         found.experiment_id, [r.info.run_id for r in runs], [r.info.run_name for r in runs]
     )
+
+
+def run_page_facts(uri: str, run_id: str) -> dict[str, list[str] | str]:
+    """What a run's page in the MLflow UI should show: its datasets, the start of its
+    description and the registered models made from it."""
+    client = MlflowClient(uri)
+    run = client.get_run(run_id)
+    versions = client.search_model_versions(f"run_id = {quoted(run_id)}")
+    return {
+        "datasets": sorted({i.dataset.name for i in run.inputs.dataset_inputs}),
+        "description": run.data.tags.get("mlflow.note.content", "")[:40],
+        "registered_models": sorted({v.name for v in versions}),
+    }
