@@ -19,6 +19,8 @@ from pathlib import Path
 
 from joblib import Parallel, delayed
 
+from lstm_doctor.commands.progress import track
+
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["dataset.max_rows=4000", "training.epochs=20"]
 
@@ -127,9 +129,11 @@ def main() -> None:
     from lstm_doctor.tracking.store import use_store
 
     use_store(TrackingConfig(uri=uri))  # create the store once, before the workers race to
-    results = Parallel(n_jobs=args.jobs, backend="loky")(
+    # In order (the table pairs each scenario with its result), with progress as they land.
+    outcomes = Parallel(n_jobs=args.jobs, backend="loky", return_as="generator")(
         delayed(run_one)(s, out, uri) for s in chosen
     )
+    results = list(track(outcomes, len(chosen), "scenarios"))
     hits = misses = alarms = controls = 0
     repairs: list[bool] = []
     print(f"{'scenario':<22} {'expected':<34} {'found (warning+/info)':<60} result")

@@ -6,10 +6,14 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
-def track(results: Iterable[str], total: int, label: str) -> Iterator[str]:
-    """Yield each run's outcome ("finished" or "failed: ...") as it comes, showing progress.
+def track(results: Iterable[T], total: int, label: str) -> Iterator[T]:
+    """Yield each run's outcome as it comes, showing progress; an outcome that is a string
+    other than "finished" (e.g. "failed: ...") counts as failed.
 
     On a terminal, a tqdm bar on stderr; otherwise one line per run with the counts, the
     time so far and an estimate of the time left.
@@ -20,14 +24,14 @@ def track(results: Iterable[str], total: int, label: str) -> Iterator[str]:
 
         with tqdm(total=total, desc=label, unit="run", file=sys.stderr) as bar:
             for outcome in results:
-                failed += outcome != "finished"
+                failed += _failed(outcome)
                 bar.set_postfix(failed=failed)
                 bar.update()
                 yield outcome
         return
     start = time.monotonic()
     for done, outcome in enumerate(results, start=1):
-        failed += outcome != "finished"
+        failed += _failed(outcome)
         elapsed = time.monotonic() - start
         left = elapsed / done * (total - done)
         print(
@@ -37,3 +41,7 @@ def track(results: Iterable[str], total: int, label: str) -> Iterator[str]:
             flush=True,
         )
         yield outcome
+
+
+def _failed(outcome: object) -> bool:
+    return isinstance(outcome, str) and outcome != "finished"

@@ -7,6 +7,7 @@ Registered in conf/config.yaml under hydra.callbacks. The parent's id is written
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,32 @@ class SweepRun(Callback):
         # The parent is made here, before any worker starts: this also creates the store
         # and experiment once, so parallel jobs never race to initialise them.
         parent = sweeps.start_sweep_run(cfg.tracking, sweep_dir.name, overrides)
-        (sweep_dir / SWEEP_FILE).write_text(
-            json.dumps({"parent_run_id": parent, "overrides": overrides}, indent=2) + "\n"
-        )
+        record = {
+            "parent_run_id": parent,
+            "overrides": overrides,
+            "jobs": planned_jobs(config, overrides),
+            "started": time.time(),
+        }
+        (sweep_dir / SWEEP_FILE).write_text(json.dumps(record, indent=2) + "\n")
+
+    def on_job_end(self, config: DictConfig, job_return: Any = None, **kwargs: Any) -> None:
+        """Each job, as it ends (in its own worker), says how far the sweep has got: jobs
+        are separate processes, so the progress is lines, not a bar."""
+        from lstm_doctor.config import validate
+        from lstm_doctor.tracking import sweeps
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        info = read_sweep(sweep_dir)
+        if info is None:
+            return
+        counts = sweeps.count_children(validate(config).tracking, info["parent_run_id"])
+        done, total = counts["finished"] + counts["failed"], info.get("jobs")
+        elapsed = time.time() - info.get("started", time.time())
+        line = f"sweep {sweep_dir.name}: {done}{f'/{total}' if total else ''} jobs done"
+        line += f", {counts['failed']} failed, {elapsed:.0f} s so far"
+        if total and done:
+            line += f", about {elapsed / done * max(total - done, 0):.0f} s left"
+        print(line, flush=True)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from lstm_doctor.config import validate
@@ -46,6 +70,24 @@ class SweepRun(Callback):
             f"sweep {Path(config.hydra.sweep.dir).name}: {counts['jobs']} jobs, "
             f"{counts['failed']} failed; MLflow parent run {info['parent_run_id']}"
         )
+
+
+def planned_jobs(config: DictConfig, overrides: list[str]) -> int | None:
+    """How many jobs the sweep will run: the product of the swept values for Hydra's basic
+    sweeper, the trial budget for Optuna; None when it cannot be told."""
+    sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_") or "")
+    if "optuna" in sweeper.lower():
+        trials = OmegaConf.select(config, "hydra.sweeper.n_trials")
+        return int(trials) if trials else None
+    if not sweeper.endswith("BasicSweeper"):
+        return None
+    from lstm_doctor.config.overrides import parse
+
+    total = 1
+    for override in parse(overrides):
+        if override.is_sweep_override():
+            total *= len(list(override.sweep_string_iterator()))
+    return total
 
 
 def read_sweep(sweep_dir: Path) -> dict[str, Any] | None:

@@ -42,22 +42,29 @@ def record_failed_run(
 def finish_sweep_run(cfg: TrackingConfig, parent_run_id: str) -> dict[str, int]:
     """Count the sweep's child runs by status, log the counts and close the parent."""
     client = MlflowClient(tracking_uri(cfg))
+    counts = count_children(cfg, parent_run_id)
+    client.log_batch(
+        parent_run_id, metrics=[Metric(f"sweep_{k}", v, _now_ms(), 0) for k, v in counts.items()]
+    )
+    client.set_terminated(parent_run_id, "FINISHED")
+    return counts
+
+
+def count_children(cfg: TrackingConfig, parent_run_id: str) -> dict[str, int]:
+    """The parent's child runs, by status: jobs (all), finished, failed, killed."""
+    client = MlflowClient(tracking_uri(cfg))
     parent = client.get_run(parent_run_id)
     children = client.search_runs(
         [parent.info.experiment_id],
         filter_string=f"tags.mlflow.parentRunId = {quoted(parent_run_id)}",
         max_results=10_000,
     )
-    counts = {
+    return {
         "jobs": len(children),
         "failed": sum(c.info.status == "FAILED" for c in children),
         "finished": sum(c.info.status == "FINISHED" for c in children),
+        "killed": sum(c.info.status == "KILLED" for c in children),
     }
-    client.log_batch(
-        parent_run_id, metrics=[Metric(f"sweep_{k}", v, _now_ms(), 0) for k, v in counts.items()]
-    )
-    client.set_terminated(parent_run_id, "FINISHED")
-    return counts
 
 
 def _now_ms() -> int:
