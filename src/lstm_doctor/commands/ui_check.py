@@ -165,10 +165,10 @@ def check_ui(
     steps = doms["curves"].count("(step=")
     if steps < len(ids):
         raise UICheckFailed(f"the val_loss chart lists {steps} curve values for {len(ids)} runs")
-    # The run's own page: what fed it (datasets), what the doctor said (the description),
-    # and the model versions registered from it, as MLflow shows them.
+    # The run's own page: its name, what fed it (datasets), what the doctor said (the
+    # description) and the model versions registered from it, as MLflow shows them.
     facts = facts_by_run[shown_run]
-    shown = [*facts["datasets"], *facts["registered_models"]]
+    shown = [names[ids.index(shown_run)], *facts["datasets"], *facts["registered_models"]]
     if facts["description"]:
         shown.append(str(facts["description"]))
     absent = [item for item in shown if item not in doms["run"]]
