@@ -26,7 +26,8 @@ LAYERS = {
     ],
     "data": ["test_data", "test_truth"],
     "integration": [
-        "test_bad_files", "test_bad_input", "test_commands", "test_dvc", "test_entry_errors",
+        "test_bad_files", "test_bad_input", "test_commands", "test_concurrent_logging",
+        "test_dvc", "test_entry_errors",
         "test_fix", "test_packaging", "test_pipeline", "test_signals", "test_sweep", "test_ui",
     ],
 }  # fmt: skip

@@ -155,7 +155,22 @@ def log_datasets(splits: dict[str, Any], source: str, name: str, target: str | N
                 dataset = from_numpy(data[0], targets=data[1], source=source, name=name)
             else:
                 dataset = from_pandas(data, source=source, name=name, targets=target)
-        mlflow.log_input(dataset, context=context)
+        _log_input(dataset, context)
+
+
+def _log_input(dataset: Any, context: str, attempts: int = 6) -> None:
+    """mlflow.log_input, retried: parallel jobs logging the same dataset race to insert it
+    into a SQL store, and the loser's insert fails although the row is then there."""
+    import time
+
+    for attempt in range(attempts):
+        try:
+            mlflow.log_input(dataset, context=context)
+            return
+        except mlflow.exceptions.MlflowException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 def register_model(name: str, tags: dict[str, str]) -> str:
