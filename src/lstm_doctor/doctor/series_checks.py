@@ -11,7 +11,7 @@ import pandas as pd
 
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.findings import Finding
-from lstm_doctor.metrics import robust_center_scale
+from lstm_doctor.metrics import autocorrelation, robust_center_scale
 
 OUTLIER_Z = 6.0
 
@@ -96,7 +96,7 @@ def dominant_season(
         return None, 0.0
 
     def acf(lag: int) -> float:
-        return float(np.dot(y[:-lag], y[lag:]) / denom) if lag < len(y) else 0.0
+        return autocorrelation(y, lag)
 
     # A season is a peak: its autocorrelation must beat the half-season trough clearly.
     def is_peak(lag: int) -> bool:

@@ -28,7 +28,8 @@ def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[
     diagnosis = diagnose(
         cfg, paths, history, read_monitors(paths.models), result, run_id, overrides
     )
-    lifecycle.log_metrics(evaluate.flat_metrics(result))
+    flat = evaluate.flat_metrics(result)
+    lifecycle.log_metrics(flat)
     # Error by lead time as curves over the step ahead (1..H), one per model and baseline.
     lifecycle.log_series(
         {
@@ -43,7 +44,7 @@ def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[
         # The version carries what was found, so the registry says which models to trust.
         tags = {"diagnosis.verdict": diagnosis["verdict"],
                 "diagnosis.codes": ",".join(diagnosis["codes"]) or "none"}  # fmt: skip
-        tags |= {k: f"{v:.6g}" for k, v in evaluate.flat_metrics(result).items()
+        tags |= {k: f"{v:.6g}" for k, v in flat.items()
                  if k.startswith(("test_", "skill_vs_best"))}  # fmt: skip
         result["registered_version"] = lifecycle.register_model(cfg.tracking.register_as, tags)
     return result | {"run_id": run_id, "diagnosis": diagnosis}

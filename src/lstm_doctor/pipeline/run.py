@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from lstm_doctor.config import Config, load_params
@@ -18,23 +18,28 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @contextmanager
-def signals_end_the_run() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGINT raise Interrupted where the code is (mid-epoch
-    too), so the run's owner can end it KILLED with its curves so far. Outside the main
-    thread signals cannot be caught: there the block runs as it is."""
+def _signals_handled_by(handler: Any) -> Iterator[None]:
+    """SIGTERM and SIGINT go to `handler` within the block, as before it after. Outside the
+    main thread signals cannot be caught: there the block runs as it is."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    previous = {s: signal.signal(s, handler) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
+def signals_end_the_run() -> AbstractContextManager[None]:
+    """Within the block, SIGTERM and SIGINT raise Interrupted where the code is (mid-epoch
+    too), so the run's owner can end it KILLED with its curves so far."""
 
     def interrupt(signum: int, frame: Any) -> None:
         raise Interrupted(signal.Signals(signum).name, signum)
 
-    previous = {s: signal.signal(s, interrupt) for s in SIGNALS}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    return _signals_handled_by(interrupt)
 
 
 def from_params() -> tuple[Config, StagePaths, list[str]]:
@@ -53,7 +58,7 @@ def failed(exc: BaseException) -> None:
     if isinstance(exc, Interrupted | KeyboardInterrupt):
         name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
         # Ignore a second signal while the run is being closed: the end must land.
-        with _signals_ignored():
+        with _signals_handled_by(signal.SIG_IGN):
             epochs = lifecycle.epochs_logged()
             lifecycle.set_tags(
                 {"killed_by": name, "killed_after_epochs": str(epochs), "error": f"{name}"}
@@ -62,16 +67,3 @@ def failed(exc: BaseException) -> None:
         return
     lifecycle.set_tags({"error": f"{type(exc).__name__}: {exc}"[:500]})
     lifecycle.end_run("FAILED")
-
-
-@contextmanager
-def _signals_ignored() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in SIGNALS}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
