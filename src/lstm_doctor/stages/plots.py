@@ -54,10 +54,19 @@ def plot_predictions(frame: pd.DataFrame, path: Path, max_points: int = 24 * 14)
 def plot_lead_time(by_lead: dict[str, list[float]], path: Path) -> None:
     """Test MAE at each step ahead, the model beside each baseline."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    for i, (name, values) in enumerate(by_lead.items()):
+    # The scale is the model's and the baselines near it: one far worse (persistence on a
+    # daily cycle) would flatten the lines worth comparing; it is named as off the chart.
+    top = 1.5 * max(by_lead.get("model", [0.0]) or [0.0])
+    # The model first and bold, whatever order the baselines come in (metrics.json sorts).
+    names = sorted(by_lead, key=lambda name: name != "model")
+    for i, name in enumerate(names):
+        values = by_lead[name]
         steps = np.arange(1, len(values) + 1)
         style = "-" if name == "model" else ":"
-        ax.plot(steps, values, style, color=f"C{i}", label=name, linewidth=2 if i == 0 else 1)
+        label = name if not top or max(values) <= top else f"{name} (above, max {max(values):.4g})"
+        ax.plot(steps, values, style, color=f"C{i}", label=label, linewidth=2 if i == 0 else 1)
+    if top:
+        ax.set_ylim(0, top)
     ax.set_xlabel("lead time (steps ahead)")
     ax.set_ylabel("test MAE (target's units)")
     ax.set_title("error by lead time")
