@@ -103,7 +103,8 @@ img {{ max-width: 100%; }}
 <h1>{html.escape(title)}</h1>
 <p>Baseline configuration: <code>{html.escape(baseline)}</code>. Compared on <b>{metric}</b>
 ({"higher" if metric == "test_accuracy" else "lower"} is better), in the target's own units.
-Skill = 1 − model error / naive baseline error on the same test windows (&gt; 0 beats it).</p>
+Skill = 1 − model error / baseline error (naive or linear; best = the strongest) on the same
+test windows (&gt; 0 beats it).</p>
 <table><tr>{head}</tr>
 {chr(10).join(rows)}
 </table>
