@@ -4,6 +4,7 @@ half-written for DVC to cache."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -86,3 +87,148 @@ def test_a_signal_to_dvcs_train_stage_leaves_nothing_to_cache(project_copy: Path
     assert_killed(uri, run_id, "SIGTERM")
     assert not (project_copy / "models").exists()
     assert not list(project_copy.glob(".models.*"))
+
+
+def child_runs(uri: str, parent: str) -> dict[str, list]:
+    """The parent's children by status."""
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("lstm-doctor").experiment_id
+    runs = client.search_runs([experiment], f"tags.mlflow.parentRunId = '{parent}'")
+    by_status: dict[str, list] = {}
+    for run in runs:
+        by_status.setdefault(run.info.status, []).append(run)
+    return by_status
+
+
+def wait_for(condition, what: str, process: subprocess.Popen[str], seconds: float = 240):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: not in time")
+
+
+def running_with_epochs(uri: str, parent: str, runs: int, epochs: int = 2) -> bool:
+    client = MlflowClient(uri)
+    running = child_runs(uri, parent).get("RUNNING", [])
+    return len(running) >= runs and all(
+        len(client.get_metric_history(r.info.run_id, "loss")) >= epochs for r in running
+    )
+
+
+def sweep_parent(uri: str) -> str | None:
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("lstm-doctor")
+    runs = client.search_runs([experiment.experiment_id], "tags.kind = 'sweep'") if experiment else []
+    return runs[0].info.run_id if runs else None
+
+
+@pytest.mark.parametrize("to_group", [False, True], ids=["parent-only", "process-group"])
+def test_a_signal_stops_a_joblib_sweep_killed_and_the_same_folder_resumes(
+    tmp_path: Path, to_group: bool
+) -> None:
+    """SIGTERM to the sweep's process alone (as `kill` does), or to its whole process group
+    (as a scheduler, or Ctrl-C's SIGINT in a terminal, does): the parent and the running
+    jobs end KILLED with their curves; the finished jobs stay; rerunning the same command
+    into the same folder skips them and runs only the rest."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    command = [
+        sys.executable, "-m", "lstm_doctor.commands.app", "-m", "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2", *TINY, "training.early_stopping.enabled=false",
+        "training.epochs=1,60", "seed=0,1", f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    ]  # fmt: skip
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
+    MlflowClient(uri).search_experiments()  # the store exists before two processes open it
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, start_new_session=True)  # fmt: skip
+    parent = wait_for(lambda: sweep_parent(uri), "the sweep's parent run", process)
+    wait_for(lambda: len(child_runs(uri, parent).get("FINISHED", [])) == 2, "2 jobs", process)
+    wait_for(lambda: running_with_epochs(uri, parent, 2), "2 jobs training", process)
+    sent = signal.SIGINT if to_group else signal.SIGTERM
+    if to_group:
+        os.killpg(process.pid, sent)
+    else:
+        process.send_signal(sent)
+    _, stderr = process.communicate(timeout=180)
+    name = signal.Signals(sent).name
+    assert process.returncode == 128 + sent, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert f"stopped by {name}: 2 jobs finished, 2 killed, 0 failed" in stderr
+    assert f"hydra.sweep.dir={tmp_path / 'sweep'}" in stderr
+
+    client = MlflowClient(uri)
+    run = client.get_run(parent)
+    assert run.info.status == "KILLED" and run.data.tags["killed_by"] == name
+    assert run.data.metrics["sweep_finished"] == 2 and run.data.metrics["sweep_killed"] == 2
+    children = child_runs(uri, parent)
+    assert set(children) == {"FINISHED", "KILLED"}
+    for killed in children["KILLED"]:
+        assert killed.data.tags["killed_by"] == name
+        assert "training.epochs=60" in killed.data.tags["overrides"]
+        assert len(client.get_metric_history(killed.info.run_id, "loss")) >= 2
+    finished_before = {r.info.run_id for r in children["FINISHED"]}
+
+    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env,
+                             timeout=600)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resuming run {parent}, 2 jobs finished before" in resumed.stdout
+    assert resumed.stdout.count("finished before (run") == 2
+    run = client.get_run(parent)
+    assert run.info.status == "FINISHED" and run.data.tags["resumed"] == "1"
+    children = child_runs(uri, parent)
+    assert len(children["FINISHED"]) == 4 and len(children["KILLED"]) == 2
+    assert finished_before < {r.info.run_id for r in children["FINISHED"]}
+    epochs = {
+        r.info.run_id: len(client.get_metric_history(r.info.run_id, "loss"))
+        for r in children["FINISHED"]
+    }
+    assert sorted(epochs.values()) == [1, 1, 60, 60]
+
+
+def test_a_signal_stops_a_fix_killed_and_resume_runs_only_the_rest(tmp_path: Path) -> None:
+    """`fix` sent SIGTERM with two runs finished and two training: the proof's parent and
+    the two runs end KILLED; `fix --resume` keeps the finished pair and reruns the rest."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
+    broken = [
+        "dataset=stocks", "dataset.max_rows=1000", "scaling=none", "window.length=10",
+        "window.horizon=2", "model.units=8", "training.max_steps_per_epoch=10",
+        "training.early_stopping.enabled=false", "training.epochs=60",
+        f"hydra.run.dir={tmp_path / 'broken'}",
+    ]  # fmt: skip
+    app = [sys.executable, "-m", "lstm_doctor.commands.app"]
+    made = subprocess.run([*app, *broken], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    assert made.returncode == 0 and "scaling=standard" in made.stdout, made.stderr[-2000:]
+    fix = [*app, "fix", "last", "--top", "1", "--seeds", "2", "--jobs", "2",
+           "--out", str(tmp_path / "fix")]  # fmt: skip
+    process = subprocess.Popen(fix, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env)  # fmt: skip
+    parent = wait_for(lambda: sweep_parent(uri), "the fix's parent run", process)
+    wait_for(lambda: len(child_runs(uri, parent).get("FINISHED", [])) == 2, "2 runs", process)
+    wait_for(lambda: running_with_epochs(uri, parent, 2), "2 runs training", process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert "fix stopped by SIGTERM: 2 runs finished, 2 killed, 0 failed" in stderr
+    diagnosed = MlflowClient(uri).get_run(parent).data.tags["fix_of"]
+    assert f"Resume with: lstm-doctor fix {diagnosed} --resume" in stderr
+    assert MlflowClient(uri).get_run(parent).info.status == "KILLED"
+    killed = {r.info.run_name for r in child_runs(uri, parent)["KILLED"]}
+    assert killed == {"scaling=standard seed=0", "scaling=standard seed=1"}
+
+    resumed = subprocess.run([*fix, "--resume"], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=600)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resuming: 2 runs finished before are kept, not rerun" in resumed.stdout
+    assert "fix: 2/2 runs done" in resumed.stderr
+    assert "6 runs (4 finished, 0 failed, 2 killed)" in resumed.stdout
+    assert MlflowClient(uri).get_run(parent).info.status == "FINISHED"
+    summary = json.loads((tmp_path / "fix" / "summary.json").read_text())
+    assert {c["name"]: len(c["values"]) for c in summary["configurations"]} == {
+        "original": 2, "scaling=standard": 2,
+    }  # fmt: skip

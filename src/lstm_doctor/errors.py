@@ -30,9 +30,13 @@ class Interrupted(BaseException):
     """
 
     def __init__(self, signal_name: str, signal_number: int) -> None:
-        super().__init__(f"interrupted by {signal_name}")
+        # Both in args: a job's Interrupted is pickled back to its sweep's parent process.
+        super().__init__(signal_name, signal_number)
         self.signal_name = signal_name
         self.signal_number = signal_number
+
+    def __str__(self) -> str:
+        return f"interrupted by {self.signal_name}"
 
 
 def report_errors(fn: Callable[[], T]) -> T:

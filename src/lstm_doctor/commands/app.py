@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lstm_doctor.commands.settings import conf_dir
 from lstm_doctor.commands.summary import summary
-from lstm_doctor.errors import ConfigError, DoctorError, report_errors
+from lstm_doctor.errors import ConfigError, DoctorError, Interrupted, report_errors
 
 
 def run_job(raw_cfg: object) -> float | None:
@@ -66,7 +66,7 @@ def _run_one(raw_cfg: object) -> float:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from lstm_doctor.commands.sweep import read_sweep
+    from lstm_doctor.commands.sweep import already_finished, read_sweep
     from lstm_doctor.config import validate
     from lstm_doctor.doctor.report import console_summary
     from lstm_doctor.pipeline.in_process import run_pipeline
@@ -80,6 +80,11 @@ def _run_one(raw_cfg: object) -> float:
     tags = {"overrides": " ".join(overrides), "hydra_output_dir": str(output_dir)}
     parent, varied = None, overrides
     if hc.mode == RunMode.MULTIRUN:
+        done = already_finished(Path(hc.sweep.dir), overrides, cfg)
+        if done:
+            print(f"job {hc.job.num} [{' '.join(overrides)}]: finished before (run {done}), "
+                  "skipped")  # fmt: skip
+            return store.finished_metric(cfg.tracking, done, "best_val_loss")
         sweep = read_sweep(Path(hc.sweep.dir)) or {}
         parent = sweep.get("parent_run_id")
         # What sets this job apart: its overrides that the sweep's command line did not fix.
@@ -130,14 +135,21 @@ def main() -> None:
     report_errors(lambda: check_overrides(sys.argv[1:]))
     import hydra
 
+    from lstm_doctor.commands.sweep import end_interrupted
+
+    # A single run reports its own errors (run_job); in a sweep an Interrupted job, or the
+    # sweep's own signal handler, stops the sweep here.
     app = hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")(
-        lambda cfg: report_errors(lambda: run_job(cfg))
+        run_job
     )
     try:
         app()
     except DoctorError as exc:  # raised while Hydra composes, before a job starts
         print(f"lstm-doctor: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    except Interrupted as exc:
+        end_interrupted(exc.signal_name)
+        raise SystemExit(128 + exc.signal_number) from None
 
 
 if __name__ == "__main__":

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstm_doctor.config import TrackingConfig
 from lstm_doctor.config.overrides import key_of, merge
+from lstm_doctor.errors import DoctorError, Interrupted
 
 ORIGINAL = "original"
 
@@ -93,11 +96,10 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor fix <run id | last> [options]."""
     from dataclasses import replace
 
-    from joblib import Parallel, delayed
+    from lstm_doctor.pipeline.run import signals_stop_the_workers
 
-    from lstm_doctor import comparison, comparison_report
-    from lstm_doctor.commands.progress import track
-    from lstm_doctor.commands.settings import conf_dir, tracking_settings
+    from lstm_doctor import comparison_report
+    from lstm_doctor.commands.settings import tracking_settings
     from lstm_doctor.config import validate
     from lstm_doctor.doctor.report import prescriptions
     from lstm_doctor.tracking import queries, store, sweeps
@@ -114,6 +116,12 @@ def main(argv: list[str] | None = None) -> None:
         "--stop-at-first", action="store_true", help="stop at the first fix that improves"
     )
     parser.add_argument("--out", help="report folder (default fixes/<run id>)")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the last fix of this run: configuration x seed pairs that finished "
+        "under it are kept, only the rest run",
+    )
     parser.add_argument(
         "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
     )
@@ -132,38 +140,43 @@ def main(argv: list[str] | None = None) -> None:
     # The proof lives beside the diagnosed run: its children log to the run's experiment.
     tracking_cfg = replace(tracking_cfg, experiment=validate(logged).tracking.experiment)
     variants = plan(base, fixes, args.max_runs, args.seeds)
-    name = f"fix-{run_id[:8]}-{time.strftime('%H%M%S')}"
+    parent, name, done = _parent_run(tracking_cfg, run_id, fixes, args.resume)
     out = Path(args.out or Path("fixes") / name)
-    parent = sweeps.start_sweep_run(
-        tracking_cfg, name, [f"fix of {run_id}", *fixes], tags={"fix_of": run_id}
-    )
     print(f"diagnosis of {run_id}: {', '.join(diagnosis['codes'])}")
     print(f"proving {len(variants) - 1} prescriptions x {args.seeds} seeds (parent run {parent})")
-    seeds = range(args.seeds)
-    # The original first, then one fix at a time, so --stop-at-first can stop between them.
-    batches = [[variants[0]]] + [[v] for v in variants[1:]] if args.stop_at_first else [variants]
-    conf = str(conf_dir())
-    for batch in batches:
-        first = variants.index(batch[0])
-        outcomes = Parallel(n_jobs=args.jobs, backend="loky", return_as="generator_unordered")(
-            delayed(run_variant)(
-                v, s, out / "runs" / f"{first + i}_{s}", parent, name, conf, uri, run_id
-            )
-            for i, v in enumerate(batch)
-            for s in seeds
+    if done:
+        print(f"resuming: {len(done)} runs finished before are kept, not rerun")
+
+    settled: list[str] = []
+
+    def settle(signal_name: str) -> None:
+        if settled:
+            return
+        settled.append(signal_name)
+        counts = sweeps.end_interrupted(tracking_cfg, parent, signal_name)
+        print(
+            f"fix stopped by {signal_name}: {counts['finished']} runs finished, "
+            f"{counts['killed']} killed, {counts['failed']} failed; parent run {parent} is "
+            f"KILLED. Resume with: lstm-doctor fix {run_id} --resume",
+            file=sys.stderr,
+            flush=True,
         )
-        for _ in track(outcomes, len(batch) * args.seeds, "fix"):
-            pass
-        if args.stop_at_first and batch[0].label != ORIGINAL:
-            _, runs = queries.find_runs(tracking_cfg, name)
-            summaries, _ = comparison.summarise(runs, baseline=ORIGINAL)
-            if any(s.verdict == "better beyond seed noise" for s in summaries):
-                print(f"stopping: {batch[0].label} improved beyond seed noise")
-                break
+
+    restore = signals_stop_the_workers(settle)
+    try:
+        _run_batches(variants, args, out, parent, name, run_id, uri, tracking_cfg, done)
+    except Interrupted as exc:  # with --jobs 1 a run in this process took the signal itself
+        settle(exc.signal_name)
+        raise
+    finally:
+        restore()
     counts = sweeps.finish_sweep_run(tracking_cfg, parent)
     _, runs = queries.find_runs(tracking_cfg, name)
     summaries = comparison_report.write_report(f"Fixes for run {run_id}", runs, out, ORIGINAL)
-    print(f"{counts['jobs']} runs ({counts['failed']} failed)")
+    print(
+        f"{counts['jobs']} runs ({counts['finished']} finished, {counts['failed']} failed, "
+        f"{counts['killed']} killed)"
+    )
     for s in summaries:
         verdict = (
             "baseline (the diagnosed configuration)" if s.name == ORIGINAL else _plain(s.verdict)
@@ -171,6 +184,76 @@ def main(argv: list[str] | None = None) -> None:
         spread = f"{s.metric} {s.mean:.4g} ± {s.std:.2g}" if s.values else "no finished run"
         print(f"  {s.name:<50} {spread:<28} {verdict}")
     print(f"report: {out / 'report.html'}")
+
+
+def _parent_run(
+    tracking_cfg: TrackingConfig, run_id: str, fixes: list[str], resume: bool
+) -> tuple[str, str, dict[str, str]]:
+    """The proof's parent run, its name and the runs already finished under it: the last
+    fix of this run reopened (--resume), else a new one."""
+    from mlflow.tracking import MlflowClient
+
+    from lstm_doctor.tracking import store, sweeps
+
+    if resume:
+        parent = sweeps.latest_parent(tracking_cfg, "fix_of", run_id)
+        if parent is None or not sweeps.reopen(tracking_cfg, parent):
+            raise DoctorError(
+                f"run {run_id} has no earlier fix to resume; run `lstm-doctor fix {run_id}` "
+                "without --resume"
+            )
+        name = MlflowClient(store.tracking_uri(tracking_cfg)).get_run(parent).data.tags["sweep"]
+        return parent, name, sweeps.finished_children(tracking_cfg, parent, key="varied")
+    name = f"fix-{run_id[:8]}-{time.strftime('%H%M%S')}"
+    parent = sweeps.start_sweep_run(
+        tracking_cfg, name, [f"fix of {run_id}", *fixes], tags={"fix_of": run_id}
+    )
+    return parent, name, {}
+
+
+def _run_batches(
+    variants: list[Variant],
+    args: argparse.Namespace,
+    out: Path,
+    parent: str,
+    name: str,
+    run_id: str,
+    uri: str,
+    tracking_cfg: TrackingConfig,
+    done: dict[str, str],
+) -> None:
+    """Run every variant x seed not in `done`, in parallel; with --stop-at-first, the
+    original first, then one fix at a time until one improves beyond seed noise."""
+    from joblib import Parallel, delayed
+
+    from lstm_doctor import comparison
+    from lstm_doctor.commands.progress import track
+    from lstm_doctor.commands.settings import conf_dir
+    from lstm_doctor.tracking import queries
+
+    seeds = range(args.seeds)
+    batches = [[variants[0]]] + [[v] for v in variants[1:]] if args.stop_at_first else [variants]
+    conf = str(conf_dir())
+    for batch in batches:
+        first = variants.index(batch[0])
+        todo = [
+            (first + i, v, s)
+            for i, v in enumerate(batch)
+            for s in seeds
+            if f"{v.label} seed={s}" not in done
+        ]
+        outcomes = Parallel(n_jobs=args.jobs, backend="loky", return_as="generator_unordered")(
+            delayed(run_variant)(v, s, out / "runs" / f"{k}_{s}", parent, name, conf, uri, run_id)
+            for k, v, s in todo
+        )
+        for _ in track(outcomes, len(todo), "fix"):
+            pass
+        if args.stop_at_first and batch[0].label != ORIGINAL:
+            _, runs = queries.find_runs(tracking_cfg, name)
+            summaries, _ = comparison.summarise(runs, baseline=ORIGINAL)
+            if any(s.verdict == "better beyond seed noise" for s in summaries):
+                print(f"stopping: {batch[0].label} improved beyond seed noise")
+                break
 
 
 def _plain(verdict: str) -> str:

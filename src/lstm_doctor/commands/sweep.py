@@ -7,6 +7,7 @@ Registered in conf/config.yaml under hydra.callbacks. The parent's id is written
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,10 @@ from omegaconf import DictConfig, OmegaConf
 
 SWEEP_FILE = "sweep.json"
 
+# The sweep this process runs, while it runs: what a signal must end (Hydra's callbacks
+# keep no state of their own between multirun start and end).
+_active: dict[str, Any] = {}
+
 
 class SweepRun(Callback):
     """Opens the sweep's parent run before the first job and closes it after the last."""
@@ -24,13 +29,26 @@ class SweepRun(Callback):
         from lstm_doctor.config import validate
         from lstm_doctor.tracking import sweeps
 
+        from lstm_doctor.pipeline.run import signals_stop_the_workers
+
         cfg = validate(config)
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         overrides = list(OmegaConf.to_container(config.hydra.overrides.task, resolve=True))
-        # The parent is made here, before any worker starts: this also creates the store
-        # and experiment once, so parallel jobs never race to initialise them.
-        parent = sweeps.start_sweep_run(cfg.tracking, sweep_dir.name, overrides)
+        earlier = read_sweep(sweep_dir)
+        # The same sweep folder again resumes: the parent run is reopened and each job that
+        # already finished under it is skipped (see `already_finished`).
+        if earlier and sweeps.reopen(cfg.tracking, earlier["parent_run_id"]):
+            parent = earlier["parent_run_id"]
+            done = len(sweeps.finished_children(cfg.tracking, parent))
+            print(f"sweep {sweep_dir.name}: resuming run {parent}, {done} jobs finished before")
+        else:
+            # The parent is made here, before any worker starts: this also creates the store
+            # and experiment once, so parallel jobs never race to initialise them.
+            parent = sweeps.start_sweep_run(cfg.tracking, sweep_dir.name, overrides)
+        _active.clear()
+        _active.update(tracking=cfg.tracking, parent=parent, folder=sweep_dir)
+        _active["restore"] = signals_stop_the_workers(end_interrupted)
         record = {
             "parent_run_id": parent,
             "overrides": overrides,
@@ -66,10 +84,43 @@ class SweepRun(Callback):
         if info is None:
             return
         counts = sweeps.finish_sweep_run(validate(config).tracking, info["parent_run_id"])
+        _active.pop("restore", lambda: None)()
+        _active.clear()
         print(
             f"sweep {Path(config.hydra.sweep.dir).name}: {counts['jobs']} jobs, "
             f"{counts['failed']} failed; MLflow parent run {info['parent_run_id']}"
         )
+
+
+def end_interrupted(signal_name: str) -> None:
+    """End this process's running sweep KILLED, its jobs counted (once, from the signal
+    handler or from the app when a job in this process took the signal itself)."""
+    from lstm_doctor.tracking import sweeps
+
+    if not _active or "counts" in _active:
+        return
+    _active["restore"]()
+    counts = sweeps.end_interrupted(_active["tracking"], _active["parent"], signal_name)
+    _active["counts"] = counts
+    print(
+        f"sweep {_active['folder'].name}: stopped by {signal_name}: {counts['finished']} jobs "
+        f"finished, {counts['killed']} killed, {counts['failed']} failed; parent run "
+        f"{_active['parent']} is KILLED. To resume (finished jobs are skipped), run the same "
+        f"command with hydra.sweep.dir={_active['folder']}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def already_finished(sweep_dir: Path, overrides: list[str], cfg: Any) -> str | None:
+    """The run id of a job with exactly these overrides that already finished under this
+    sweep's parent run (a resumed sweep skips it), else None."""
+    from lstm_doctor.tracking import sweeps
+
+    info = read_sweep(sweep_dir)
+    if info is None:
+        return None
+    return sweeps.finished_children(cfg.tracking, info["parent_run_id"]).get(" ".join(overrides))
 
 
 def planned_jobs(config: DictConfig, overrides: list[str]) -> int | None:

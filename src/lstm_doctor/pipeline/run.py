@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -40,6 +40,42 @@ def signals_end_the_run() -> AbstractContextManager[None]:
         raise Interrupted(signal.Signals(signum).name, signum)
 
     return _signals_handled_by(interrupt)
+
+
+def signals_stop_the_workers(settle: Callable[[str], None]) -> Callable[[], None]:
+    """For a parent whose jobs run in worker processes (a sweep, a fix): on SIGTERM or
+    SIGINT, pass the signal on to the workers (a scheduler or `kill` may signal the parent
+    alone), let `settle(signal name)` wait for their runs to end KILLED, then raise
+    Interrupted here. Installed until the returned function restores the handlers; a no-op
+    outside the main thread.
+
+    The workers' runs must end before Interrupted propagates: on an exception the pool
+    kills its workers outright, which would leave their runs RUNNING.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def stop(signum: int, frame: Any) -> None:
+        import psutil
+
+        name = signal.Signals(signum).name
+        for s in SIGNALS:  # a second signal must not cut the settling short
+            signal.signal(s, signal.SIG_IGN)
+        for child in psutil.Process().children(recursive=True):
+            try:
+                child.send_signal(signum)
+            except psutil.Error:  # gone already
+                pass
+        settle(name)
+        raise Interrupted(name, signum)
+
+    previous = {s: signal.signal(s, stop) for s in SIGNALS}
+
+    def restore() -> None:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+    return restore
 
 
 def from_params() -> tuple[Config, StagePaths, list[str]]:

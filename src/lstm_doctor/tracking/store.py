@@ -54,6 +54,11 @@ def use_store(cfg: TrackingConfig) -> str:
 CONFIG_ARTIFACT = "config.yaml"
 
 
+def finished_metric(cfg: TrackingConfig, run_id: str, key: str) -> float:
+    """A logged run's metric (a resumed sweep's skipped job returns its objective)."""
+    return float(MlflowClient(tracking_uri(cfg)).get_run(run_id).data.metrics.get(key, "nan"))
+
+
 def quoted(value: str) -> str:
     """A value for an MLflow filter string, quoted so a quote in it cannot break out.
 

@@ -50,6 +50,94 @@ def finish_sweep_run(cfg: TrackingConfig, parent_run_id: str) -> dict[str, int]:
     return counts
 
 
+def end_interrupted(
+    cfg: TrackingConfig, parent_run_id: str, signal_name: str, wait_s: float = 60.0
+) -> dict[str, int]:
+    """End an interrupted sweep's parent KILLED with its children counted.
+
+    Waits (up to `wait_s`) for the jobs, signalled too, to end their own runs KILLED with
+    their curves; a job that could not (killed outright) is marked KILLED here, with the
+    epochs its curve reached, so no run is left RUNNING.
+    """
+    import time
+
+    client = MlflowClient(tracking_uri(cfg))
+    deadline = time.monotonic() + wait_s
+    while _children(client, parent_run_id, "RUNNING") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for run in _children(client, parent_run_id, "RUNNING"):
+        epochs = len(client.get_metric_history(run.info.run_id, "loss"))
+        for key, value in {"killed_by": signal_name, "killed_after_epochs": str(epochs),
+                           "error": f"{signal_name} (its sweep was stopped)"}.items():  # fmt: skip
+            client.set_tag(run.info.run_id, key, value)
+        client.set_terminated(run.info.run_id, "KILLED")
+    counts = count_children(cfg, parent_run_id)
+    client.log_batch(
+        parent_run_id, metrics=[Metric(f"sweep_{k}", v, _now_ms(), 0) for k, v in counts.items()]
+    )
+    client.set_tag(parent_run_id, "killed_by", signal_name)
+    client.set_tag(
+        parent_run_id,
+        "error",
+        f"{signal_name}: {counts['finished']} finished, {counts['killed']} killed, "
+        f"{counts['failed']} failed",
+    )
+    client.set_terminated(parent_run_id, "KILLED")
+    return counts
+
+
+def reopen(cfg: TrackingConfig, parent_run_id: str) -> bool:
+    """Reopen a sweep's parent run to add jobs to it (a resumed sweep or fix); False when
+    the store does not have it (a new store, or the run was deleted)."""
+    client = MlflowClient(tracking_uri(cfg))
+    try:
+        run = client.get_run(parent_run_id)
+    except Exception:  # MlflowException: no such run in this store
+        return False
+    if run.info.lifecycle_stage != "active":
+        return False
+    client.update_run(parent_run_id, status="RUNNING")
+    resumed = int(run.data.tags.get("resumed", "0")) + 1
+    client.set_tag(parent_run_id, "resumed", str(resumed))
+    client.delete_tag(parent_run_id, "killed_by")
+    return True
+
+
+def finished_children(
+    cfg: TrackingConfig, parent_run_id: str, key: str = "overrides"
+) -> dict[str, str]:
+    """The parent's FINISHED child runs: the tag naming what each ran (a sweep job's
+    `overrides`, a fix's `varied`) -> run id. What a resumed sweep or fix skips."""
+    client = MlflowClient(tracking_uri(cfg))
+    return {
+        run.data.tags.get(key, ""): run.info.run_id
+        for run in _children(client, parent_run_id, "FINISHED")
+    }
+
+
+def latest_parent(cfg: TrackingConfig, tag: str, value: str) -> str | None:
+    """The newest sweep parent run tagged `tag` = `value` (e.g. the last fix of a run)."""
+    client = MlflowClient(tracking_uri(cfg))
+    experiment_id = use_store(cfg)
+    runs = client.search_runs(
+        [experiment_id],
+        filter_string=f"tags.kind = 'sweep' and tags.{tag} = {quoted(value)}",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else None
+
+
+def _children(client: MlflowClient, parent_run_id: str, status: str) -> list:
+    parent = client.get_run(parent_run_id)
+    return client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = {quoted(parent_run_id)} "
+        f"and attributes.status = '{status}'",
+        max_results=10_000,
+    )
+
+
 def count_children(cfg: TrackingConfig, parent_run_id: str) -> dict[str, int]:
     """The parent's child runs, by status: jobs (all), finished, failed, killed."""
     client = MlflowClient(tracking_uri(cfg))
