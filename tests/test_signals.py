@@ -122,7 +122,9 @@ def running_with_epochs(uri: str, parent: str, runs: int, epochs: int = 2) -> bo
 def sweep_parent(uri: str) -> str | None:
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("lstm-doctor")
-    runs = client.search_runs([experiment.experiment_id], "tags.kind = 'sweep'") if experiment else []
+    if experiment is None:
+        return None
+    runs = client.search_runs([experiment.experiment_id], "tags.kind = 'sweep'")
     return runs[0].info.run_id if runs else None
 
 

@@ -139,9 +139,7 @@ def main() -> None:
 
     # A single run reports its own errors (run_job); in a sweep an Interrupted job, or the
     # sweep's own signal handler, stops the sweep here.
-    app = hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")(
-        run_job
-    )
+    app = hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")(run_job)
     try:
         app()
     except DoctorError as exc:  # raised while Hydra composes, before a job starts

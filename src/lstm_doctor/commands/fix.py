@@ -96,12 +96,11 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor fix <run id | last> [options]."""
     from dataclasses import replace
 
-    from lstm_doctor.pipeline.run import signals_stop_the_workers
-
     from lstm_doctor import comparison_report
     from lstm_doctor.commands.settings import tracking_settings
     from lstm_doctor.config import validate
     from lstm_doctor.doctor.report import prescriptions
+    from lstm_doctor.pipeline.run import signals_stop_the_workers
     from lstm_doctor.tracking import queries, store, sweeps
 
     parser = argparse.ArgumentParser(prog="lstm-doctor fix", description=__doc__)

@@ -27,9 +27,8 @@ class SweepRun(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from lstm_doctor.config import validate
-        from lstm_doctor.tracking import sweeps
-
         from lstm_doctor.pipeline.run import signals_stop_the_workers
+        from lstm_doctor.tracking import sweeps
 
         cfg = validate(config)
         sweep_dir = Path(config.hydra.sweep.dir)

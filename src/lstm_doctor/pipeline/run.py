@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
 from lstm_doctor.config import Config, load_params
@@ -62,10 +62,8 @@ def signals_stop_the_workers(settle: Callable[[str], None]) -> Callable[[], None
         for s in SIGNALS:  # a second signal must not cut the settling short
             signal.signal(s, signal.SIG_IGN)
         for child in psutil.Process().children(recursive=True):
-            try:
+            with suppress(psutil.Error):  # gone already
                 child.send_signal(signum)
-            except psutil.Error:  # gone already
-                pass
         settle(name)
         raise Interrupted(name, signum)
 
