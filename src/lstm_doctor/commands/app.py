@@ -109,7 +109,9 @@ def _run_one(raw_cfg: object) -> float:
 
 
 # Each command is a module of this package with a main(argv), imported only when called.
-SUBCOMMANDS = {"show": "show", "compare": "compare", "ui-check": "ui_check", "fix": "fix"}
+SUBCOMMANDS = {
+    "show": "show", "compare": "compare", "ui-check": "ui_check", "fix": "fix", "sync": "sync",
+}  # fmt: skip
 
 
 def check_overrides(argv: list[str]) -> None:

@@ -190,9 +190,7 @@ def _parent_run(
 ) -> tuple[str, str, dict[str, str]]:
     """The proof's parent run, its name and the runs already finished under it: the last
     fix of this run reopened (--resume), else a new one."""
-    from mlflow.tracking import MlflowClient
-
-    from lstm_doctor.tracking import store, sweeps
+    from lstm_doctor.tracking import sweeps
 
     if resume:
         parent = sweeps.latest_parent(tracking_cfg, "fix_of", run_id)
@@ -201,7 +199,7 @@ def _parent_run(
                 f"run {run_id} has no earlier fix to resume; run `lstm-doctor fix {run_id}` "
                 "without --resume"
             )
-        name = MlflowClient(store.tracking_uri(tracking_cfg)).get_run(parent).data.tags["sweep"]
+        name = sweeps.sweep_name(tracking_cfg, parent)
         return parent, name, sweeps.finished_children(tracking_cfg, parent, key="varied")
     name = f"fix-{run_id[:8]}-{time.strftime('%H%M%S')}"
     parent = sweeps.start_sweep_run(

@@ -8,6 +8,7 @@ from typing import Any
 from lstm_doctor.doctor.report import console_summary
 from lstm_doctor.errors import report_errors
 from lstm_doctor.pipeline.evaluation import evaluate_step
+from lstm_doctor.pipeline.log_later import tell_if_store_lost
 from lstm_doctor.pipeline.run import failed, from_params, signals_end_the_run
 from lstm_doctor.tracking import lifecycle
 from lstm_doctor.workspace import read_json
@@ -25,6 +26,7 @@ def evaluate_in_train_run() -> dict[str, Any]:
             failed(exc)
             raise
         lifecycle.end_run("FINISHED")
+    tell_if_store_lost(paths)
     return result
 
 

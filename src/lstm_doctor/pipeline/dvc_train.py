@@ -4,6 +4,7 @@ run, trains in it and ends it; evaluate resumes it by the id saved in models/run
 from __future__ import annotations
 
 from lstm_doctor.errors import report_errors
+from lstm_doctor.pipeline.log_later import tell_if_store_lost
 from lstm_doctor.pipeline.run import failed, from_params, signals_end_the_run
 from lstm_doctor.pipeline.training import train_step
 from lstm_doctor.tracking import lifecycle, provenance
@@ -24,6 +25,7 @@ def train_in_new_run() -> None:
             failed(exc)
             raise
         lifecycle.end_run("FINISHED")
+    tell_if_store_lost(paths)
 
 
 def main() -> None:

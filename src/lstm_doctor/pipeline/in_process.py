@@ -6,6 +6,7 @@ from typing import Any
 
 from lstm_doctor.config import Config
 from lstm_doctor.pipeline.evaluation import evaluate_step
+from lstm_doctor.pipeline.log_later import tell_if_store_lost
 from lstm_doctor.pipeline.run import failed, signals_end_the_run
 from lstm_doctor.pipeline.training import train_step
 from lstm_doctor.tracking import lifecycle, provenance
@@ -42,4 +43,5 @@ def run_pipeline(
             failed(exc)
             raise
         lifecycle.end_run("FINISHED")
+    tell_if_store_lost(paths)
     return result

@@ -36,7 +36,7 @@ def train_step(
         result = train.run(
             cfg,
             paths,
-            callbacks=[keras_logging.epoch_logger()]
+            callbacks=[keras_logging.epoch_logger(lifecycle.log_metrics_async)]
             + ([EpochLines(cfg.training.epochs)] if progress and not quiet() else []),
             monitor_sink=lifecycle.log_metrics_async,
             run_id=run_id,
@@ -51,7 +51,7 @@ def train_step(
     lifecycle.flush()
     lifecycle.log_artifact(paths.models / "history.csv")
     if cfg.tracking.log_model:
-        keras_logging.log_keras_model(result["model"], result["example"])
+        lifecycle.log_model(result["model"], result["example"])
     return result
 
 

@@ -4,13 +4,15 @@ the Keras flavour (with a signature and an input example)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import mlflow
 
 
-def epoch_logger() -> Any:
-    """A Keras callback that sends each epoch's logs (loss, val_loss, lr, ...) to the run."""
+def epoch_logger(send: Callable[[dict[str, float], int], None]) -> Any:
+    """A Keras callback that hands each epoch's logs (loss, val_loss, lr, ...) to `send`
+    (the run's background sender)."""
     import keras
 
     class EpochLogger(keras.callbacks.Callback):
@@ -19,10 +21,7 @@ def epoch_logger() -> Any:
             lr = getattr(self.model.optimizer, "learning_rate", None)
             if lr is not None and "learning_rate" not in values:
                 values["learning_rate"] = float(keras.ops.convert_to_numpy(lr))
-            # Asynchronous logging keeps the store's latency out of the training loop.
-            mlflow.log_metrics(
-                {k: float(v) for k, v in values.items()}, step=epoch, synchronous=False
-            )
+            send({k: float(v) for k, v in values.items()}, epoch)
 
     return EpochLogger()
 

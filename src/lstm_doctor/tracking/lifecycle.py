@@ -4,6 +4,7 @@ end it. Only the pipeline package calls these: it owns the run for every entry p
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,11 @@ from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
 from lstm_doctor.config import Config, TrackingConfig, flatten
+from lstm_doctor.tracking import delivery
+from lstm_doctor.tracking.delivery import flush, log_metrics_async, store_lost, while_store_takes
 from lstm_doctor.tracking.store import CONFIG_ARTIFACT, use_store
+
+__all__ = ["flush", "log_metrics_async", "store_lost"]  # the pipeline reaches them from here
 
 
 def start_run(
@@ -27,7 +32,31 @@ def start_run(
     Under `mlflow run`, MLFLOW_RUN_ID names a run already made for us: we log into it.
     A sweep's jobs name their parent run, so the MLflow UI nests them under it.
     """
-    experiment_id = use_store(cfg.tracking)
+    from lstm_doctor.errors import DoctorError
+
+    experiment_id = use_store(cfg.tracking)  # refuses a store it cannot reach or write
+    delivery.reset()
+    try:
+        run_id = _open_run(cfg, tags, experiment_id, run_name, parent_run_id)
+    except Exception as exc:  # the store took the look-up but not the run: say so, once
+        if mlflow.active_run() is not None:
+            with suppress(Exception):
+                mlflow.end_run("FAILED")
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DoctorError(
+            f"tracking store {mlflow.get_tracking_uri()} cannot be written ({first[:200]}); "
+            "check it is up and writable, or point tracking.uri / MLFLOW_TRACKING_URI elsewhere"
+        ) from None
+    return run_id
+
+
+def _open_run(
+    cfg: Config,
+    tags: dict[str, str],
+    experiment_id: str,
+    run_name: str | None,
+    parent_run_id: str | None,
+) -> str:
     adopted = os.environ.get("MLFLOW_RUN_ID")
     if parent_run_id:
         tags = {**tags, "mlflow.parentRunId": parent_run_id}
@@ -62,22 +91,20 @@ def resume(cfg: TrackingConfig, run_id: str) -> None:
     mlflow.start_run(run_id=run_id)
 
 
+@while_store_takes
 def end_run(status: str = "FINISHED") -> None:
     """Close the active run with a status (FINISHED, FAILED, KILLED)."""
     if mlflow.active_run() is not None:
         mlflow.end_run(status=status)
 
 
+@while_store_takes
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
     """Log finite numeric metrics to the active run (NaN is kept: MLflow shows it)."""
     mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
 
 
-def log_metrics_async(metrics: dict[str, float], step: int) -> None:
-    """Log per-epoch metrics without waiting for the store (used inside the fit loop)."""
-    mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step, synchronous=False)
-
-
+@while_store_takes
 def log_diagnosis(result: dict[str, Any], reports: Path, summary: str = "") -> None:
     """The diagnosis as run tags (filterable in the UI), its summary as the run's
     description (the UI shows it on the run page) and its files as artifacts."""
@@ -92,6 +119,7 @@ def log_diagnosis(result: dict[str, Any], reports: Path, summary: str = "") -> N
             mlflow.log_artifact(str(reports / name))
 
 
+@while_store_takes
 def log_artifact(path: Path, folder: str | None = None) -> None:
     """Attach a file or folder to the active run."""
     if path.is_dir():
@@ -100,16 +128,13 @@ def log_artifact(path: Path, folder: str | None = None) -> None:
         mlflow.log_artifact(str(path), artifact_path=folder)
 
 
+@while_store_takes
 def set_tags(tags: dict[str, str]) -> None:
     """Tag the active run."""
     mlflow.set_tags(tags)
 
 
-def flush() -> None:
-    """Wait for asynchronous metric logging to land."""
-    mlflow.flush_async_logging()
-
-
+@while_store_takes
 def log_series(series: dict[str, list[float]], first_step: int = 1) -> None:
     """Curves over a step other than the epoch (MAE by lead time), in one batch per 1000."""
     import time
@@ -128,16 +153,40 @@ def log_series(series: dict[str, list[float]], first_step: int = 1) -> None:
         client.log_batch(run.info.run_id, metrics=points[lo : lo + 1000])
 
 
+@while_store_takes
+def log_points(series: dict[str, dict[int, float]]) -> None:
+    """Curves given as {key: {step: value}}, in batches of MLflow's 1000-metric limit."""
+    run = mlflow.active_run()
+    if run is None:
+        return
+    now = delivery.now_ms()
+    points = [Metric(k, v, now, step) for k, steps in series.items() for step, v in steps.items()]
+    client = MlflowClient()
+    for lo in range(0, len(points), 1000):
+        client.log_batch(run.info.run_id, metrics=points[lo : lo + 1000])
+
+
+@while_store_takes
+def logged_steps(run_id: str) -> dict[str, set[int]]:
+    """The steps of every curve the store already has for the run."""
+    client = MlflowClient()
+    run = client.get_run(run_id)
+    return {
+        key: {m.step for m in client.get_metric_history(run_id, key)} for key in run.data.metrics
+    }
+
+
 def epochs_logged() -> int:
     """How many epochs of the open run's training curve reached the store (0 if none)."""
     run = mlflow.active_run()
-    if run is None:
+    if run is None or store_lost():
         return 0
     flush()
     history = MlflowClient().get_metric_history(run.info.run_id, "loss")
     return max((m.step for m in history), default=-1) + 1
 
 
+@while_store_takes
 def log_datasets(splits: dict[str, Any], source: str, name: str, target: str | None = None) -> None:
     """The data each split fed, as MLflow inputs (source, digest, schema; the UI's Datasets
     panel and `dataset` filters): frames for a series, (x, y) arrays for sequences."""
@@ -173,7 +222,16 @@ def _log_input(dataset: Any, context: str, attempts: int = 6) -> None:
             time.sleep(0.1 * (attempt + 1))
 
 
-def register_model(name: str, tags: dict[str, str]) -> str:
+@while_store_takes
+def log_model(model: Any, example: Any) -> None:
+    """The trained Keras model, with the Keras flavour, into the open run."""
+    from lstm_doctor.tracking.keras_logging import log_keras_model
+
+    log_keras_model(model, example)
+
+
+@while_store_takes
+def register_model(name: str, tags: dict[str, str]) -> str | None:
     """Register the open run's logged model under `name`, the tags on the new version;
     returns the version."""
     run = mlflow.active_run()

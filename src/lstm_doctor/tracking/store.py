@@ -34,9 +34,13 @@ def use_store(cfg: TrackingConfig) -> str:
     # MLflow announces creating and migrating a new store at INFO: not news to a user.
     for name in ("mlflow.store.db.utils", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    check_store(uri)
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(uri)
-    experiment = client.get_experiment_by_name(cfg.experiment)
+    try:
+        experiment = client.get_experiment_by_name(cfg.experiment)
+    except Exception as exc:  # reachable but refusing (locked, corrupt, an error page)
+        raise _unusable(uri, exc) from None
     if experiment is not None:
         return experiment.experiment_id
     location = None
@@ -44,11 +48,65 @@ def use_store(cfg: TrackingConfig) -> str:
         location = (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").resolve().as_uri()
     try:
         return client.create_experiment(cfg.experiment, artifact_location=location)
-    except mlflow.exceptions.MlflowException:
-        # Another process created it between our look-up and create.
+    except Exception as exc:
+        # Another process created it between our look-up and create, or the store refuses.
         found = client.get_experiment_by_name(cfg.experiment)
-        assert found is not None
+        if found is None:
+            raise _unusable(uri, exc) from None
         return found.experiment_id
+
+
+# MLflow retries a failing HTTP call 7 times with doubling back-off (about two minutes a
+# call): a training that lost its server would hang on every epoch. Fewer, shorter retries
+# still ride out a restart, unless the user set their own.
+HTTP_RETRIES = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+
+
+def check_store(uri: str) -> None:
+    """Refuse, in one line and before any work, a store that cannot be reached or written:
+    a server that does not answer, a read-only SQLite file or folder.
+
+    Raises:
+        DoctorError: naming the store and what to do.
+    """
+    from lstm_doctor.errors import DoctorError
+
+    if uri.startswith(("http://", "https://")):
+        import requests
+
+        for key, value in HTTP_RETRIES.items():
+            os.environ.setdefault(key, value)
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+        try:
+            requests.get(uri.rstrip("/") + "/health", timeout=10)
+        except requests.RequestException as exc:
+            raise DoctorError(
+                f"tracking server {uri} cannot be reached ({type(exc).__name__}); start it "
+                "(`make server`) or point tracking.uri / MLFLOW_TRACKING_URI at a running one"
+            ) from None
+    elif uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        # SQLite writes a journal beside the file: the folder must be writable too.
+        for place in (path, path.parent):
+            if place.exists() and not os.access(place, os.W_OK):
+                raise DoctorError(
+                    f"tracking store {uri} is read-only ({place} cannot be written); make it "
+                    "writable or point tracking.uri / MLFLOW_TRACKING_URI elsewhere"
+                )
+
+
+def _unusable(uri: str, exc: Exception) -> Exception:
+    from lstm_doctor.errors import DoctorError
+
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return DoctorError(
+        f"tracking store {uri} cannot be used ({first[:200]}); check it is up and writable, "
+        "or point tracking.uri / MLFLOW_TRACKING_URI elsewhere"
+    )
 
 
 CONFIG_ARTIFACT = "config.yaml"

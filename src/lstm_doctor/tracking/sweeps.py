@@ -128,6 +128,11 @@ def latest_parent(cfg: TrackingConfig, tag: str, value: str) -> str | None:
     return runs[0].info.run_id if runs else None
 
 
+def sweep_name(cfg: TrackingConfig, parent_run_id: str) -> str:
+    """The name a sweep's or a fix's parent run was started with (its runs' `sweep` tag)."""
+    return MlflowClient(tracking_uri(cfg)).get_run(parent_run_id).data.tags["sweep"]
+
+
 def _children(client: MlflowClient, parent_run_id: str, status: str) -> list:
     parent = client.get_run(parent_run_id)
     return client.search_runs(
