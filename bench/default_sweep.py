@@ -43,6 +43,17 @@ CANDIDATES = [
       "training.epochs=40"]),
     ("no calendar features, epochs 60", ["prepare.calendar_features=false",
                                          "training.epochs=60"]),
+    # The two single factors that helped (more units; a larger step annealed on plateaus),
+    # together, and with the patience to let the annealing act.
+    ("units 64, lr 3e-3 with reduce-on-plateau, epochs 60",
+     ["model.units=64", "optimizer.lr=3e-3", "training.epochs=60",
+      "training.reduce_lr.enabled=true"]),
+    ("units 64, reduce-on-plateau, patience 10, epochs 60",
+     ["model.units=64", "training.epochs=60", "training.reduce_lr.enabled=true",
+      "training.early_stopping.patience=10"]),
+    ("units 128, lr 3e-3 with reduce-on-plateau, epochs 60",
+     ["model.units=128", "optimizer.lr=3e-3", "training.epochs=60",
+      "training.reduce_lr.enabled=true"]),
 ]  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ LAYERS = {
     "integration": [
         "test_bad_files", "test_bad_input", "test_commands", "test_concurrent_logging",
         "test_dvc", "test_entry_errors",
-        "test_fix", "test_packaging", "test_pipeline", "test_signals", "test_sweep", "test_ui",
+        "test_fix", "test_store_failures", "test_packaging", "test_pipeline", "test_signals", "test_sweep", "test_ui",
     ],
 }  # fmt: skip
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
@@ -155,3 +156,50 @@ def assert_fix_reruns_the_run(uri: str, run_id: str) -> list[str]:
     logged = {k: v for k, v in params.items() if k != "overrides"}
     assert expected == logged, (base, set(expected.items()) ^ set(logged.items()))
     return base
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def mlflow_server(folder: Path, port: int | None = None) -> Iterator[str]:
+    """A real `mlflow server` on 127.0.0.1 (SQLite backend, proxied artifacts in `folder`),
+    stopped on leaving; yields its URL."""
+    import signal
+    import time
+    import urllib.request
+
+    port = port or free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
+         "--artifacts-destination", str(folder / "artifacts")],
+        stdout=subprocess.DEVNULL, stderr=open(folder / "server.log", "a"),
+        start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert process.poll() is None, (folder / "server.log").read_text()[-2000:]
+            try:
+                urllib.request.urlopen(url + "/health", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "mlflow server did not start"
+                time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

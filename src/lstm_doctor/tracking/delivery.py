@@ -36,7 +36,7 @@ def lose(exc: BaseException) -> None:
     """Remember the store's first failure and say so once, on stderr."""
     if _lost:
         return
-    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:160]
     _lost["reason"] = reason
     print(
         f"lstm-doctor: warning: the tracking store {mlflow.get_tracking_uri()} stopped taking "
@@ -82,8 +82,13 @@ def log_metrics_async(metrics: dict[str, float], step: int) -> None:
 
 
 def _check_sent(wait: bool = False) -> None:
-    """Look at the epochs sent so far: the first that failed marks the store lost."""
+    """Look at the epochs sent so far: the first that failed marks the store lost, and the
+    epochs still queued behind it are dropped (each would wait out its own retries)."""
     for future in list(_pending):
+        if _lost:
+            future.cancel()  # the one in flight ends on its own, within its retries
+            _pending.remove(future)
+            continue
         if not (wait or future.done()):
             continue
         _pending.remove(future)

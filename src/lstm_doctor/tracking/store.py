@@ -31,13 +31,15 @@ def use_store(cfg: TrackingConfig) -> str:
     (not in whatever folder the command happened to run from).
     """
     uri = tracking_uri(cfg)
-    # MLflow announces creating and migrating a new store at INFO: not news to a user.
-    for name in ("mlflow.store.db.utils", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    # MLflow announces creating and migrating a new store at INFO: not news to a user; and
+    # it logs a database error with its traceback before raising it, which we report in one
+    # line (here, or as the store lost mid-run).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     check_store(uri)
     mlflow.set_tracking_uri(uri)
-    client = MlflowClient(uri)
     try:
+        client = MlflowClient(uri)
         experiment = client.get_experiment_by_name(cfg.experiment)
     except Exception as exc:  # reachable but refusing (locked, corrupt, an error page)
         raise _unusable(uri, exc) from None
@@ -45,7 +47,7 @@ def use_store(cfg: TrackingConfig) -> str:
         return experiment.experiment_id
     location = None
     if uri.startswith("sqlite:///"):
-        location = (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").resolve().as_uri()
+        location = (sqlite_path(uri).parent / "mlartifacts").resolve().as_uri()
     try:
         return client.create_experiment(cfg.experiment, artifact_location=location)
     except Exception as exc:
@@ -89,7 +91,7 @@ def check_store(uri: str) -> None:
                 "(`make server`) or point tracking.uri / MLFLOW_TRACKING_URI at a running one"
             ) from None
     elif uri.startswith("sqlite:///"):
-        path = Path(uri.removeprefix("sqlite:///"))
+        path = sqlite_path(uri)
         # SQLite writes a journal beside the file: the folder must be writable too.
         for place in (path, path.parent):
             if place.exists() and not os.access(place, os.W_OK):
@@ -97,6 +99,14 @@ def check_store(uri: str) -> None:
                     f"tracking store {uri} is read-only ({place} cannot be written); make it "
                     "writable or point tracking.uri / MLFLOW_TRACKING_URI elsewhere"
                 )
+
+
+def sqlite_path(uri: str) -> Path:
+    """The database file of a sqlite:/// URI, also in SQLite's `file:...?mode=ro` form."""
+    path = uri.removeprefix("sqlite:///")
+    if path.startswith("file:"):
+        path = path.removeprefix("file:").split("?")[0]
+    return Path(path)
 
 
 def _unusable(uri: str, exc: Exception) -> Exception:
