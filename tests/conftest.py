@@ -28,8 +28,8 @@ LAYERS = {
     "data": ["test_data", "test_truth"],
     "integration": [
         "test_bad_files", "test_bad_input", "test_commands", "test_concurrent_logging",
-        "test_dvc", "test_entry_errors",
-        "test_fix", "test_store_failures", "test_packaging", "test_pipeline", "test_signals", "test_sweep", "test_ui",
+        "test_dvc", "test_entry_errors", "test_fix", "test_packaging", "test_pipeline",
+        "test_signals", "test_store_failures", "test_sweep", "test_ui",
     ],
 }  # fmt: skip
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
@@ -177,11 +177,12 @@ def mlflow_server(folder: Path, port: int | None = None) -> Iterator[str]:
 
     port = port or free_port()
     folder.mkdir(parents=True, exist_ok=True)
+    log = (folder / "server.log").open("a")
     process = subprocess.Popen(
         [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1", "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
          "--artifacts-destination", str(folder / "artifacts")],
-        stdout=subprocess.DEVNULL, stderr=open(folder / "server.log", "a"),
+        stdout=subprocess.DEVNULL, stderr=log,
         start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -203,3 +204,4 @@ def mlflow_server(folder: Path, port: int | None = None) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        log.close()
