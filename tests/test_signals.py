@@ -234,3 +234,34 @@ def test_a_signal_stops_a_fix_killed_and_resume_runs_only_the_rest(tmp_path: Pat
     assert {c["name"]: len(c["values"]) for c in summary["configurations"]} == {
         "original": 2, "scaling=standard": 2,
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_mlflow_run_ends_the_run_killed(tmp_path: Path, sent: int) -> None:
+    """SIGTERM to `mlflow run` alone (its child would train on, orphaned) or SIGINT to its
+    process group (Ctrl-C): the run MLflow made ends KILLED with its curves."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(uri).search_experiments()
+    overrides = " ".join([*LONG, f"hydra.run.dir={tmp_path / 'job'}"])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "run", ".", "-P", f"overrides={overrides}",
+         "--env-manager", "local", "--experiment-name", "lstm-doctor"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri,
+             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+    )  # fmt: skip
+    run_id = wait_for_epochs(uri, process)
+    if sent == signal.SIGINT:
+        os.killpg(process.pid, sent)
+    else:
+        process.send_signal(sent)
+    process.communicate(timeout=120)
+    name = signal.Signals(sent).name
+    # The orphaned child ends its run on its own; after Ctrl-C, `mlflow run` marks it FAILED
+    # as it exits, and the run is set back to KILLED once it has.
+    deadline = time.monotonic() + 60
+    while MlflowClient(uri).get_run(run_id).info.status != "KILLED":
+        assert time.monotonic() < deadline, MlflowClient(uri).get_run(run_id).info.status
+        time.sleep(0.5)
+    assert_killed(uri, run_id, name)

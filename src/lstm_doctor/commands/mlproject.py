@@ -9,8 +9,26 @@ import sys
 from lstm_doctor.commands.app import main
 
 
+def end_with_parent() -> None:
+    """Ask Linux to send us SIGTERM when `mlflow run` (our parent) dies: a scheduler or
+    `kill` that stops it would otherwise leave us training, and our run RUNNING, orphaned.
+    The signal then ends the run KILLED as any other does."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import os
+    import signal
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def run() -> None:
     """`python -m lstm_doctor.commands.mlproject 'scaling=none window.length=24'`."""
+    end_with_parent()
     sys.argv = [sys.argv[0], *shlex.split(" ".join(sys.argv[1:]))]
     main()
 

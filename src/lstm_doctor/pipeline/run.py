@@ -37,6 +37,10 @@ def signals_end_the_run() -> AbstractContextManager[None]:
     too), so the run's owner can end it KILLED with its curves so far."""
 
     def interrupt(signum: int, frame: Any) -> None:
+        # The first signal decides: a second (a parent passing it on, `mlflow run`'s cancel
+        # after Ctrl-C) must not cut short the closing of the run.
+        for s in SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
         raise Interrupted(signal.Signals(signum).name, signum)
 
     return _signals_handled_by(interrupt)
@@ -97,7 +101,10 @@ def failed(exc: BaseException) -> None:
             lifecycle.set_tags(
                 {"killed_by": name, "killed_after_epochs": str(epochs), "error": f"{name}"}
             )
+            run_id = lifecycle.active_run_id()
             lifecycle.end_run("KILLED")
+            if run_id:
+                lifecycle.keep_killed_under_mlflow_run(run_id)
         return
     lifecycle.set_tags({"error": f"{type(exc).__name__}: {exc}"[:500]})
     lifecycle.end_run("FAILED")

@@ -4,6 +4,7 @@ end it. Only the pipeline package calls these: it owns the run for every entry p
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,8 @@ def _open_run(
     parent_run_id: str | None,
 ) -> str:
     adopted = os.environ.get("MLFLOW_RUN_ID")
+    if adopted:
+        _adopted.add(adopted)
     if parent_run_id:
         tags = {**tags, "mlflow.parentRunId": parent_run_id}
     run = mlflow.start_run(
@@ -96,6 +99,44 @@ def end_run(status: str = "FINISHED") -> None:
     """Close the active run with a status (FINISHED, FAILED, KILLED)."""
     if mlflow.active_run() is not None:
         mlflow.end_run(status=status)
+
+
+# Runs made for us by `mlflow run` (MLflow reads and clears MLFLOW_RUN_ID as we adopt one).
+_adopted: set[str] = set()
+
+# Run by a detached process: wait for `mlflow run` to exit, then restore KILLED.
+_RESTORE_KILLED = """
+import os, sys, time
+from mlflow.tracking import MlflowClient
+parent, uri, run_id = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    try:
+        os.kill(parent, 0)
+    except OSError:
+        break
+    time.sleep(0.2)
+client = MlflowClient(uri)
+if client.get_run(run_id).info.status != "KILLED":
+    client.set_terminated(run_id, "KILLED")
+"""
+
+
+def keep_killed_under_mlflow_run(run_id: str) -> None:
+    """A run made by `mlflow run` and killed by a signal must stay KILLED. After Ctrl-C,
+    `mlflow run` marks its run FAILED once we exit, whatever we set (MLflow 3 compares the
+    stored status, a string, with integer constants, so it never sees the run as ended).
+    A detached process waits for it to exit and sets KILLED back."""
+    if run_id not in _adopted:
+        return
+    import subprocess
+
+    subprocess.Popen(
+        [sys.executable, "-c", _RESTORE_KILLED, str(os.getppid()), mlflow.get_tracking_uri(),
+         run_id],
+        start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 @while_store_takes
