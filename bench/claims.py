@@ -91,34 +91,36 @@ def write_page(store: str, page: Path) -> None:
         "",
         f"*Method.* {METHOD}",
         "",
-        "| claim | preset | seeds ok | test metric (mean ± std) | epochs run | skill vs naive | verdict vs baseline | claim borne out? |",
-        "|---|---|---|---|---|---|---|---|",
+        "Skill is 1 − error / the baseline's error on the same test windows, against **the "
+        "best** of the run's baselines (persistence, seasonal naive at every season the data "
+        "shows, and a ridge regression on the same input window — or, for classifiers, the "
+        "majority class and a logistic regression); MASE scales test MAE by the seasonal-naive "
+        "MAE on the training span (below 1: better than that in-sample yardstick).",
+        "",
+        "| claim | preset | seeds ok | test metric (mean ± std) | MASE | epochs run | skill vs best baseline | verdict vs baseline | claim borne out? |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for claim, name, presets in CLAIMS:
         try:
             _, runs = find_runs(TrackingConfig(uri=store), name)
         except Exception as exc:  # a sweep not run yet
-            lines.append(f"| {claim} | — | — | not measured ({exc}) | | | |")
+            lines.append(f"| {claim} | — | — | not measured ({exc}) | | | | | |")
             continue
         summaries, _ = summarise(runs, baseline=f"experiment={presets[0]}")
         expected = {p[0]: p[1] for p in presets if not isinstance(p, str)}
         epochs: dict[str, list[int]] = {}
+        mase: dict[str, list[float]] = {}
         for run in runs:
             if run.status == "FINISHED" and run.curves.get("loss"):
-                epochs.setdefault(run.overrides.split(" seed=")[0], []).append(
-                    len(run.curves["loss"])
-                )
+                label = run.overrides.split(" seed=")[0]
+                epochs.setdefault(label, []).append(len(run.curves["loss"]))
+                if "test_mase" in run.metrics:
+                    mase.setdefault(label, []).append(run.metrics["test_mase"])
         base_epochs = _mean(epochs.get(f"experiment={presets[0]}", []))
         for i, s in enumerate(summaries):
             preset = s.name.removeprefix("experiment=")
-            skill_key = (
-                "seasonal_naive" if "seasonal_naive" in s.skills else next(iter(s.skills), None)
-            )
-            skill = (
-                f"{_mean(s.skills[skill_key]):+.2f} vs {skill_key.replace('_', ' ')}"
-                if skill_key
-                else "—"
-            )
+            skill = f"{_mean(s.skills['best']):+.3f}" if s.skills.get("best") else "—"
+            mase_text = f"{_mean(mase[s.name]):.3f}" if mase.get(s.name) else "—"
             metric = f"{s.metric} {s.mean:.4g} ± {s.std:.2g}" if s.values else "—"
             ep = _mean(epochs.get(s.name, []))
             ep_text = f"{ep:.0f}" if ep == ep else "—"
@@ -128,7 +130,7 @@ def write_page(store: str, page: Path) -> None:
             )
             lines.append(
                 f"| {claim if i == 0 else ''} | `{preset}` | {len(s.values)}/{s.runs} | {metric} | "
-                f"{ep_text} | {skill} | {verdict} | {claim_ok} |"
+                f"{mase_text} | {ep_text} | {skill} | {verdict} | {claim_ok} |"
             )
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text("\n".join(lines) + "\n")
