@@ -42,8 +42,10 @@ def test_run_logs_params_curves_tags_and_test_metrics(forecast_run) -> None:
     run = client.get_run(result["run_id"])
     assert run.info.status == "FINISHED"
     params = run.data.params
-    assert params["optimizer.lr"] == "0.001"
-    assert params["training.early_stopping.patience"] == "5"
+    assert params["optimizer.lr"] == str(tiny_config().optimizer.lr)
+    assert params["training.early_stopping.patience"] == str(
+        tiny_config().training.early_stopping.patience
+    )
     assert params["window.horizon"] == "4"
     for curve in ("loss", "val_loss", "mae", "val_mae", "learning_rate"):
         history = client.get_metric_history(run.info.run_id, curve)
