@@ -265,3 +265,37 @@ def test_a_signal_to_mlflow_run_ends_the_run_killed(tmp_path: Path, sent: int) -
         assert time.monotonic() < deadline, MlflowClient(uri).get_run(run_id).info.status
         time.sleep(0.5)
     assert_killed(uri, run_id, name)
+
+
+def test_ctrl_c_during_dvc_repro_ends_the_run_killed_and_the_next_repro_runs_clean(
+    project_copy: Path,
+) -> None:
+    """Ctrl-C (SIGINT to `dvc repro`'s process group, as a terminal sends it) mid-training:
+    the run is KILLED, no models/ is left for DVC to cache, and the next `dvc repro` runs
+    the train stage again, cleanly."""
+    from .test_dvc import dvc, set_params
+
+    uri = f"sqlite:///{project_copy / 'mlflow.db'}"
+    MlflowClient(uri).search_experiments()
+    set_params(project_copy, *LONG)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro"], cwd=project_copy, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri,
+             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+    )  # fmt: skip
+    run_id = wait_for_epochs(uri, process)
+    os.killpg(process.pid, signal.SIGINT)
+    process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert_killed(uri, run_id, "SIGINT")
+    assert not (project_copy / "models").exists()
+    assert not list(project_copy.glob(".models.*"))
+
+    set_params(project_copy, *TINY)
+    out = dvc(project_copy, "repro")
+    assert "Running stage 'train'" in out and "Running stage 'evaluate'" in out
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("lstm-doctor").experiment_id
+    statuses = sorted(r.info.status for r in client.search_runs([experiment]))
+    assert statuses == ["FINISHED", "KILLED"]
