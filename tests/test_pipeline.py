@@ -199,7 +199,8 @@ def test_curves_reach_mlflow_while_training_runs(
             seen.append(len(MlflowClient(mlflow_uri).get_metric_history(run_id, "val_loss")))
 
     try:
-        train(cfg, windows, outputs=4, extra_callbacks=[keras_logging.epoch_logger(), Probe()])
+        logger = keras_logging.epoch_logger(lifecycle.log_metrics_async)
+        train(cfg, windows, outputs=4, extra_callbacks=[logger, Probe()])
     finally:
         lifecycle.end_run()
     assert seen == [0, 1, 2]
