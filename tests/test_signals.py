@@ -140,14 +140,14 @@ def test_a_signal_stops_a_joblib_sweep_killed_and_the_same_folder_resumes(
     command = [
         sys.executable, "-m", "lstm_doctor.commands.app", "-m", "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=2", *TINY, "training.early_stopping.enabled=false",
-        "training.epochs=1,60", "seed=0,1", f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        "training.epochs=1,60", "seed=0,1,2", f"hydra.sweep.dir={tmp_path / 'sweep'}",
     ]  # fmt: skip
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
     MlflowClient(uri).search_experiments()  # the store exists before two processes open it
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env, start_new_session=True)  # fmt: skip
     parent = wait_for(lambda: sweep_parent(uri), "the sweep's parent run", process)
-    wait_for(lambda: len(child_runs(uri, parent).get("FINISHED", [])) == 2, "2 jobs", process)
+    wait_for(lambda: len(child_runs(uri, parent).get("FINISHED", [])) == 3, "3 jobs", process)
     wait_for(lambda: running_with_epochs(uri, parent, 2), "2 jobs training", process)
     sent = signal.SIGINT if to_group else signal.SIGTERM
     if to_group:
@@ -158,13 +158,14 @@ def test_a_signal_stops_a_joblib_sweep_killed_and_the_same_folder_resumes(
     name = signal.Signals(sent).name
     assert process.returncode == 128 + sent, stderr[-3000:]
     assert "Traceback" not in stderr, stderr[-3000:]
-    assert f"stopped by {name}: 2 jobs finished, 2 killed, 0 failed" in stderr
+    # The sixth job, still queued, never starts: no run is left RUNNING behind the stop.
+    assert f"stopped by {name}: 3 jobs finished, 2 killed, 0 failed" in stderr
     assert f"hydra.sweep.dir={tmp_path / 'sweep'}" in stderr
 
     client = MlflowClient(uri)
     run = client.get_run(parent)
     assert run.info.status == "KILLED" and run.data.tags["killed_by"] == name
-    assert run.data.metrics["sweep_finished"] == 2 and run.data.metrics["sweep_killed"] == 2
+    assert run.data.metrics["sweep_finished"] == 3 and run.data.metrics["sweep_killed"] == 2
     children = child_runs(uri, parent)
     assert set(children) == {"FINISHED", "KILLED"}
     for killed in children["KILLED"]:
@@ -176,18 +177,18 @@ def test_a_signal_stops_a_joblib_sweep_killed_and_the_same_folder_resumes(
     resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env,
                              timeout=600)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert f"resuming run {parent}, 2 jobs finished before" in resumed.stdout
-    assert resumed.stdout.count("finished before (run") == 2
+    assert f"resuming run {parent}, 3 jobs finished before" in resumed.stdout
+    assert resumed.stdout.count("finished before (run") == 3
     run = client.get_run(parent)
     assert run.info.status == "FINISHED" and run.data.tags["resumed"] == "1"
     children = child_runs(uri, parent)
-    assert len(children["FINISHED"]) == 4 and len(children["KILLED"]) == 2
+    assert len(children["FINISHED"]) == 6 and len(children["KILLED"]) == 2
     assert finished_before < {r.info.run_id for r in children["FINISHED"]}
     epochs = {
         r.info.run_id: len(client.get_metric_history(r.info.run_id, "loss"))
         for r in children["FINISHED"]
     }
-    assert sorted(epochs.values()) == [1, 1, 60, 60]
+    assert sorted(epochs.values()) == [1, 1, 1, 60, 60, 60]
 
 
 def test_a_signal_stops_a_fix_killed_and_resume_runs_only_the_rest(tmp_path: Path) -> None:

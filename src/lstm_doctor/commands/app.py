@@ -66,7 +66,7 @@ def _run_one(raw_cfg: object) -> float:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from lstm_doctor.commands.sweep import already_finished, read_sweep
+    from lstm_doctor.commands.sweep import already_finished, read_sweep, stopping
     from lstm_doctor.config import validate
     from lstm_doctor.doctor.report import console_summary
     from lstm_doctor.pipeline.in_process import run_pipeline
@@ -80,6 +80,9 @@ def _run_one(raw_cfg: object) -> float:
     tags = {"overrides": " ".join(overrides), "hydra_output_dir": str(output_dir)}
     parent, varied = None, overrides
     if hc.mode == RunMode.MULTIRUN:
+        if stopping(Path(hc.sweep.dir)):
+            print(f"job {hc.job.num}: not started, the sweep is stopping", file=sys.stderr)
+            return float("nan")
         done = already_finished(Path(hc.sweep.dir), overrides, cfg)
         if done:
             print(f"job {hc.job.num} [{' '.join(overrides)}]: finished before (run {done}), "

@@ -16,6 +16,9 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 SWEEP_FILE = "sweep.json"
+# Written when a signal stops the sweep: jobs the launcher still hands to its workers
+# while the running ones close must not start.
+STOPPING_FILE = "stopping"
 
 # The sweep this process runs, while it runs: what a signal must end (Hydra's callbacks
 # keep no state of their own between multirun start and end).
@@ -34,6 +37,7 @@ class SweepRun(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         overrides = list(OmegaConf.to_container(config.hydra.overrides.task, resolve=True))
+        (sweep_dir / STOPPING_FILE).unlink(missing_ok=True)
         earlier = read_sweep(sweep_dir)
         # The same sweep folder again resumes: the parent run is reopened and each job that
         # already finished under it is skipped (see `already_finished`).
@@ -98,6 +102,7 @@ def end_interrupted(signal_name: str) -> None:
 
     if not _active or "counts" in _active:
         return
+    (_active["folder"] / STOPPING_FILE).touch()
     _active["restore"]()
     counts = sweeps.end_interrupted(_active["tracking"], _active["parent"], signal_name)
     _active["counts"] = counts
@@ -109,6 +114,11 @@ def end_interrupted(signal_name: str) -> None:
         file=sys.stderr,
         flush=True,
     )
+
+
+def stopping(sweep_dir: Path) -> bool:
+    """Whether a signal is stopping this sweep (a job handed out now must not start)."""
+    return (sweep_dir / STOPPING_FILE).exists()
 
 
 def already_finished(sweep_dir: Path, overrides: list[str], cfg: Any) -> str | None:
