@@ -127,7 +127,7 @@ def keep_killed_under_mlflow_run(run_id: str) -> None:
     `mlflow run` marks its run FAILED once we exit, whatever we set (MLflow 3 compares the
     stored status, a string, with integer constants, so it never sees the run as ended).
     A detached process waits for it to exit and sets KILLED back."""
-    if run_id not in _adopted:
+    if run_id not in _adopted or os.getppid() == 1:  # no `mlflow run` left to overwrite it
         return
     import subprocess
 
