@@ -158,50 +158,16 @@ def assert_fix_reruns_the_run(uri: str, run_id: str) -> list[str]:
     return base
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on now."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def mlflow_server(folder: Path, port: int | None = None) -> Iterator[str]:
     """A real `mlflow server` on 127.0.0.1 (SQLite backend, proxied artifacts in `folder`),
-    stopped on leaving; yields its URL."""
-    import signal
-    import time
-    import urllib.request
+    stopped on leaving; yields its URL. Restarted on the same folder and port, it serves the
+    same runs."""
+    from lstm_doctor.commands import ui_check
 
-    port = port or free_port()
     folder.mkdir(parents=True, exist_ok=True)
-    log = (folder / "server.log").open("a")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
-         "--artifacts-destination", str(folder / "artifacts")],
-        stdout=subprocess.DEVNULL, stderr=log,
-        start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, (folder / "server.log").read_text()[-2000:]
-            try:
-                urllib.request.urlopen(url + "/health", timeout=2)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "mlflow server did not start"
-                time.sleep(0.5)
+    with ui_check.mlflow_server(
+        f"sqlite:///{folder / 'server.db'}", port or ui_check.free_port(), timeout=180,
+        artifacts=folder / "artifacts",
+    ) as url:  # fmt: skip
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()

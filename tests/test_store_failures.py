@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from .conftest import ROOT, TINY, free_port, mlflow_server
+from lstm_doctor.commands.ui_check import free_port
+
+from .conftest import ROOT, TINY, mlflow_server
 
 pytestmark = pytest.mark.slow
 

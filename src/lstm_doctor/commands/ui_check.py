@@ -57,13 +57,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def mlflow_server(store_uri: str, port: int, timeout: float = 120) -> Iterator[str]:
-    """`mlflow server` on 127.0.0.1:port over the store, stopped (with its workers) after."""
+def mlflow_server(
+    store_uri: str, port: int, timeout: float = 120, artifacts: Path | None = None
+) -> Iterator[str]:
+    """`mlflow server` on 127.0.0.1:port over the store, stopped (with its workers) after;
+    with `artifacts`, it proxies artifact storage in that folder (clients need no access)."""
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    proxy = ["--artifacts-destination", str(artifacts)] if artifacts else []
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store_uri,
-             "--host", "127.0.0.1", "--port", str(port)],
+             "--host", "127.0.0.1", "--port", str(port), *proxy],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -76,6 +80,7 @@ def mlflow_server(store_uri: str, port: int, timeout: float = 120) -> Iterator[s
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+                process.wait()  # the port is free once it is gone
 
 
 def _wait_healthy(base: str, process: subprocess.Popen, log: Any, timeout: float) -> None:
