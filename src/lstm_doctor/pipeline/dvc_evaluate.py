@@ -8,8 +8,7 @@ from typing import Any
 from lstm_doctor.doctor.report import console_summary
 from lstm_doctor.errors import report_errors
 from lstm_doctor.pipeline.evaluation import evaluate_step
-from lstm_doctor.pipeline.log_later import tell_if_store_lost
-from lstm_doctor.pipeline.run import failed, from_params, signals_end_the_run
+from lstm_doctor.pipeline.run import from_params, owning_the_run
 from lstm_doctor.tracking import lifecycle
 from lstm_doctor.workspace import read_json
 
@@ -18,15 +17,8 @@ def evaluate_in_train_run() -> dict[str, Any]:
     """params.yaml's run: evaluate stage, in the run train opened."""
     cfg, paths, overrides = from_params()
     run_id = read_json(paths.models / "run.json")["run_id"]
-    with signals_end_the_run():
-        lifecycle.resume(cfg.tracking, run_id)
-        try:
-            result = evaluate_step(cfg, paths, overrides)
-        except BaseException as exc:
-            failed(exc)
-            raise
-        lifecycle.end_run("FINISHED")
-    tell_if_store_lost(paths)
+    with owning_the_run(lambda: lifecycle.resume(cfg.tracking, run_id), paths):
+        result = evaluate_step(cfg, paths, overrides)
     return result
 
 

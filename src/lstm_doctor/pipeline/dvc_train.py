@@ -4,8 +4,7 @@ run, trains in it and ends it; evaluate resumes it by the id saved in models/run
 from __future__ import annotations
 
 from lstm_doctor.errors import report_errors
-from lstm_doctor.pipeline.log_later import tell_if_store_lost
-from lstm_doctor.pipeline.run import failed, from_params, signals_end_the_run
+from lstm_doctor.pipeline.run import from_params, owning_the_run
 from lstm_doctor.pipeline.training import train_step
 from lstm_doctor.tracking import lifecycle, provenance
 
@@ -13,19 +12,13 @@ from lstm_doctor.tracking import lifecycle, provenance
 def train_in_new_run() -> None:
     """params.yaml's run: train stage."""
     cfg, paths, overrides = from_params()
-    with signals_end_the_run():
-        # Named after what it is: the overrides that set it apart from conf/'s defaults (a
-        # DVC experiment's own name wins, as `dvc exp show` lists it).
-        lifecycle.start_run(
-            cfg, provenance.run_tags(cfg), run_name=" ".join(overrides) or "defaults"
-        )
-        try:
-            train_step(cfg, paths, overrides)
-        except BaseException as exc:
-            failed(exc)
-            raise
-        lifecycle.end_run("FINISHED")
-    tell_if_store_lost(paths)
+    # Named after what it is: the overrides that set it apart from conf/'s defaults (a DVC
+    # experiment's own name wins, as `dvc exp show` lists it).
+    name = " ".join(overrides) or "defaults"
+    with owning_the_run(
+        lambda: lifecycle.start_run(cfg, provenance.run_tags(cfg), run_name=name), paths
+    ):
+        train_step(cfg, paths, overrides)
 
 
 def main() -> None:

@@ -6,8 +6,7 @@ from typing import Any
 
 from lstm_doctor.config import Config
 from lstm_doctor.pipeline.evaluation import evaluate_step
-from lstm_doctor.pipeline.log_later import tell_if_store_lost
-from lstm_doctor.pipeline.run import failed, signals_end_the_run
+from lstm_doctor.pipeline.run import owning_the_run
 from lstm_doctor.pipeline.training import train_step
 from lstm_doctor.tracking import lifecycle, provenance
 from lstm_doctor.workspace import StagePaths
@@ -30,18 +29,14 @@ def run_pipeline(
     from lstm_doctor.stages import prepare, scale, window
 
     run_tags = provenance.run_tags(cfg) | (tags or {})
-    with signals_end_the_run():
-        lifecycle.start_run(cfg, run_tags, run_name=run_name, parent_run_id=parent_run_id)
-        try:
-            prepare.run(cfg, paths)
-            scale.run(cfg, paths)
-            window.run(cfg, paths)
-            # TensorFlow loads only now (train), so config and data errors come in a second.
-            train_step(cfg, paths, overrides or [], progress)
-            result = evaluate_step(cfg, paths, overrides or [])
-        except BaseException as exc:
-            failed(exc)
-            raise
-        lifecycle.end_run("FINISHED")
-    tell_if_store_lost(paths)
+    with owning_the_run(
+        lambda: lifecycle.start_run(cfg, run_tags, run_name=run_name, parent_run_id=parent_run_id),
+        paths,
+    ):
+        prepare.run(cfg, paths)
+        scale.run(cfg, paths)
+        window.run(cfg, paths)
+        # TensorFlow loads only now (train), so config and data errors come in a second.
+        train_step(cfg, paths, overrides or [], progress)
+        result = evaluate_step(cfg, paths, overrides or [])
     return result

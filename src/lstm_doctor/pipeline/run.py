@@ -11,6 +11,7 @@ from typing import Any
 
 from lstm_doctor.config import Config, load_params
 from lstm_doctor.errors import Interrupted
+from lstm_doctor.pipeline.log_later import tell_if_store_lost
 from lstm_doctor.tracking import lifecycle
 from lstm_doctor.workspace import StagePaths
 
@@ -44,6 +45,22 @@ def signals_end_the_run() -> AbstractContextManager[None]:
         raise Interrupted(signal.Signals(signum).name, signum)
 
     return _signals_handled_by(interrupt)
+
+
+@contextmanager
+def owning_the_run(open_run: Callable[[], object], paths: StagePaths) -> Iterator[None]:
+    """The one way every entry point holds its run: `open_run` opens (or resumes) it with
+    signals already handled; the block's work then ends it FINISHED, or FAILED / KILLED
+    with the reason and the curves so far; a store lost on the way is told last."""
+    with signals_end_the_run():
+        open_run()
+        try:
+            yield
+        except BaseException as exc:
+            failed(exc)
+            raise
+        lifecycle.end_run("FINISHED")
+    tell_if_store_lost(paths)
 
 
 def signals_stop_the_workers(settle: Callable[[str], None]) -> Callable[[], None]:
