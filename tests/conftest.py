@@ -22,14 +22,15 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {
     "unit": [
         "test_architecture", "test_baselines", "test_compare", "test_config", "test_config_values",
-        "test_diagnose", "test_dvc_deps", "test_metrics", "test_overrides", "test_prepare",
-        "test_readme", "test_scale", "test_window",
+        "test_diagnose", "test_differential", "test_dvc_deps", "test_metrics", "test_overrides",
+        "test_prepare", "test_readme", "test_scale", "test_window",
     ],
     "data": ["test_data", "test_truth"],
     "integration": [
         "test_bad_files", "test_bad_input", "test_commands", "test_concurrent_logging",
-        "test_dvc", "test_entry_errors", "test_fix", "test_packaging", "test_pipeline",
-        "test_signals", "test_store_failures", "test_sweep", "test_sweep_load", "test_ui",
+        "test_diagnosis_html", "test_dvc", "test_entry_errors", "test_fix", "test_packaging",
+        "test_pipeline", "test_signals", "test_store_failures", "test_sweep", "test_sweep_load",
+        "test_ui",
     ],
 }  # fmt: skip
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}

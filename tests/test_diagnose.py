@@ -9,6 +9,7 @@ import pytest
 from lstm_doctor.commands.fix import ORIGINAL, merge, plan
 from lstm_doctor.doctor import data_checks, result_checks, series_checks
 from lstm_doctor.doctor import training_checks as run_checks
+from lstm_doctor.doctor.causes import link
 from lstm_doctor.doctor.diagnose import in_effect
 from lstm_doctor.doctor.findings import Finding, verdict
 from lstm_doctor.doctor.report import prescriptions, to_markdown
@@ -273,9 +274,11 @@ def test_markdown_says_what_was_seen_and_the_exact_command_to_try_first() -> Non
         "codes": codes(findings),
         "overrides": ["dataset=stocks", "training.early_stopping.enabled=false"],
     }
+    result["primary"] = link(findings)
     text = to_markdown(result)
     assert text.startswith("# Diagnosis: sick")
-    assert "In short: 2 problems (train.overfitting, train.wasted_epochs)" in text
+    # overfitting explains nothing here and nothing explains it: it leads
+    assert "## Primary cause" in text and "`train.overfitting`" in text.split("## Notes")[0]
     # the exact command: the run's overrides with the first fix on top
     assert "    lstm-doctor dataset=stocks training.early_stopping.enabled=false " in text
     assert "model.dropout=0.2 model.layer_dropout=0.2" in text

@@ -62,9 +62,11 @@ def test_run_logs_params_curves_tags_and_test_metrics(forecast_run) -> None:
     diagnosis = result["diagnosis"]
     assert tags["diagnosis.verdict"] == diagnosis["verdict"]
     assert tags["diagnosis.codes"] == (",".join(diagnosis["codes"]) or "none")
+    assert tags["diagnosis.primary"] == (",".join(diagnosis["primary"]) or "none")
     serious = [f for f in diagnosis["findings"] if f["severity"] != "info"]
     assert diagnosis["verdict"] == ("sick" if serious else "healthy")
-    for curve in ("grad_norm", "grad_norm/lstm_0", "update_ratio/output"):
+    curves = ("grad_norm", "grad_norm/lstm_0", "update_ratio/output", "step_ratio/lstm_0")
+    for curve in (*curves, "probe_loss"):
         assert len(client.get_metric_history(run.info.run_id, curve)) == 2, curve
     assert len(tags["data_sha256"]) == 16
     assert len(tags["git_commit"]) == 40

@@ -14,9 +14,16 @@ import numpy as np
 import pandas as pd
 
 from lstm_doctor.config import Config
-from lstm_doctor.doctor import data_checks, result_checks, series_checks, training_checks
+from lstm_doctor.doctor import (
+    causes,
+    data_checks,
+    gradient_checks,
+    result_checks,
+    series_checks,
+    training_checks,
+)
 from lstm_doctor.doctor.findings import Finding, ranked, verdict
-from lstm_doctor.doctor.report import to_markdown
+from lstm_doctor.doctor.report import first_prescription, to_markdown, try_command
 from lstm_doctor.workspace import StagePaths, read_json, write_json
 
 CALENDAR = {"hour_sin", "hour_cos", "dow_sin", "dow_cos"}
@@ -48,10 +55,12 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
         )
         findings += data_checks.check_missing(report, len(table), cfg)
         findings += data_checks.check_off_grid(report)
-        findings += series_checks.check_outliers(table, columns, cfg, train=(lo, hi))
         target = table[cfg.dataset.target].to_numpy(dtype=float)[lo:hi]
+        freq = scaled.get("freq") or report.get("freq")
+        season, _ = series_checks.dominant_season(target, scaled.get("period"), freq)
+        findings += series_checks.check_outliers(table, columns, cfg, (lo, hi), season)
         calendar = bool(CALENDAR & set(table.columns))
-        findings += series_checks.check_window(target, scaled.get("period"), cfg, calendar)
+        findings += series_checks.check_window(target, scaled.get("period"), cfg, calendar, freq)
         values = np.load(paths.scaled / "series.npz")["values"]
         findings += series_checks.check_shift(values[:, 0].astype(float), bounds, cfg)
     findings += data_checks.check_leakage(bounds, cfg)
@@ -77,8 +86,10 @@ def run_findings(
     loss = history["loss"].to_numpy(dtype=float) if "loss" in history else np.empty(0)
     steps = training_checks.steps_per_epoch(train_windows, cfg) if train_windows else None
     findings = training_checks.check_divergence(loss, cfg)
-    findings += training_checks.check_curves(history, cfg, steps)
-    findings += training_checks.check_gradients(monitors, cfg)
+    findings += training_checks.check_curves(history, cfg, steps, monitors)
+    findings += gradient_checks.check_gradients(monitors, cfg)
+    symptoms = {f.code for f in findings}
+    findings += gradient_checks.check_step_size(monitors, cfg, symptoms)
     if metrics is not None:
         findings += result_checks.check_results(metrics, history, cfg, period)
     findings += result_checks.check_model(cfg)
@@ -101,16 +112,24 @@ def diagnose(
         cfg, history, monitors, metrics, period, train_windows
     )
     findings = ranked(prune_fixes(findings, cfg))
+    primary = causes.link(findings)
     result = {
         "verdict": verdict(findings),
+        "primary": primary,
         "codes": [f.code for f in findings],
         "findings": [f.as_dict() for f in findings],
         "run_id": run_id,
         "overrides": overrides or [],
     }
+    fix = first_prescription(result)
+    result["first_fix"] = fix
+    result["first_command"] = try_command(result["overrides"], fix) if fix else None
     paths.reports.mkdir(parents=True, exist_ok=True)
     write_json(paths.reports / "diagnosis.json", result)
     (paths.reports / "diagnosis.md").write_text(to_markdown(result))
+    from lstm_doctor.doctor import html_report  # matplotlib loads only when a run is diagnosed
+
+    html_report.write(result, cfg, paths, history, monitors)
     return result
 
 

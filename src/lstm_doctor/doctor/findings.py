@@ -18,6 +18,10 @@ class Finding:
     evidence: dict[str, Any]
     explanation: str
     fixes: list[str] = field(default_factory=list)
+    # The serious findings present that can produce this one (causes.link fills it).
+    explained_by: list[str] = field(default_factory=list)
+    # 1-based epochs of the curves that triggered it, for plots to mark.
+    epochs: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,5 +1,6 @@
-"""The diagnosis said to a person: the prescriptions in order, the exact command to try,
-diagnosis.md as a colleague would write it, and the lines at the end of a run."""
+"""The diagnosis said to a person: the primary cause first with the one fix to try, the
+symptoms that follow from it in a line each, the exact command once; diagnosis.md as a
+colleague would write it, and the lines at the end of a run."""
 
 from __future__ import annotations
 
@@ -9,14 +10,34 @@ from lstm_doctor.config.overrides import command as as_command
 from lstm_doctor.config.overrides import key_of, merge
 
 
+def _serious(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in result["findings"] if f["severity"] != "info"]
+
+
+def primaries(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The primary-cause findings, in the diagnosis' order of primaries (older diagnoses
+    without a differential: every warning or error)."""
+    by_code = {f["code"]: f for f in result["findings"]}
+    codes = result.get("primary")
+    if codes is None:
+        return _serious(result)
+    return [by_code[c] for c in codes if c in by_code]
+
+
+def symptoms(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The serious findings another finding explains."""
+    first = {f["code"] for f in primaries(result)}
+    return [f for f in _serious(result) if f["code"] not in first]
+
+
 def prescriptions(result: dict[str, Any], limit: int = 3) -> list[str]:
-    """The first fix of each warning or error, most severe first, without repeats; a fix
+    """The first fix of each primary cause, then of each symptom, without repeats; a fix
     setting a key an earlier one set (model.units=64, then model.units=128) is skipped, so
     the prescriptions can be combined."""
     fixes: list[str] = []
     taken: set[str] = set()
-    for finding in result["findings"]:
-        if finding["severity"] == "info" or not finding["fixes"]:
+    for finding in primaries(result) + symptoms(result):
+        if not finding["fixes"]:
             continue
         fix = finding["fixes"][0]
         keys = {key_of(part) for part in fix.split()}
@@ -26,40 +47,55 @@ def prescriptions(result: dict[str, Any], limit: int = 3) -> list[str]:
     return fixes[:limit]
 
 
+def first_prescription(result: dict[str, Any]) -> str | None:
+    """The one fix to try first: the primary cause's (the next primary's when it has none)."""
+    return next(iter(prescriptions(result, limit=1)), None)
+
+
 def try_command(overrides: list[str], fix: str) -> str:
     """The exact command that tries a fix on top of the run's own overrides."""
     return as_command(merge(overrides, fix))
 
 
+def _cause_names(result: dict[str, Any]) -> str:
+    return " and ".join(f"`{f['code']}`" for f in primaries(result))
+
+
 def to_markdown(result: dict[str, Any]) -> str:
-    """The diagnosis as a colleague would say it: what was seen, why it matters, what to try."""
+    """The diagnosis as a colleague would say it: the cause, what follows from it, what to
+    try (the overrides, and the full command once), then the notes."""
     lines = [f"# Diagnosis: {result['verdict']}", ""]
     if result["run_id"]:
         lines += [f"MLflow run `{result['run_id']}`.", ""]
-    serious = [f for f in result["findings"] if f["severity"] != "info"]
-    if not serious:
+    if not _serious(result):
         lines += ["Nothing a warning's worth: the data look usable, the curves fall and settle, "
-                  "and the model beats the naive baselines.", ""]  # fmt: skip
-    fixes = prescriptions(result, limit=1)
-    if serious and fixes:
-        first = next(f for f in serious if fixes[0] in f["fixes"])
+                  "and the model beats every baseline.", ""]  # fmt: skip
+    causes, follow = primaries(result), symptoms(result)
+    fix = first_prescription(result)
+    if causes:
+        many = len(causes) > 1
+        lines += [f"## Primary cause{'s' * many}: {_cause_names(result)}", ""]
+        for f in causes:
+            lines += _finding(f, heading=many)
+        if fix:
+            lines += ["**Try first:**", "", f"    {try_command(result['overrides'], fix)}", ""]
+    if follow:
         lines += [
-            f"In short: {len(serious)} problem{'s' * (len(serious) > 1)} "
-            f"({', '.join(f['code'] for f in serious)}). Start with `{first['code']}`; "
-            "try first:",
+            "## What follows from it",
             "",
-            f"    {try_command(result['overrides'], fixes[0])}",
+            f"These usually follow from {_cause_names(result)}; look again after fixing it:",
             "",
         ]
-    for f in result["findings"]:
-        lines += [f"## {f['severity'].upper()}: `{f['code']}`", "", f["explanation"], ""]
-        evidence = ", ".join(f"{k} = {_fmt(v)}" for k, v in f["evidence"].items())
-        lines += [f"*Seen:* {evidence}", ""]
-        if f["fixes"]:
-            lines.append("*Try, in this order:*")
-            lines += [f"1. `{try_command(result['overrides'], fix)}`" for fix in f["fixes"]]
-            lines.append("")
-    if serious and result["run_id"]:
+        for f in follow:
+            by = ", ".join(f"`{c}`" for c in f.get("explained_by", []))
+            lines.append(f"- `{f['code']}` ({f['severity']}, from {by}): {f['explanation']}")
+        lines.append("")
+    notes = [f for f in result["findings"] if f["severity"] == "info"]
+    if notes:
+        lines += ["## Notes", ""]
+        for f in notes:
+            lines += _finding(f, heading=True)
+    if causes and result["run_id"]:
         lines += [
             "## Prove it",
             "",
@@ -72,20 +108,30 @@ def to_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _finding(f: dict[str, Any], heading: bool) -> list[str]:
+    """One finding: what was seen, why it matters, its fixes as overrides."""
+    lines = [f"### {f['severity'].upper()}: `{f['code']}`", ""] if heading else []
+    lines += [f["explanation"], ""]
+    evidence = ", ".join(f"{k} = {_fmt(v)}" for k, v in f["evidence"].items())
+    lines += [f"*Seen:* {evidence}", ""]
+    if f["fixes"]:
+        lines += ["*Fixes, best first:* " + " · ".join(f"`{fix}`" for fix in f["fixes"]), ""]
+    return lines
+
+
 def console_summary(result: dict[str, Any]) -> str:
-    """Three or four lines for the end of a run."""
+    """Three or four lines for the end of a run: the cause, what follows, what to try."""
     if result["verdict"] == "healthy":
         notes = [f["code"] for f in result["findings"]]
         return "diagnosis: healthy" + (f" (notes: {', '.join(notes)})" if notes else "")
-    lines = [
-        "diagnosis: "
-        + ", ".join(
-            f"{f['code']} ({f['severity']})" for f in result["findings"] if f["severity"] != "info"
-        )
-    ]
-    fixes = prescriptions(result)
-    if fixes:
-        lines.append("  try first: " + try_command(result["overrides"], fixes[0]))
+    causes = primaries(result)
+    follow = symptoms(result)
+    lines = ["diagnosis: " + ", ".join(f"{f['code']} ({f['severity']})" for f in causes)]
+    if follow:
+        lines.append("  follows from it: " + ", ".join(f["code"] for f in follow))
+    fix = first_prescription(result)
+    if fix:
+        lines.append("  try first: " + try_command(result["overrides"], fix))
     if result["run_id"]:
         lines.append(
             f"  prove the fixes: lstm-doctor fix {result['run_id']}   (details: diagnosis.md)"
@@ -102,20 +148,22 @@ def _fmt(value: Any) -> str:
 
 
 def summary_paragraph(result: dict[str, Any]) -> str:
-    """The diagnosis in one paragraph: the verdict, the problems, what to try first (the
-    run's description in the MLflow UI)."""
-    serious = [f for f in result["findings"] if f["severity"] != "info"]
-    if not serious:
+    """The diagnosis in one paragraph: the verdict, the cause, what follows from it, what to
+    try first (the run's description in the MLflow UI)."""
+    if not _serious(result):
         return (
             "Diagnosis: healthy. The data look usable, the curves fall and settle, and the "
             "model beats every baseline."
         )
-    fixes = prescriptions(result, limit=1)
+    causes, follow = primaries(result), symptoms(result)
     text = (
-        f"Diagnosis: {result['verdict']}. {len(serious)} problem{'s' * (len(serious) > 1)}: "
-        + ", ".join(f"{f['code']} ({f['severity']})" for f in serious)
-        + f". {serious[0]['explanation']}"
+        f"Diagnosis: {result['verdict']}. Primary cause: "
+        + ", ".join(f"{f['code']} ({f['severity']})" for f in causes)
+        + f". {causes[0]['explanation']}"
     )
-    if fixes:
-        text += f" Try first: `{try_command(result['overrides'], fixes[0])}`."
+    if follow:
+        text += " Follows from it: " + ", ".join(f["code"] for f in follow) + "."
+    fix = first_prescription(result)
+    if fix:
+        text += f" Try first: `{try_command(result['overrides'], fix)}`."
     return text

@@ -78,9 +78,11 @@ def check_results(
     if skills:
         best_name = min(skills, key=lambda k: metrics["baselines"][k]["mae"])
         if skills[best_name] <= 0:
-            window_fix = (
-                [f"window.length={period}"] if period and cfg.window.length < period else []
-            )
+            # The season the best lookup uses, when a window still fits enough examples.
+            season = _season_of(best_name, period)
+            steps = metrics.get("train_steps") or 0
+            fits = season and (not steps or season * MIN_INDEPENDENT_WINDOWS <= steps)
+            window_fix = [f"window.length={season}"] if fits and cfg.window.length < season else []
             findings.append(
                 Finding(
                     "train.no_better_than_naive",
@@ -130,6 +132,15 @@ def check_results(
                 )
             )
     return findings
+
+
+def _season_of(baseline: str, period: int | None) -> int | None:
+    """The season a seasonal-naive baseline looks back (`seasonal_naive` the period,
+    `seasonal_naive_168` 168 steps); None for the others."""
+    if baseline == "seasonal_naive":
+        return period
+    tail = baseline.removeprefix("seasonal_naive_")
+    return int(tail) if tail != baseline and tail.isdigit() else None
 
 
 # Baselines fitted on the training windows, not lookups.

@@ -11,24 +11,71 @@ import pandas as pd
 
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.findings import Finding
-from lstm_doctor.metrics import autocorrelation, robust_center_scale
+from lstm_doctor.metrics import robust_center_scale, seasons
 
 OUTLIER_Z = 6.0
 
 
-def robust_outliers(values: np.ndarray, threshold: float = OUTLIER_Z) -> tuple[int, float, float]:
-    """Values beyond `threshold` robust standard deviations (median / MAD): their count, the
-    largest robust z, and the share of the column's squared deviation they carry."""
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return 0, 0.0, 0.0
+def seasonal_residuals(values: np.ndarray, season: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's deviation from the median of its position in the season, and the spread
+    it is judged against: the robust spread (1.4826 MAD) at that position, never below the
+    series' typical spread of deviations that are not exactly zero. Without a season (or
+    fewer than two cycles), the deviation from the column's median and its robust spread.
+
+    A zero-inflated or strongly seasonal series (solar power dark every night, quiet nights
+    in traffic) has most of its daytime values far from the overall median: judged against
+    its own profile, its days are the signal, not outliers.
+    """
+    y = np.asarray(values, dtype=np.float64)
+    if not season or season < 2 or len(y) < 2 * season:
+        median, mad = robust_center_scale(y)
+        return y - median, np.full(len(y), mad)
+    position = np.arange(len(y)) % season
+    padded = np.full((-(-len(y) // season)) * season, np.nan)
+    padded[: len(y)] = y
+    cycles = padded.reshape(-1, season)
+    with np.errstate(all="ignore"):
+        profile = np.nanmedian(cycles, axis=0)
+        resid = y - profile[position]
+        spread = 1.4826 * np.nanmedian(np.abs(cycles - profile), axis=0)
+    nonzero = np.abs(resid[np.isfinite(resid) & (resid != 0)])
+    floor = 1.4826 * float(np.median(nonzero)) if nonzero.size else 0.0
+    return resid, np.maximum(np.nan_to_num(spread)[position], floor)
+
+
+def robust_outliers(
+    values: np.ndarray, threshold: float = OUTLIER_Z, season: int | None = None
+) -> tuple[int, float, float, np.ndarray]:
+    """Spikes: values beyond `threshold` robust spreads from their seasonal profile that
+    also lie outside the bulk of all the column's values (Tukey's far-out fences, 3 IQR
+    beyond the quartiles), so a quiet holiday or a sunny hour is not one. Returns their
+    count, the largest robust z, the share of the squared deviation from the profile they
+    carry (what an MSE loss would chase), and their mask."""
+    values = np.asarray(values, dtype=np.float64)
+    resid, spread = seasonal_residuals(values, season)
+    ok = np.isfinite(resid) & (spread > 0)
+    flagged = np.zeros(len(values), dtype=bool)
+    if not ok.any():
+        return 0, 0.0, 0.0, flagged
+    z = np.zeros(len(values))
+    z[ok] = np.abs(resid[ok]) / spread[ok]
+    q1, q3 = np.nanpercentile(values, [25, 75])
+    outside = ((values < q1 - 3 * (q3 - q1)) | (values > q3 + 3 * (q3 - q1))) if q3 > q1 else ok
+    flagged = (z > threshold) & outside
+    squared = np.where(ok, resid, 0.0) ** 2
+    share = float(squared[flagged].sum() / max(squared.sum(), 1e-300))
+    return int(flagged.sum()), float(z[flagged].max(initial=0.0)), share, flagged
+
+
+def clip_keeps_the_signal(values: np.ndarray, outliers: np.ndarray, threshold: float) -> bool:
+    """Whether `prepare.outliers=clip` (bounds at the training median ± threshold robust
+    spreads, with no season) would touch mostly the outliers found, not the signal: on a
+    zero-inflated series its bounds sit around zero and would cut every daytime value."""
     median, mad = robust_center_scale(values)
-    if mad == 0:
-        return 0, 0.0, 0.0
-    z = np.abs(values - median) / mad
-    flagged = z > threshold
-    share = float((z[flagged] ** 2).sum() / max((z**2).sum(), 1e-300))
-    return int(flagged.sum()), float(z.max()), share
+    if not mad:
+        return False  # clip leaves such a column alone: prescribing it would do nothing
+    clipped = np.isfinite(values) & (np.abs(values - median) > threshold * mad)
+    return bool(clipped.any()) and float((clipped & outliers).sum() / clipped.sum()) >= 0.5
 
 
 # Spikes that carry this much of a column's squared deviation dominate an MSE loss on it.
@@ -36,24 +83,31 @@ DOMINANT_SHARE = 0.25
 
 
 def check_outliers(
-    table: pd.DataFrame, columns: list[str], cfg: Config, train: tuple[int, int] | None = None
+    table: pd.DataFrame,
+    columns: list[str],
+    cfg: Config,
+    train: tuple[int, int] | None = None,
+    season: int | None = None,
 ) -> list[Finding]:
-    """Spikes far outside the bulk of a column of the training span, left in.
+    """Spikes far outside a column's own seasonal profile in the training span, left in.
 
     A warning when the target's spikes carry a dominant share of its squared deviation: the
     MSE gradients are then mostly about them. Spikes in inputs only, or a handful that
-    carry little, are a note: the loss is not computed on them.
+    carry little, are a note: the loss is not computed on them. Clipping is prescribed only
+    where prepare's clip would cut the spikes and not the signal.
     """
     if cfg.prepare.outliers != "none":
         return []
     lo, hi = train or (0, len(table))
-    found, shares = {}, {}
+    found, shares, clip_ok = {}, {}, True
     worst = 0.0
     for column in columns:
-        count, z, share = robust_outliers(table[column].to_numpy(dtype=float)[lo:hi])
+        values = table[column].to_numpy(dtype=float)[lo:hi]
+        count, z, share, mask = robust_outliers(values, season=season)
         if count >= max(3, 0.001 * (hi - lo)):
             found[column], shares[column] = count, share
             worst = max(worst, z)
+            clip_ok &= clip_keeps_the_signal(values, mask, cfg.prepare.outlier_threshold)
     if not found:
         return []
     target = cfg.dataset.target
@@ -65,6 +119,9 @@ def check_outliers(
         else "they carry little of the target's loss (inputs only, or a small share), so "
         "they are a note: clip them if the model chases them."
     )
+    fixes = ["scaling=robust", "prepare.outliers=drop"]
+    if clip_ok:
+        fixes.insert(0, "prepare.outliers=clip")
     return [
         Finding(
             "data.outliers",
@@ -74,57 +131,75 @@ def check_outliers(
                 "share_of_squared_deviation": shares,
                 "max_robust_z": worst,
                 "threshold": OUTLIER_Z,
+                "season": season,
                 "span": "train",
             },
             f"{sum(found.values())} training values lie beyond {OUTLIER_Z:g} robust standard "
-            f"deviations (worst {worst:.0f}); {where}",
-            ["prepare.outliers=clip", "scaling=robust", "prepare.outliers=drop"],
+            f"deviations of their {'seasonal profile' if season else 'median'} (worst "
+            f"{worst:.0f}); {where}",
+            fixes,
         )
     ]
 
 
 def dominant_season(
-    target: np.ndarray, period: int | None, max_lag: int = 400
+    target: np.ndarray, period: int | None, freq: str | None = None
 ) -> tuple[int | None, float]:
-    """The seasonal lag with the strongest autocorrelation (the data's own period if given)."""
-    y = target[np.isfinite(target)]
-    if len(y) < 3 * 24:
+    """The season a window should cover: the data's own period when its autocorrelation
+    shows it as a peak, else the strongest peak among the seasons the data's frequency and
+    autocorrelation bear out (metrics.seasons), else the strongest autocorrelation peak of
+    any lag up to a third of the span. Any frequency; three cycles at least."""
+    y = np.asarray(target, dtype=np.float64)
+    y = y[np.isfinite(y)]
+    if len(y) < 6 or not np.std(y):
         return None, 0.0
-    y = y - y.mean()
-    denom = float(np.dot(y, y))
-    if denom == 0:
-        return None, 0.0
-
-    def acf(lag: int) -> float:
-        return autocorrelation(y, lag)
+    acf = _acf(y, len(y) // 3)
 
     # A season is a peak: its autocorrelation must beat the half-season trough clearly.
     def is_peak(lag: int) -> bool:
-        return acf(lag) > acf(max(lag // 2, 1)) + 0.2
+        return 1 < lag < len(acf) and acf[lag] >= 0.3 and acf[lag] > acf[max(lag // 2, 1)] + 0.2
 
-    # The data's own period (from its frequency) is the season to check when it shows one;
-    # otherwise look for the usual ones. Longer cycles (a week in hourly data) are a bonus a
-    # longer window may catch, not a defect of one that covers the period.
-    if period and 1 < period <= max_lag and period < len(y) // 3:
-        return (period, acf(period)) if is_peak(period) else (None, 0.0)
-    candidates = [lag for lag in (7, 12, 24, 52, 168, 365) if lag <= max_lag and lag < len(y) // 3]
-    peaks = [(lag, acf(lag)) for lag in candidates if is_peak(lag)]
-    if not peaks:
+    # The data's own period is the season to check when it shows one. Longer cycles (a week
+    # in hourly data) are a bonus a longer window may catch, not a defect of one that
+    # covers the period.
+    if period and is_peak(period):
+        return period, float(acf[period])
+    candidates = [m for m in seasons(y, freq, period) if is_peak(m)]
+    if not candidates:  # no calendar to go by: the autocorrelation's own peaks
+        candidates = [m for m in range(2, len(acf)) if is_peak(m)]
+    if not candidates:
         return None, 0.0
-    lag, r = max(peaks, key=lambda p: (p[1], -p[0]))
-    return lag, r
+
+    # A true period peaks again at its multiples; a neighbour of it drifts off them.
+    def score(m: int) -> float:
+        return float(np.mean([acf[k * m] for k in range(1, 4) if k * m < len(acf)]))
+
+    lag = max(candidates, key=lambda m: (score(m), -m))
+    return lag, float(acf[lag])
+
+
+def _acf(y: np.ndarray, max_lag: int) -> np.ndarray:
+    """Autocorrelation at lags 0..max_lag, by FFT (a year of hourly data in milliseconds)."""
+    y = y - y.mean()
+    n = len(y)
+    spectrum = np.fft.rfft(y, 2 ** int(np.ceil(np.log2(2 * n))))
+    acov = np.fft.irfft(spectrum * np.conj(spectrum))[: max_lag + 1]
+    return acov / acov[0]
 
 
 def check_window(
-    target: np.ndarray, period: int | None, cfg: Config, calendar: bool
+    target: np.ndarray, period: int | None, cfg: Config, calendar: bool, freq: str | None = None
 ) -> list[Finding]:
     """A window shorter than the season cannot see the same phase of the last cycle."""
     if cfg.dataset.task != "forecast":
         return []
-    lag, strength = dominant_season(target, period)
+    lag, strength = dominant_season(target, period, freq)
     if lag is None or strength < 0.3 or cfg.window.length >= lag:
         return []
-    severity = "info" if calendar and lag <= 24 and cfg.window.length >= lag // 2 else "warning"
+    # Hour-of-day and day-of-week inputs tell the model where in a daily or weekly season
+    # it is: a window half the season long then suffices.
+    told = calendar and _within_a_week(lag, freq) and cfg.window.length >= lag // 2
+    severity = "info" if told else "warning"
     return [
         Finding(
             "data.window_shorter_than_season",
@@ -167,3 +242,14 @@ def check_shift(
             ["window.normalize=last", "window.normalize=standard", "scaling=robust"],
         )
     ]
+
+
+def _within_a_week(lag: int, freq: str | None) -> bool:
+    """Whether `lag` steps at `freq` span at most a week (what calendar inputs describe)."""
+    if not freq:
+        return False
+    try:
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    except (ValueError, TypeError):  # business days, months: no fixed length
+        return False
+    return step * lag <= pd.Timedelta("7D")

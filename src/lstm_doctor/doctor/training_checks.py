@@ -49,6 +49,28 @@ def check_divergence(loss: np.ndarray, cfg: Config) -> list[Finding]:
     ]
 
 
+# Still sliding at the end: carried on at its own pace, the curve would still take more
+# than this share off its current level (a straight-line crawl: any share, at any pace).
+SLIDING = 0.05
+
+
+def still_to_gain(tail: np.ndarray) -> float:
+    """How much more the loss would fall, as a share of its last value, if its tail kept
+    slowing down as it did: the drop over the tail's second half against its first half
+    gives the decay per half; a geometric continuation sums what is left (infinite when the
+    curve is not slowing: a straight line)."""
+    h = (len(tail) - 1) // 2
+    if h < 1:
+        return 0.0
+    first, second = tail[0] - tail[h], tail[h] - tail[2 * h]
+    if first <= 0 or second <= 0:
+        return 0.0
+    r = second / first
+    if r >= 1:
+        return float("inf")
+    return float(second * r / (1 - r) / max(abs(tail[-1]), 1e-300))
+
+
 # Fewer optimiser updates than this cannot show whether a model learns: a flat or still-
 # falling curve then calls for more updates before any other knob.
 MIN_UPDATES = 100
@@ -66,10 +88,28 @@ def more_updates(steps: int | None, epochs_run: int) -> str | None:
     return f"training.epochs={min(500, -(-3 * MIN_UPDATES // steps))}"
 
 
-def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -> list[Finding]:
+def initial_loss(history: pd.DataFrame, monitors: pd.DataFrame | None) -> tuple[float, str]:
+    """The loss to measure learning from: the probe batch's before the first update when the
+    monitor took it (a model may learn all it will within epoch 0, which epoch 0's average
+    loss would hide), else epoch 0's average training loss."""
+    if monitors is not None and "probe_loss_initial" in monitors:
+        first = monitors["probe_loss_initial"].dropna()
+        if len(first) and np.isfinite(first.iloc[0]):
+            return float(first.iloc[0]), "probe"
+    return float(history["loss"].iloc[0]), "epoch_0"
+
+
+def check_curves(
+    history: pd.DataFrame,
+    cfg: Config,
+    steps: int | None = None,
+    monitors: pd.DataFrame | None = None,
+) -> list[Finding]:
     """Not learning, slow, oscillating, overfitting, wasted epochs: from smoothed curves.
 
     `steps` (batches an epoch), when known, tells a curve judged on a handful of updates.
+    Learning is measured from the untrained model's loss on the monitor's probe batch to
+    the smoothed end of the same probe's curve, when the monitor recorded them.
     """
     loss = history["loss"].to_numpy(dtype=float)
     if not np.isfinite(loss).all() or len(loss) < 3:
@@ -79,21 +119,31 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
     s_loss, s_val = smooth(loss), smooth(val)
     lr = cfg.optimizer.lr
     n = len(loss)
-    start = loss[0]
-    best_train = float(np.min(s_loss))
+    start, measured_from = initial_loss(history, monitors)
+    probe = (
+        monitors["probe_loss"].to_numpy(dtype=float)
+        if measured_from == "probe" and monitors is not None and "probe_loss" in monitors
+        else loss
+    )
+    probe = probe[np.isfinite(probe)] if np.isfinite(probe).any() else loss
+    best_train = float(np.min(smooth(probe)))
     improvement = (start - best_train) / abs(start) if start else 0.0
-    # Relative change per epoch over the last third of training.
-    tail = s_loss[-max(3, n // 3) :]
-    tail_slope = float((tail[0] - tail[-1]) / (abs(tail[0]) * (len(tail) - 1))) if tail[0] else 0.0
     # Share of all the improvement so far that came in the last third: a curve settling onto
-    # its floor makes little of it there, a curve still sliding makes a lot.
+    # its floor makes little of it there, a curve still sliding (at any pace: a straight-line
+    # crawl makes a third of it there) makes a lot.
+    tail = s_loss[-max(3, n // 3) :]
     total_drop = s_loss[0] - s_loss[-1]
     tail_share = float((tail[0] - tail[-1]) / total_drop) if total_drop > 0 else 0.0
+    tail_slope = float((tail[0] - tail[-1]) / (abs(tail[0]) * (len(tail) - 1))) if tail[0] else 0.0
+    # Still sliding, not wobbling: the smoothed tail fell in most of its epochs.
+    steady = float(np.mean(np.diff(tail) < 0)) >= 2 / 3
     ups = np.diff(loss) > 0
     rel_jumps = np.abs(np.diff(loss)) / np.maximum(np.abs(loss[:-1]), 1e-12)
 
     longer = more_updates(steps, n)
     updates = f" ({n * steps} updates)" if steps else ""
+    to_gain = still_to_gain(tail)
+    sliding = to_gain > SLIDING
     if improvement < 0.02:
         lr_fix = f"optimizer.lr={step_up(lr):g}"
         fixes = ["scaling=standard", lr_fix, "model.units=64"]
@@ -106,6 +156,9 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
                 "error",
                 {
                     "first_loss": float(start),
+                    "first_loss_measured": "before the first update"
+                    if measured_from == "probe"
+                    else "epoch 0's average",
                     "best_loss": best_train,
                     "relative_improvement": improvement,
                     "updates": n * steps if steps else None,
@@ -116,7 +169,7 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
                 fixes,
             )
         )
-    elif tail_slope > 0.01 and tail_share > 0.1 and n >= cfg.training.epochs:
+    elif sliding and steady and n >= cfg.training.epochs:
         findings.append(
             Finding(
                 "train.slow_convergence",
@@ -124,14 +177,17 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
                 {
                     "tail_relative_slope_per_epoch": tail_slope,
                     "share_of_gain_in_last_third": tail_share,
+                    "left_to_gain_at_this_pace": to_gain,
                     "epochs": n,
                     "lr": lr,
                 },
-                f"The loss was still falling {100 * tail_slope:.1f}% per epoch when training "
-                f"stopped{updates}: it needs a larger step or more epochs.",
+                f"The loss was still falling when training stopped{updates}: the last third "
+                f"of the epochs brought {100 * tail_share:.0f}% of the gain so far "
+                f"({100 * tail_slope:.2g}% per epoch). It needs a larger step or more epochs.",
                 [longer, f"optimizer.lr={step_up(lr):g}"]
                 if longer
                 else [f"optimizer.lr={step_up(lr):g}", f"training.epochs={2 * n}"],
+                epochs=[n - len(tail) + 1, n],
             )
         )
     median_rise = float(np.median(rel_jumps[ups])) if ups.any() else 0.0
@@ -159,6 +215,7 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
                     f"training.batch_size={2 * cfg.training.batch_size}",
                     "optimizer.clipnorm=1.0",
                 ],
+                epochs=[int(i) + 2 for i in np.flatnonzero(ups)][-12:],
             )
         )
     best_val_epoch = int(np.argmin(s_val))
@@ -170,11 +227,23 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
         if s_loss[best_val_epoch]
         else 0.0
     )
+    es = cfg.training.early_stopping
     if n - best_val_epoch >= 3 and final_val > 1.1 * best_val and train_drop_after > 0.05:
+        # Early stopping on the validation loss that restored the best epoch's weights has
+        # already kept the memorising epochs out of the model: a note, not a fault.
+        rescued = (
+            es.enabled and es.restore_best and es.monitor == "val_loss" and n < cfg.training.epochs
+        )
+        said = (
+            f"Early stopping restored epoch {raw_best + 1}'s weights, so the model and its test "
+            "metrics are from before it; regularising may let it learn longer."
+            if rescued
+            else "The model memorises the training span."
+        )
         findings.append(
             Finding(
                 "train.overfitting",
-                "warning",
+                "info" if rescued else "warning",
                 # Judged on the smoothed curves; said in the raw numbers metrics.json and
                 # early stopping use, epochs counted from 1 as Keras prints them.
                 {
@@ -182,18 +251,19 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
                     "best_val_loss": float(val[raw_best]),
                     "final_val_loss": float(val[-1]),
                     "train_loss_drop_after_best": float(train_drop_after),
+                    "rescued_by_early_stopping": bool(rescued),
                 },
                 f"Validation loss bottomed at epoch {raw_best + 1} ({val[raw_best]:.4g}) and "
                 f"ended {100 * (val[-1] / val[raw_best] - 1):.0f}% above it, while training loss "
-                "kept falling: the model memorises the training span.",
+                f"kept falling. {said}",
                 [
                     "model.dropout=0.2 model.layer_dropout=0.2",
                     "training.early_stopping.enabled=true",
                     f"model.units={max(cfg.model.units // 2, 4)}",
                 ],
+                epochs=[raw_best + 1, n],
             )
         )
-    es = cfg.training.early_stopping
     if not es.enabled and n - best_val_epoch > max(5, n // 3):
         findings.append(
             Finding(
@@ -207,56 +277,7 @@ def check_curves(history: pd.DataFrame, cfg: Config, steps: int | None = None) -
                 f"The best validation loss came at epoch {raw_best + 1} of {n}: "
                 f"{n - raw_best - 1} epochs added nothing.",
                 ["training.early_stopping.enabled=true training.early_stopping.patience=5"],
+                epochs=[raw_best + 1],
             )
         )
-    return findings
-
-
-def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
-    """Exploding or vanishing gradients, from the per-epoch probe-batch norms."""
-    if monitors.empty or "grad_norm" not in monitors:
-        return []
-    findings = []
-    norms = monitors["grad_norm"].to_numpy(dtype=float)
-    finite = norms[np.isfinite(norms)]
-    if finite.size and (
-        not np.isfinite(norms).all()
-        or finite.max() > 1e3
-        or finite.max() > 100 * max(np.median(finite), 1e-12)
-    ):
-        findings.append(
-            Finding(
-                "train.exploding_gradients",
-                "warning",
-                {
-                    "max_grad_norm": float(finite.max()) if finite.size else None,
-                    "median_grad_norm": float(np.median(finite)) if finite.size else None,
-                },
-                "Gradient norms on the probe batch spiked to "
-                f"{finite.max():.3g} (median {np.median(finite):.3g}): updates can throw the "
-                "weights far off.",
-                ["optimizer.clipnorm=1.0", f"optimizer.lr={cfg.optimizer.lr / 10:g}"],
-            )
-        )
-    ratio_cols = [c for c in monitors if c.startswith("grad_ratio/")]
-    if ratio_cols:
-        first = monitors[ratio_cols[0]].to_numpy(dtype=float)
-        first = first[np.isfinite(first)]  # a diverged run's last epochs are NaN
-        median_ratio = float(np.median(first)) if first.size else float("nan")
-        if np.isfinite(median_ratio) and median_ratio < 1e-3:
-            findings.append(
-                Finding(
-                    "train.vanishing_gradients",
-                    "warning",
-                    {"first_lstm_to_output_grad_ratio": median_ratio},
-                    "The first LSTM layer gets ~"
-                    f"{median_ratio:.1e} of the output layer's gradient: it barely learns "
-                    "(saturated gates, often unscaled inputs or a poor initialisation).",
-                    [
-                        "scaling=standard",
-                        "model.kernel_initializer=glorot_uniform",
-                        "model.recurrent_initializer=orthogonal",
-                    ],
-                )
-            )
     return findings

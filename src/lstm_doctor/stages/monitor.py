@@ -1,7 +1,10 @@
-"""Training monitors: gradient norms and update/weight ratios on a probe batch, once an epoch.
+"""Training monitors: gradient norms, the probe batch's loss and update/weight ratios, once
+an epoch.
 
 Measuring on one fixed batch per epoch (not every step) keeps the cost to one extra
-forward and backward pass per epoch.
+forward and backward pass per epoch. The probe's loss is also taken before the first
+update, so "did it learn?" is measured from the untrained model, not from epoch 0's
+average (a model can learn most of what it will within its first epoch).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import keras
 
 class GradientMonitor(keras.callbacks.Callback):
     """Per epoch: global and per-layer gradient norms, the first LSTM layer's gradient
-    relative to the output layer's, and each layer's update/weight ratio.
+    relative to the output layer's, the probe batch's loss (and `probe_loss_initial` before
+    any update, in the first record), each layer's update/weight ratio over the epoch
+    (`update_ratio/`) and over the epoch's first optimiser step (`step_ratio/`).
 
     Results accumulate in `records` (one dict an epoch) and go to `sink(metrics, epoch)`.
     """
@@ -30,6 +35,8 @@ class GradientMonitor(keras.callbacks.Callback):
         self.sink = sink
         self.records: list[dict[str, float]] = []
         self._before: dict[str, np.ndarray] = {}
+        self._initial_loss: float | None = None
+        self._step_ratio: dict[str, float] = {}
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         import tensorflow as tf
@@ -40,27 +47,37 @@ class GradientMonitor(keras.callbacks.Callback):
             with tf.GradientTape() as tape:
                 predictions = model(x, training=False)
                 loss = model.compute_loss(x=x, y=y, y_pred=predictions)
-            return tape.gradient(loss, model.trainable_variables)
+            return loss, tape.gradient(loss, model.trainable_variables)
 
         # Compiled once per fit: eager LSTM gradients cost ~10x more every epoch.
         self._probe_gradients = tf.function(probe_gradients)
+        x, y = self.probe
+        loss, _ = self._probe_gradients(x, y)
+        self._initial_loss = float(keras.ops.convert_to_numpy(loss))
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._before = {
             v.path: keras.ops.convert_to_numpy(v) for v in self.model.trainable_variables
         }
 
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        # One optimiser step's relative size, once an epoch: the rule of thumb for a healthy
+        # step (~1e-3 of the weights' norm) is about a step, not an epoch of them.
+        if batch != 0:
+            return
+        self._step_ratio = self._update_ratios()
+
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         x, y = self.probe
         variables = self.model.trainable_variables
-        grads = self._probe_gradients(x, y)
-        record: dict[str, float] = {}
+        loss, grads = self._probe_gradients(x, y)
+        record: dict[str, float] = {"probe_loss": float(keras.ops.convert_to_numpy(loss))}
+        if epoch == 0 and self._initial_loss is not None:
+            record["probe_loss_initial"] = self._initial_loss
         layer_grad: dict[str, float] = {}
-        layer_update: dict[str, list[float]] = {}
         total = 0.0
         for variable, grad in zip(variables, grads, strict=True):
-            parts = variable.path.split("/")
-            layer = parts[1] if parts[0] == self.model.name and len(parts) > 2 else parts[0]
+            layer = _layer(self.model.name, variable.path)
             g = (
                 float(np.sum(np.square(keras.ops.convert_to_numpy(grad))))
                 if grad is not None
@@ -68,18 +85,13 @@ class GradientMonitor(keras.callbacks.Callback):
             )
             total += g
             layer_grad[layer] = layer_grad.get(layer, 0.0) + g
-            now = keras.ops.convert_to_numpy(variable)
-            before = self._before.get(variable.path)
-            if before is not None:
-                scale = float(np.linalg.norm(now)) or 1.0
-                layer_update.setdefault(layer, []).append(
-                    float(np.linalg.norm(now - before)) / scale
-                )
         record["grad_norm"] = float(np.sqrt(total))
         for layer, g in layer_grad.items():
             record[f"grad_norm/{layer}"] = float(np.sqrt(g))
-        for layer, ratios in layer_update.items():
-            record[f"update_ratio/{layer}"] = float(np.max(ratios))
+        for layer, ratio in self._update_ratios().items():
+            record[f"update_ratio/{layer}"] = ratio
+        for layer, ratio in self._step_ratio.items():
+            record[f"step_ratio/{layer}"] = ratio
         lstm_layers = [name for name in layer_grad if name.startswith("lstm")]
         if lstm_layers and "output" in layer_grad and layer_grad["output"] > 0:
             record[f"grad_ratio/{lstm_layers[0]}"] = float(
@@ -88,3 +100,24 @@ class GradientMonitor(keras.callbacks.Callback):
         self.records.append(record)
         if self.sink is not None:
             self.sink(record, epoch)
+
+    def _update_ratios(self) -> dict[str, float]:
+        """Each layer's change since the epoch began over its weights' norm, all its
+        variables together (a zero-initialised bias alone would make any step look huge)."""
+        change: dict[str, float] = {}
+        size: dict[str, float] = {}
+        for variable in self.model.trainable_variables:
+            before = self._before.get(variable.path)
+            if before is None:
+                continue
+            now = keras.ops.convert_to_numpy(variable)
+            layer = _layer(self.model.name, variable.path)
+            change[layer] = change.get(layer, 0.0) + float(np.sum(np.square(now - before)))
+            size[layer] = size.get(layer, 0.0) + float(np.sum(np.square(now)))
+        return {layer: float(np.sqrt(change[layer] / (size[layer] or 1.0))) for layer in change}
+
+
+def _layer(model_name: str, path: str) -> str:
+    """The layer a variable belongs to, from its path (`model/lstm/kernel` or `lstm/kernel`)."""
+    parts = path.split("/")
+    return parts[1] if parts[0] == model_name and len(parts) > 2 else parts[0]

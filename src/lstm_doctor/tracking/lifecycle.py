@@ -150,12 +150,16 @@ def log_diagnosis(result: dict[str, Any], reports: Path, summary: str = "") -> N
     """The diagnosis as run tags (filterable in the UI), its summary as the run's
     description (the UI shows it on the run page) and its files as artifacts."""
     codes = result["codes"]
-    tags = {"diagnosis.verdict": result["verdict"], "diagnosis.codes": ",".join(codes) or "none"}
+    tags = {
+        "diagnosis.verdict": result["verdict"],
+        "diagnosis.codes": ",".join(codes) or "none",
+        "diagnosis.primary": ",".join(result.get("primary") or []) or "none",
+    }
     if summary:
         tags["mlflow.note.content"] = summary
     tags |= {f"diagnosis.{f['code']}": f["severity"] for f in result["findings"]}
     mlflow.set_tags(tags)
-    for name in ("diagnosis.json", "diagnosis.md"):
+    for name in ("diagnosis.json", "diagnosis.md", "diagnosis.html"):
         if (reports / name).exists():
             mlflow.log_artifact(str(reports / name))
 

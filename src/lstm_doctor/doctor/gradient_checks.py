@@ -1,0 +1,132 @@
+"""The doctor's checks on the gradient monitor: exploding and vanishing gradients, and a step
+size orders of magnitude off, each judged against the run's own history and its weights.
+
+Pure functions from the monitor frame (one row an epoch, stages/monitor.py) to `Finding`s.
+Nothing here is in the data's units: a large target gives large gradients throughout, which
+is a scale, not an explosion; what explodes is a norm far above the run's own usual one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lstm_doctor.config import Config
+from lstm_doctor.doctor.findings import Finding
+from lstm_doctor.doctor.training_checks import step_up
+
+# A gradient norm this many times the run's own median norm is a spike, not its scale.
+SPIKE = 20.0
+# The first LSTM layer's gradient below this share of the output layer's: it barely learns.
+VANISHING = 1e-3
+# A widely used rule of thumb puts a healthy optimiser step near 1e-3 of the weights' norm.
+# A step 30x below it (1.5 orders of magnitude) crawls; 30x above it overshoots.
+HEALTHY_STEP = 1e-3
+STEP_FACTOR = 30.0
+
+
+def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
+    """Exploding (non-finite, or spikes far above the run's median) or vanishing gradients."""
+    if monitors.empty or "grad_norm" not in monitors:
+        return []
+    findings = []
+    norms = monitors["grad_norm"].to_numpy(dtype=float)
+    finite = norms[np.isfinite(norms)]
+    median = float(np.median(finite)) if finite.size else float("nan")
+    spike = float(finite.max() / max(median, 1e-300)) if finite.size else float("inf")
+    if finite.size and (not np.isfinite(norms).all() or spike >= SPIKE):
+        epoch = int(np.nanargmax(np.where(np.isfinite(norms), norms, np.inf)))
+        findings.append(
+            Finding(
+                "train.exploding_gradients",
+                "warning",
+                {
+                    "max_grad_norm": float(finite.max()),
+                    "median_grad_norm": median,
+                    "max_over_median": spike,
+                    "epoch": epoch + 1,
+                },
+                f"The gradient norm on the probe batch spiked to {finite.max():.3g} at epoch "
+                f"{epoch + 1}, {spike:.0f}x the run's median ({median:.3g}): updates can throw "
+                "the weights far off.",
+                ["optimizer.clipnorm=1.0", f"optimizer.lr={cfg.optimizer.lr / 10:g}"],
+                epochs=[epoch + 1],
+            )
+        )
+    ratio_cols = [c for c in monitors if c.startswith("grad_ratio/")]
+    if ratio_cols:
+        first = monitors[ratio_cols[0]].to_numpy(dtype=float)
+        first = first[np.isfinite(first)]  # a diverged run's last epochs are NaN
+        median_ratio = float(np.median(first)) if first.size else float("nan")
+        if np.isfinite(median_ratio) and median_ratio < VANISHING:
+            findings.append(
+                Finding(
+                    "train.vanishing_gradients",
+                    "warning",
+                    {"first_lstm_to_output_grad_ratio": median_ratio},
+                    "The first LSTM layer gets ~"
+                    f"{median_ratio:.1e} of the output layer's gradient: it barely learns "
+                    "(saturated gates, often unscaled inputs or a poor initialisation).",
+                    [
+                        "scaling=standard",
+                        "model.kernel_initializer=glorot_uniform",
+                        "model.recurrent_initializer=orthogonal",
+                    ],
+                )
+            )
+    return findings
+
+
+def step_ratio(monitors: pd.DataFrame) -> float | None:
+    """The run's typical optimiser step relative to the weights: per epoch, the largest of
+    the layers' one-step update/weight ratios; then the median over epochs."""
+    cols = [c for c in monitors if c.startswith("step_ratio/")]
+    if not cols:
+        return None
+    per_epoch = monitors[cols].max(axis=1, skipna=True).to_numpy(dtype=float)
+    per_epoch = per_epoch[np.isfinite(per_epoch) & (per_epoch > 0)]
+    return float(np.median(per_epoch)) if per_epoch.size else None
+
+
+def check_step_size(monitors: pd.DataFrame, cfg: Config, symptoms: set[str]) -> list[Finding]:
+    """A step orders of magnitude off the healthy ~1e-3 of the weights, where the curves show
+    what that does: a crawl (too small), or a shaking or blown-up loss (too large).
+
+    `symptoms` are the curve findings already made; a large step on a smooth, falling curve
+    is a choice, not a fault, and a tiny one on a settled curve is the end of training.
+    """
+    ratio = step_ratio(monitors)
+    if ratio is None:
+        return []
+    lr, name = cfg.optimizer.lr, cfg.optimizer.name
+    evidence = {"step_update_over_weight": ratio, "healthy_near": HEALTHY_STEP, "lr": lr}
+    crawling = symptoms & {"train.not_learning", "train.slow_convergence"}
+    if ratio < HEALTHY_STEP / STEP_FACTOR and crawling:
+        fixes = [f"optimizer.lr={step_up(lr):g}"]
+        if name == "sgd":
+            fixes.append("optimizer=adam optimizer.lr=0.001")
+        return [
+            Finding(
+                "train.step_too_small",
+                "warning",
+                evidence,
+                f"Each optimiser step moves the weights by ~{ratio:.1e} of their size, "
+                f"{HEALTHY_STEP / ratio:.0f}x below the healthy ~{HEALTHY_STEP:g}: at "
+                f"optimizer.lr={lr:g} the loss can only crawl, however many epochs it gets.",
+                fixes,
+            )
+        ]
+    shaking = symptoms & {"train.oscillating", "train.diverged", "train.not_learning"}
+    if ratio > HEALTHY_STEP * STEP_FACTOR and shaking:
+        return [
+            Finding(
+                "train.step_too_large",
+                "warning",
+                evidence,
+                f"Each optimiser step moves the weights by ~{ratio:.2g} of their size, "
+                f"{ratio / HEALTHY_STEP:.0f}x above the healthy ~{HEALTHY_STEP:g}: at "
+                f"optimizer.lr={lr:g} the weights overshoot instead of settling.",
+                [f"optimizer.lr={lr / 10:g}", "optimizer.clipnorm=1.0"],
+            )
+        ]
+    return []
