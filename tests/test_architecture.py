@@ -19,7 +19,7 @@ PACKAGE = SRC / "lstm_doctor"
 # Layer of each part (the top-level name under lstm_doctor); a part imports only parts
 # of a lower layer, or of its own part.
 LAYERS = {
-    "errors": 0, "workspace": 0, "metrics": 0,
+    "errors": 0, "workspace": 0, "metrics": 0, "curve_measures": 0,
     "config": 1, "comparison": 1, "comparison_report": 2,
     "stages": 2, "doctor": 2, "tracking": 3,
     "pipeline": 4, "commands": 5,

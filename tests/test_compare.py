@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
-from lstm_doctor.comparison import RunRecord, configuration_of, judge, summarise
+from lstm_doctor.comparison import (
+    RunRecord,
+    configuration_of,
+    format_table,
+    judge,
+    summarise,
+)
+from lstm_doctor.comparison_report import render_html
+from lstm_doctor.curve_measures import NAMES, measure
 
 
 def record(overrides: str, mae: float, status: str = "FINISHED") -> RunRecord:
@@ -97,3 +108,51 @@ def test_a_configuration_that_failed_every_seed_sorts_last() -> None:
     runs += [record(f"c seed={s}", 5.0 + s) for s in range(3)]
     summaries, _ = summarise(runs, baseline="a")
     assert [s.name for s in summaries] == ["a", "c", "b"]
+
+
+def curved(overrides: str, seed: int, zigzag: float, logged: bool = True) -> RunRecord:
+    """A run whose val loss decays smoothly with every other epoch `zigzag` x higher;
+    its curve measures logged as evaluation logs them, or only its curves (an older run)."""
+    epochs = np.arange(12)
+    val = np.exp(-epochs / 20) * np.where(epochs % 2 == 1, zigzag, 1.0)
+    curves = {
+        "loss": list((0.8 - 0.01 * seed) * val),
+        "val_loss": list(val),
+        "epoch_seconds": [2.0] * 12,
+    }
+    run = record(f"{overrides} seed={seed}".strip(), 5.0 + 0.1 * seed)
+    run.curves = curves
+    if logged:
+        run.metrics |= measure(curves)
+    return run
+
+
+@pytest.mark.parametrize("logged", [True, False])
+def test_curve_measures_are_summarised_and_judged_like_the_test_metric(logged: bool) -> None:
+    runs = [curved("", s, 1.0 + 0.001 * s, logged) for s in range(3)]
+    runs += [curved("optimizer.lr=0.1", s, 1.1 + 0.01 * s, logged) for s in range(3)]
+    summaries, _ = summarise(runs)
+    by_name = {s.name: s for s in summaries}
+    base, jumpy = by_name["defaults"], by_name["optimizer.lr=0.1"]
+    assert set(base.curve) == set(jumpy.curve) == set(NAMES)
+    assert base.curve["curve_fluctuation"].values == pytest.approx(
+        [math.log(1 + 0.001 * s) for s in range(3)]
+    )
+    assert base.curve["curve_fluctuation"].verdict == "baseline"
+    fluctuation = jumpy.curve["curve_fluctuation"]
+    assert fluctuation.values == pytest.approx([math.log(1.1 + 0.01 * s) for s in range(3)])
+    assert fluctuation.std == pytest.approx(np.std(fluctuation.values, ddof=1))
+    assert fluctuation.verdict == "worse beyond seed noise"
+    assert fluctuation.p_value is not None and fluctuation.p_value < 0.05
+    assert jumpy.curve["curve_rise_share"].mean > base.curve["curve_rise_share"].mean
+    assert jumpy.curve["seconds_to_best_5pct"].values  # timed epochs, logged or as curves
+    assert jumpy.verdict == "no clear change"  # the test metric, judged as before
+
+    table = format_table(summaries)
+    assert f"curve_fluctuation {fluctuation.mean:.4g} ± {fluctuation.std:.2g}" in " ".join(
+        table.split()
+    )
+    assert "worse beyond seed noise  p=" in table
+    page = render_html("t", summaries, "defaults", b"")
+    assert "<h2>Learning curves</h2>" in page and "gap_at_best_relative" in page
+    assert f"{fluctuation.mean:.4g} ± {fluctuation.std:.2g}" in page

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from lstm_doctor.curve_measures import NAMES, measure
 from lstm_doctor.pipeline.in_process import run_pipeline
 from lstm_doctor.workspace import StagePaths
 
@@ -70,6 +71,24 @@ def test_run_logs_params_curves_tags_and_test_metrics(forecast_run) -> None:
         assert len(client.get_metric_history(run.info.run_id, curve)) == 2, curve
     assert len(tags["data_sha256"]) == 16
     assert len(tags["git_commit"]) == 40
+
+
+def test_run_times_its_epochs_and_logs_the_curve_measures(forecast_run) -> None:
+    """Each epoch's wall time in history.csv and as a curve; the curve measures, as
+    curve_measures defines them, in metrics.json's `curve` and as the run's metrics."""
+    result, paths, uri = forecast_run
+    history = pd.read_csv(paths.models / "history.csv")
+    assert (history["epoch_seconds"] > 0).all()
+    saved = json.loads((paths.reports / "metrics.json").read_text())["curve"]
+    assert set(saved) == set(NAMES)
+    assert saved == pytest.approx(measure(history), nan_ok=True)
+    epochs = int(saved["epochs_to_best_5pct"])
+    assert saved["seconds_to_best_5pct"] == pytest.approx(history["epoch_seconds"][:epochs].sum())
+    client = MlflowClient(uri)
+    run = client.get_run(result["run_id"])
+    assert {name: run.data.metrics[name] for name in NAMES} == pytest.approx(saved, nan_ok=True)
+    steps = [m.step for m in client.get_metric_history(result["run_id"], "epoch_seconds")]
+    assert steps == [0, 1]
 
 
 def test_run_shows_its_datasets_description_and_registered_version(forecast_run) -> None:

@@ -12,12 +12,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from lstm_doctor import curve_measures
+
 ALPHA = 0.05
 METHOD = (
     "Each configuration's runs differ only in seed. Its test metric is summarised as mean ± "
     "standard deviation over seeds and compared with the baseline configuration's by Welch's "
     f"t-test (unequal variances, two-sided). A difference is called beyond seed noise when "
     f"p < {ALPHA}; with fewer than 2 finished seeds on either side no call is made."
+)
+CURVE_METHOD = (
+    "The learning curves' measures (lower is better for each) are summarised and judged the "
+    "same way, over the same finished seeds, each as the run logged it (or computed from its "
+    "curves by the same definitions where it logged none)."
 )
 
 
@@ -35,6 +42,37 @@ class RunRecord:
     curves: dict[str, list[float]] = field(default_factory=dict)
 
 
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation over seeds (NaN and 0 without values; 0 for one)."""
+    mean = float(np.mean(values)) if values else math.nan
+    return mean, float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def spread(values: list[float]) -> str:
+    """`mean ± sd` over seeds, as the console and the report print it; — without values."""
+    mean, sd = mean_sd(values)
+    return f"{mean:.4g} ± {sd:.2g}" if values else "—"
+
+
+@dataclass
+class MeasureSummary:
+    """One curve measure of a configuration over its finished seeds, judged like the test
+    metric against the baseline configuration's."""
+
+    values: list[float]
+    verdict: str = ""
+    p_value: float | None = None
+    difference: float | None = None
+
+    @property
+    def mean(self) -> float:
+        return mean_sd(self.values)[0]
+
+    @property
+    def std(self) -> float:
+        return mean_sd(self.values)[1]
+
+
 @dataclass
 class ConfigSummary:
     """One configuration (its overrides, seed aside) over its seeds."""
@@ -49,14 +87,15 @@ class ConfigSummary:
     verdict: str = ""
     p_value: float | None = None
     difference: float | None = None
+    curve: dict[str, MeasureSummary] = field(default_factory=dict)
 
     @property
     def mean(self) -> float:
-        return float(np.mean(self.values)) if self.values else math.nan
+        return mean_sd(self.values)[0]
 
     @property
     def std(self) -> float:
-        return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else 0.0
+        return mean_sd(self.values)[1]
 
 
 def configuration_of(overrides: str) -> str:
@@ -95,6 +134,15 @@ def group_by_configuration(runs: list[RunRecord]) -> dict[str, list[RunRecord]]:
     return groups
 
 
+def curve_of(run: RunRecord) -> dict[str, float]:
+    """A run's curve measures as it logged them; where it logged none (a run from before they
+    were), computed from its curves by the same definitions."""
+    logged = {name: run.metrics[name] for name in curve_measures.NAMES if name in run.metrics}
+    if len(logged) == len(curve_measures.NAMES):
+        return logged
+    return curve_measures.measure(run.curves) | logged
+
+
 def primary_metric(runs: list[RunRecord]) -> tuple[str, bool]:
     """The metric to compare on and whether higher is better."""
     if any("test_accuracy" in r.metrics for r in runs):
@@ -131,6 +179,11 @@ def summarise(
             for key, value in run.metrics.items():
                 if key.startswith("skill_vs_"):
                     summary.skills.setdefault(key.removeprefix("skill_vs_"), []).append(value)
+        measured = [curve_of(run) for run in done]
+        summary.curve = {
+            name: MeasureSummary([m[name] for m in measured if np.isfinite(m[name])])
+            for name in curve_measures.NAMES
+        }
         summaries.append(summary)
     if baseline is None:
         # The configuration with the fewest overrides is what the others change.
@@ -143,18 +196,17 @@ def summarise(
         )
     base = next(s for s in summaries if s.name == baseline)
     for summary in summaries:
-        if summary is base:
-            summary.verdict = "baseline"
-            continue
-        if not summary.values and summary.failed:
-            summary.verdict = "failed in every seed"
-            continue
-        if summary.values and not base.values and base.failed:
-            summary.verdict = "better: finishes where the baseline failed in every seed"
-            continue
-        summary.verdict, summary.p_value, summary.difference = judge(
-            summary.values, base.values, higher_is_better
-        )
+        # The test metric, then each curve measure, by one rule: lower is better for a curve.
+        judged: list[tuple[ConfigSummary | MeasureSummary, list[float], bool]] = [
+            (summary, base.values, higher_is_better)
+        ] + [(m, base.curve[name].values, False) for name, m in summary.curve.items()]
+        for own, theirs, higher in judged:
+            if summary is base:
+                own.verdict = "baseline"
+                continue
+            own.verdict, own.p_value, own.difference = verdict_against(
+                own.values, theirs, bool(summary.values), bool(base.values), higher
+            )
     # Baseline first, then best first; configurations with no finished run last.
     summaries.sort(
         key=lambda s: (
@@ -164,6 +216,22 @@ def summarise(
         )
     )
     return summaries, baseline
+
+
+def verdict_against(
+    values: list[float],
+    baseline: list[float],
+    finished: bool,
+    baseline_finished: bool,
+    higher_is_better: bool,
+) -> tuple[str, float | None, float | None]:
+    """The call on one measure of a configuration against the baseline's: a configuration
+    (or a baseline) with no finished seed is said so; otherwise Welch's test decides."""
+    if not finished:
+        return "failed in every seed", None, None
+    if not baseline_finished:
+        return "better: finishes where the baseline failed in every seed", None, None
+    return judge(values, baseline, higher_is_better)
 
 
 def judge(
@@ -191,7 +259,12 @@ def format_table(summaries: list[ConfigSummary]) -> str:
     """The comparison as console lines."""
     lines = []
     for s in summaries:
-        spread = f"{s.metric} {s.mean:.4g} ± {s.std:.2g} (n={len(s.values)}, failed {s.failed})"
-        p_value = "" if s.p_value is None else f"  p={s.p_value:.3g}"
-        lines.append(f"{s.name:<45} {spread}  {s.verdict}{p_value}")
+        metric = f"{s.metric} {spread(s.values)} (n={len(s.values)}, failed {s.failed})"
+        lines.append(f"{s.name:<45} {metric}  {s.verdict}{_p(s.p_value)}")
+        for name, m in s.curve.items() if s.values else ():
+            lines.append(f"    {name:<41} {spread(m.values)}  {m.verdict}{_p(m.p_value)}")
     return "\n".join(lines)
+
+
+def _p(p_value: float | None) -> str:
+    return "" if p_value is None else f"  p={p_value:.3g}"

@@ -11,12 +11,15 @@ from pathlib import Path
 import numpy as np
 
 from lstm_doctor.comparison import (
+    CURVE_METHOD,
     METHOD,
     ConfigSummary,
     RunRecord,
     group_by_configuration,
+    spread,
     summarise,
 )
+from lstm_doctor.curve_measures import DEFINITIONS
 from lstm_doctor.workspace import write_json
 
 
@@ -69,22 +72,14 @@ def render_html(title: str, summaries: list[ConfigSummary], baseline: str, png: 
     )
     rows = []
     for s in summaries:
-
-        def pm(values: list[float]) -> str:
-            if not values:
-                return "—"
-            sd = np.std(values, ddof=1) if len(values) > 1 else 0.0
-            return f"{np.mean(values):.4g} ± {sd:.2g}"
-
-        verdict_class = s.verdict.split()[0] if s.verdict else ""
         cells = [
             f"<td><code>{html.escape(s.name)}</code></td>",
             f"<td>{len(s.values)}</td>",
             f"<td>{s.failed}</td>",
-            f"<td>{pm(s.values)}</td>",
-            f"<td>{pm(s.best_val_loss)}</td>",
-            *[f"<td>{pm(s.skills.get(k, []))}</td>" for k in skill_names],
-            f'<td class="{verdict_class}">{html.escape(s.verdict)}</td>',
+            f"<td>{spread(s.values)}</td>",
+            f"<td>{spread(s.best_val_loss)}</td>",
+            *[f"<td>{spread(s.skills.get(k, []))}</td>" for k in skill_names],
+            f'<td class="{_verdict_class(s.verdict)}">{html.escape(s.verdict)}</td>',
             f"<td>{'' if s.p_value is None else f'{s.p_value:.3g}'}</td>",
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -109,9 +104,44 @@ test windows (&gt; 0 beats it).</p>
 {chr(10).join(rows)}
 </table>
 <p><i>Method.</i> {METHOD}</p>
+{curve_table(summaries)}
 <img alt="learning curves" src="data:image/png;base64,{image}">
 </body></html>
 """
+
+
+def _verdict_class(verdict: str) -> str:
+    return verdict.split()[0] if verdict else ""
+
+
+def curve_table(summaries: list[ConfigSummary]) -> str:
+    """The learning curves' measures per configuration: mean ± std over seeds, the verdict
+    against the baseline and Welch's p in each cell; each measure defined under its name."""
+    head = "".join(
+        f'<th title="{html.escape(definition)}">{name}</th>'
+        for name, definition in [("configuration", ""), *DEFINITIONS.items()]
+    )
+    rows = []
+    for s in summaries:
+        cells = [f"<td><code>{html.escape(s.name)}</code></td>"]
+        for name in DEFINITIONS:
+            m = s.curve.get(name)
+            if m is None:
+                cells.append("<td>—</td>")
+                continue
+            p_value = "" if m.p_value is None else f", p={m.p_value:.3g}"
+            cells.append(
+                f'<td class="{_verdict_class(m.verdict)}">{spread(m.values)}<br>'
+                f"<small>{html.escape(m.verdict)}{p_value}</small></td>"
+            )
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    defined = "".join(
+        f"<li><code>{name}</code>: {html.escape(text)}</li>" for name, text in DEFINITIONS.items()
+    )
+    return (
+        f"<h2>Learning curves</h2>\n<table><tr>{head}</tr>\n" + "\n".join(rows) + "\n</table>\n"
+        f"<ul>{defined}</ul>\n<p><i>Method.</i> {html.escape(CURVE_METHOD)}</p>"
+    )
 
 
 def write_report(
@@ -130,7 +160,19 @@ def write_report(
             "title": title,
             "baseline": baseline_name,
             "method": METHOD,
-            "configurations": [asdict(s) | {"mean": s.mean, "std": s.std} for s in summaries],
+            "curve_method": CURVE_METHOD,
+            "curve_definitions": DEFINITIONS,
+            "configurations": [
+                asdict(s)
+                | {"mean": s.mean, "std": s.std}
+                | {
+                    "curve": {
+                        name: asdict(m) | {"mean": m.mean, "std": m.std}
+                        for name, m in s.curve.items()
+                    }
+                }
+                for s in summaries
+            ],
         },
     )
     return summaries

@@ -1,7 +1,8 @@
 """Stage evaluate: test metrics in the target's own units, beside naive baselines.
 
-Reads models/ and the test windows; writes reports/metrics.json (DVC metrics),
-reports/curves.csv and reports/predictions.csv (DVC plots) and reports/plots/*.png.
+Reads models/ and the test windows; writes reports/metrics.json (DVC metrics; the learning
+curves' measures under `curve`), reports/curves.csv and reports/predictions.csv (DVC plots)
+and reports/plots/*.png.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lstm_doctor.stages import keras_env  # noqa: F401  (sets Keras' environment
 import keras
 import pandas as pd
 
-from lstm_doctor import metrics
+from lstm_doctor import curve_measures, metrics
 from lstm_doctor.config import Config
 from lstm_doctor.stages import plots
 from lstm_doctor.stages.linear_baseline import linear_classifier, linear_forecast
@@ -151,11 +152,13 @@ def evaluate_classifier(
 
 
 def flat_metrics(result: dict[str, Any]) -> dict[str, float]:
-    """Scalar test metrics named for MLflow: test_mae, persistence_mae, skill_vs_persistence."""
+    """Scalar metrics named for MLflow: test_mae, persistence_mae, skill_vs_persistence and
+    the curve measures under their own names (curve_fluctuation, epochs_to_best_5pct, ...)."""
     flat = {f"test_{k}": v for k, v in result["model"].items() if isinstance(v, float)}
     for name, errors in result["baselines"].items():
         flat |= {f"{name}_{k}": v for k, v in errors.items() if isinstance(v, float)}
     flat |= {f"skill_vs_{name}": v for name, v in result["skill"].items()}
+    flat |= {name: float(v) for name, v in result.get("curve", {}).items()}
     return flat
 
 
@@ -206,5 +209,6 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         # Counted from 1, as Keras prints epochs.
         result["best_epoch"] = int(val_loss.idxmin()) + 1 if val_loss.notna().any() else None
         result["best_val_loss"] = float(val_loss.min())
+        result["curve"] = curve_measures.measure(history)
         write_json(out / "metrics.json", result)
     return result

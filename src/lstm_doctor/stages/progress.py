@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-import time
 from typing import Any
 
 from lstm_doctor.stages import keras_env  # noqa: F401  (sets Keras' environment before it loads)
@@ -22,20 +21,16 @@ def quiet() -> bool:
 
 
 class EpochLines(keras.callbacks.Callback):
-    """`epoch  3/30  loss 0.1234  val_loss 0.2345  1.2 s  best val_loss 0.2100 (epoch 2)`."""
+    """`epoch  3/30  loss 0.1234  val_loss 0.2345  1.2 s  best val_loss 0.2100 (epoch 2)`;
+    the seconds are the epoch's `epoch_seconds`, as train's timer recorded them."""
 
     def __init__(self, epochs: int) -> None:
         super().__init__()
         self.epochs = epochs
         self.best = (math.inf, 0)
-        self.started = time.perf_counter()
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
-        seconds = time.perf_counter() - self.started
         val = float(logs.get("val_loss", math.nan))
         if val < self.best[0]:
             self.best = (val, epoch + 1)
@@ -46,7 +41,8 @@ class EpochLines(keras.callbacks.Callback):
         ]
         if "val_loss" in logs:
             parts.append(f"val_loss {val:.4g}")
-        parts.append(f"{seconds:.1f} s")
+        if "epoch_seconds" in logs:
+            parts.append(f"{logs['epoch_seconds']:.1f} s")
         if math.isfinite(self.best[0]):
             parts.append(f"best val_loss {self.best[0]:.4g} (epoch {self.best[1]})")
         print("  ".join(parts), file=sys.stdout, flush=True)

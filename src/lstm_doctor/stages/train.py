@@ -1,12 +1,14 @@
 """Stage train: build the LSTM from config and fit it on lazily gathered windows.
 
-Reads scaled/ and windows/; writes models/model.keras, models/history.csv, monitors.csv and
-models/run.json (the id of the MLflow run its caller opened, which evaluate adds to).
+Reads scaled/ and windows/; writes models/model.keras, models/history.csv (the losses and
+`epoch_seconds` per epoch), monitors.csv and models/run.json (the id of the MLflow run its
+caller opened, which evaluate adds to).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -101,9 +103,26 @@ def make_optimizer(cfg: OptimizerConfig) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(**common)
 
 
+class EpochSeconds(keras.callbacks.Callback):
+    """Each epoch's wall time (its batches and validation) as `epoch_seconds` in the epoch's
+    logs, so the history (history.csv) and the MLflow curves carry it beside the losses."""
+
+    started = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self.started
+
+
 def fit_callbacks(cfg: TrainingConfig) -> list[keras.callbacks.Callback]:
-    """Early stopping, learning-rate reduction and the NaN guard, as configured."""
-    callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
+    """The epoch timer, the NaN guard, early stopping and learning-rate reduction, as
+    configured."""
+    # The timer first: Keras hands every callback the same logs, in order (its History last),
+    # so all that follow it, the MLflow epoch logger too, see the epoch's seconds.
+    callbacks: list[keras.callbacks.Callback] = [EpochSeconds(), keras.callbacks.TerminateOnNaN()]
     es = cfg.early_stopping
     if es.enabled:
         callbacks.append(

@@ -103,7 +103,8 @@ def find_runs(cfg: TrackingConfig, selector: str) -> tuple[str, list[RunRecord]]
                     client.get_metric_history(run.info.run_id, key), key=lambda m: m.step
                 )
             ]
-            for key in ("loss", "val_loss")
+            # epoch_seconds: a run that logged no curve measures has them computed from these
+            for key in ("loss", "val_loss", "epoch_seconds")
             if key in run.data.metrics
         }
         records.append(
