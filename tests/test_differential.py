@@ -195,3 +195,24 @@ def test_the_season_is_found_at_any_frequency(freq: str, season: int, steps: int
     (found,) = series_checks.check_window(target, None, short, calendar=False, freq=freq)
     assert found.evidence["season"] == season
     assert found.fixes[0] == f"window.length={season}"
+
+
+def test_curve_findings_report_the_curve_measures_by_their_one_definition() -> None:
+    """Oscillating, slow and overfitting give as evidence what compare and the claims page
+    measure (curve_measures), not numbers of their own under the same names."""
+    from lstm_doctor import curve_measures
+
+    zigzag = [1.0, 0.5, 0.9, 0.45, 0.85, 0.4, 0.8, 0.42, 0.82, 0.41, 0.8, 0.4]
+    frame = pd.DataFrame({"loss": zigzag, "val_loss": zigzag})
+    (osc,) = [
+        f for f in run_checks.check_curves(frame, tiny_config()) if f.code == "train.oscillating"
+    ]
+    assert osc.evidence["curve_fluctuation"] == curve_measures.fluctuation(zigzag)
+    assert osc.evidence["curve_rise_share"] == curve_measures.rise_share(zigzag)
+    loss = [1.0, 0.5, 0.3, 0.2, 0.15, 0.12, 0.1, 0.09, 0.08, 0.07]
+    val = [1.0, 0.5, 0.3, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55]
+    frame = pd.DataFrame({"loss": loss, "val_loss": val})
+    (over,) = [
+        f for f in run_checks.check_curves(frame, tiny_config()) if f.code == "train.overfitting"
+    ]
+    assert over.evidence["gap_at_best"] == curve_measures.generalisation_gap(loss, val)[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lstm_doctor import curve_measures
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.findings import Finding
 from lstm_doctor.metrics import batches
@@ -137,6 +138,8 @@ def check_curves(
     tail_slope = float((tail[0] - tail[-1]) / (abs(tail[0]) * (len(tail) - 1))) if tail[0] else 0.0
     # Still sliding, not wobbling: the smoothed tail fell in most of its epochs.
     steady = float(np.mean(np.diff(tail) < 0)) >= 2 / 3
+    # The same measures the comparison report and the claims page use (curve_measures).
+    measured = curve_measures.measure(history) if "val_loss" in history else {}
     ups = np.diff(loss) > 0
     rel_jumps = np.abs(np.diff(loss)) / np.maximum(np.abs(loss[:-1]), 1e-12)
 
@@ -178,6 +181,7 @@ def check_curves(
                     "tail_relative_slope_per_epoch": tail_slope,
                     "share_of_gain_in_last_third": tail_share,
                     "left_to_gain_at_this_pace": to_gain,
+                    **_pick(measured, "epochs_to_best_5pct", "seconds_to_best_5pct"),
                     "epochs": n,
                     "lr": lr,
                 },
@@ -207,6 +211,7 @@ def check_curves(
                     "share_of_epochs_loss_rose": float(ups.mean()),
                     "median_rise": median_rise,
                     "second_half_travel_over_net_change": zigzag,
+                    **_pick(measured, "curve_fluctuation", "curve_rise_share"),
                 },
                 f"The training loss rose in {100 * ups.mean():.0f}% of epochs, by a median "
                 f"{100 * median_rise:.0f}%: the step overshoots.",
@@ -252,6 +257,7 @@ def check_curves(
                     "final_val_loss": float(val[-1]),
                     "train_loss_drop_after_best": float(train_drop_after),
                     "rescued_by_early_stopping": bool(rescued),
+                    **_pick(measured, "gap_at_best", "gap_at_best_relative"),
                 },
                 f"Validation loss bottomed at epoch {raw_best + 1} ({val[raw_best]:.4g}) and "
                 f"ended {100 * (val[-1] / val[raw_best] - 1):.0f}% above it, while training loss "
@@ -281,3 +287,8 @@ def check_curves(
             )
         )
     return findings
+
+
+def _pick(measured: dict[str, float], *names: str) -> dict[str, float]:
+    """Some curve measures as evidence (their definitions: curve_measures.DEFINITIONS)."""
+    return {name: measured[name] for name in names if name in measured}
