@@ -243,11 +243,12 @@ def run_one(scenario: Scenario, out: Path, uri: str) -> dict:
 
 
 def primary(diagnosis: dict) -> list[str]:
-    """The primary cause(s): the diagnosis' own `primary`, else the first warning or error."""
-    if "primary" in diagnosis:
+    """The primary cause(s): the diagnosis' own `primary`; a healthy run's lead finding is
+    its first note (an info-level cause, e.g. options that rule out cuDNN)."""
+    if diagnosis.get("primary"):
         return list(diagnosis["primary"])
-    serious = [f["code"] for f in diagnosis["findings"] if f["severity"] in SERIOUS]
-    return serious[:1]
+    notes = [f["code"] for f in diagnosis["findings"] if f["severity"] == "info"]
+    return notes[:1]
 
 
 def top_fixes(diagnosis: dict, limit: int = 3) -> list[str]:

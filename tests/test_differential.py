@@ -216,3 +216,38 @@ def test_curve_findings_report_the_curve_measures_by_their_one_definition() -> N
         f for f in run_checks.check_curves(frame, tiny_config()) if f.code == "train.overfitting"
     ]
     assert over.evidence["gap_at_best"] == curve_measures.generalisation_gap(loss, val)[0]
+
+
+def test_a_step_cut_by_the_schedule_is_not_a_step_too_small() -> None:
+    """reduce_lr halving the step down to 1e-6 over 150 epochs makes late steps tiny by
+    design: only the epochs at the configured learning rate are judged."""
+    cfg = tiny_config("training.epochs=20")
+    monitors = crawl_monitors(20, 2e-3)
+    monitors.loc[8:, ["step_ratio/lstm_0", "step_ratio/output"]] = 1e-6
+    rates = [1e-3] * 8 + [1e-6] * 12
+    history = pd.DataFrame({"loss": np.ones(20), "learning_rate": rates})
+    symptoms = {"train.slow_convergence"}
+    assert gradient_checks.check_step_size(monitors, cfg, symptoms, history) == []
+    (found,) = gradient_checks.check_step_size(monitors, cfg, symptoms)  # without the schedule
+    assert found.code == "train.step_too_small"
+
+
+def test_a_model_that_only_learned_the_mean_is_not_learning() -> None:
+    """White noise: the loss falls from a poor start to that of always answering the mean,
+    and no further. Judged against the input-blind answer's loss, it learned nothing from
+    its inputs, whatever share it took off its first loss."""
+    cfg = tiny_config("training.epochs=10")
+    loss = [1.3, 1.05, 1.01, 1.0, 0.995, 0.99, 0.99, 0.99, 0.99, 0.99]
+    frame = pd.DataFrame({"loss": loss, "val_loss": loss})
+    monitors = pd.DataFrame(
+        {
+            "probe_loss_initial": [1.3] + [np.nan] * 9,
+            "probe_loss_constant": [1.0] + [np.nan] * 9,
+            "probe_loss": loss,
+        }
+    )
+    (found,) = [f for f in run_checks.check_curves(frame, cfg, 100, monitors)]
+    assert found.code == "train.not_learning"
+    assert found.evidence["share_of_input_blind_loss_taken_off"] == pytest.approx(0.01)
+    learned = monitors.assign(probe_loss=np.linspace(1.2, 0.3, 10))
+    assert run_checks.check_curves(frame, cfg, 100, learned) == []

@@ -89,7 +89,7 @@ def run_findings(
     findings += training_checks.check_curves(history, cfg, steps, monitors)
     findings += gradient_checks.check_gradients(monitors, cfg)
     symptoms = {f.code for f in findings}
-    findings += gradient_checks.check_step_size(monitors, cfg, symptoms)
+    findings += gradient_checks.check_step_size(monitors, cfg, symptoms, history)
     if metrics is not None:
         findings += result_checks.check_results(metrics, history, cfg, period)
     findings += result_checks.check_model(cfg)

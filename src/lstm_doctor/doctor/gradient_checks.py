@@ -88,14 +88,30 @@ def step_ratio(monitors: pd.DataFrame) -> float | None:
     return float(np.median(per_epoch)) if per_epoch.size else None
 
 
-def check_step_size(monitors: pd.DataFrame, cfg: Config, symptoms: set[str]) -> list[Finding]:
+def at_the_configured_step(monitors: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
+    """The monitor's epochs trained at the configured learning rate: a schedule that has
+    cut the step (reduce_lr) makes later steps small by design, not by a wrong setting."""
+    if history is None or "learning_rate" not in history or monitors.empty:
+        return monitors
+    rates = history["learning_rate"].to_numpy(dtype=float)[: len(monitors)]
+    keep = np.isclose(rates, rates[0], rtol=1e-3)
+    return monitors.iloc[: len(rates)][keep]
+
+
+def check_step_size(
+    monitors: pd.DataFrame,
+    cfg: Config,
+    symptoms: set[str],
+    history: pd.DataFrame | None = None,
+) -> list[Finding]:
     """A step orders of magnitude off the healthy ~1e-3 of the weights, where the curves show
     what that does: a crawl (too small), or a shaking or blown-up loss (too large).
 
     `symptoms` are the curve findings already made; a large step on a smooth, falling curve
     is a choice, not a fault, and a tiny one on a settled curve is the end of training.
+    Only the epochs at the configured learning rate count (`history`'s learning_rate).
     """
-    ratio = step_ratio(monitors)
+    ratio = step_ratio(at_the_configured_step(monitors, history))
     if ratio is None:
         return []
     lr, name = cfg.optimizer.lr, cfg.optimizer.name

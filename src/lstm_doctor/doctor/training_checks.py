@@ -12,6 +12,14 @@ import pandas as pd
 
 from lstm_doctor import curve_measures
 from lstm_doctor.config import Config
+from lstm_doctor.doctor.curve_reading import (
+    MIN_LEARNED,
+    SLIDING,
+    constant_loss,
+    initial_loss,
+    smooth,
+    still_to_gain,
+)
 from lstm_doctor.doctor.findings import Finding
 from lstm_doctor.metrics import batches
 
@@ -22,14 +30,6 @@ def step_up(lr: float) -> float:
     """A larger learning rate to try: Adam's usual 1e-3 when the step is orders of magnitude
     below it (ten times a hopeless step is still hopeless), else ten times, capped at 1e-2."""
     return 1e-3 if lr < 1e-4 else min(lr * 10, 1e-2)
-
-
-def smooth(values: np.ndarray, width: int = 3) -> np.ndarray:
-    """Centred running median: a single bad epoch does not make a trend."""
-    if len(values) < width:
-        return values
-    padded = np.pad(values, width // 2, mode="edge")
-    return np.array([np.median(padded[i : i + width]) for i in range(len(values))])
 
 
 def check_divergence(loss: np.ndarray, cfg: Config) -> list[Finding]:
@@ -50,28 +50,6 @@ def check_divergence(loss: np.ndarray, cfg: Config) -> list[Finding]:
     ]
 
 
-# Still sliding at the end: carried on at its own pace, the curve would still take more
-# than this share off its current level (a straight-line crawl: any share, at any pace).
-SLIDING = 0.05
-
-
-def still_to_gain(tail: np.ndarray) -> float:
-    """How much more the loss would fall, as a share of its last value, if its tail kept
-    slowing down as it did: the drop over the tail's second half against its first half
-    gives the decay per half; a geometric continuation sums what is left (infinite when the
-    curve is not slowing: a straight line)."""
-    h = (len(tail) - 1) // 2
-    if h < 1:
-        return 0.0
-    first, second = tail[0] - tail[h], tail[h] - tail[2 * h]
-    if first <= 0 or second <= 0:
-        return 0.0
-    r = second / first
-    if r >= 1:
-        return float("inf")
-    return float(second * r / (1 - r) / max(abs(tail[-1]), 1e-300))
-
-
 # Fewer optimiser updates than this cannot show whether a model learns: a flat or still-
 # falling curve then calls for more updates before any other knob.
 MIN_UPDATES = 100
@@ -87,17 +65,6 @@ def more_updates(steps: int | None, epochs_run: int) -> str | None:
     if not steps or epochs_run * steps >= MIN_UPDATES:
         return None
     return f"training.epochs={min(500, -(-3 * MIN_UPDATES // steps))}"
-
-
-def initial_loss(history: pd.DataFrame, monitors: pd.DataFrame | None) -> tuple[float, str]:
-    """The loss to measure learning from: the probe batch's before the first update when the
-    monitor took it (a model may learn all it will within epoch 0, which epoch 0's average
-    loss would hide), else epoch 0's average training loss."""
-    if monitors is not None and "probe_loss_initial" in monitors:
-        first = monitors["probe_loss_initial"].dropna()
-        if len(first) and np.isfinite(first.iloc[0]):
-            return float(first.iloc[0]), "probe"
-    return float(history["loss"].iloc[0]), "epoch_0"
 
 
 def check_curves(
@@ -147,7 +114,10 @@ def check_curves(
     updates = f" ({n * steps} updates)" if steps else ""
     to_gain = still_to_gain(tail)
     sliding = to_gain > SLIDING
-    if improvement < 0.02:
+    blind = constant_loss(monitors) if measured_from == "probe" else None
+    # Share of the input-blind answer's loss the model took off: ~0 learned only the mean.
+    learned = 1 - best_train / blind if blind else None
+    if improvement < 0.02 or (learned is not None and learned < MIN_LEARNED):
         lr_fix = f"optimizer.lr={step_up(lr):g}"
         fixes = ["scaling=standard", lr_fix, "model.units=64"]
         if longer:  # a few updates at a hopeless step: both, or the curve proves nothing
@@ -164,11 +134,19 @@ def check_curves(
                     else "epoch 0's average",
                     "best_loss": best_train,
                     "relative_improvement": improvement,
+                    "input_blind_loss": blind,
+                    "share_of_input_blind_loss_taken_off": learned,
                     "updates": n * steps if steps else None,
                 },
-                f"Training loss improved by only {100 * improvement:.1f}% over {n} epochs"
-                f"{updates}: the model is not learning (saturated inputs, a step size far off, "
-                "too few updates, or no signal).",
+                (
+                    f"Training loss improved by only {100 * improvement:.1f}% over {n} epochs"
+                    if improvement < 0.02
+                    else f"The model's loss ended {100 * (learned or 0):.1f}% below that of always "
+                    "answering the mean (the class shares), over "
+                    f"{n} epochs"
+                )
+                + f"{updates}: the model is not learning from its inputs (saturated inputs, a "
+                "step size far off, too few updates, or no signal in them).",
                 fixes,
             )
         )

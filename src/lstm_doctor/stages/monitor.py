@@ -22,8 +22,9 @@ import keras
 
 class GradientMonitor(keras.callbacks.Callback):
     """Per epoch: global and per-layer gradient norms, the first LSTM layer's gradient
-    relative to the output layer's, the probe batch's loss (and `probe_loss_initial` before
-    any update, in the first record), each layer's update/weight ratio over the epoch
+    relative to the output layer's, the probe batch's loss (and, in the first record,
+    `probe_loss_initial` before any update and `probe_loss_constant`, the loss of the best
+    input-blind answer), each layer's update/weight ratio over the epoch
     (`update_ratio/`) and over the epoch's first optimiser step (`step_ratio/`).
 
     Results accumulate in `records` (one dict an epoch) and go to `sink(metrics, epoch)`.
@@ -36,6 +37,7 @@ class GradientMonitor(keras.callbacks.Callback):
         self.records: list[dict[str, float]] = []
         self._before: dict[str, np.ndarray] = {}
         self._initial_loss: float | None = None
+        self._constant_loss: float | None = None
         self._step_ratio: dict[str, float] = {}
 
     def on_train_begin(self, logs: dict | None = None) -> None:
@@ -54,6 +56,23 @@ class GradientMonitor(keras.callbacks.Callback):
         x, y = self.probe
         loss, _ = self._probe_gradients(x, y)
         self._initial_loss = float(keras.ops.convert_to_numpy(loss))
+        self._constant_loss = self._loss_of_a_constant(y)
+
+    def _loss_of_a_constant(self, y: np.ndarray) -> float:
+        """The probe's loss for the best answer that ignores the input: the mean of each
+        output (regression), or the classes' frequencies (softmax). A model whose loss stays
+        near it has learned nothing from its inputs, whatever the loss' scale."""
+        y = np.asarray(y)
+        outputs = int(self.model.output_shape[-1])
+        if np.issubdtype(y.dtype, np.integer) or (y.ndim == 1 and outputs > 1):
+            counts = np.bincount(y.astype(int).ravel(), minlength=outputs)[:outputs] + 1e-3
+            constant = np.tile(counts / counts.sum(), (len(y), 1))
+        else:
+            constant = np.broadcast_to(y.mean(axis=0, keepdims=True), y.shape)
+        loss = self.model.compute_loss(
+            x=None, y=y, y_pred=keras.ops.convert_to_tensor(constant.astype("float32"))
+        )
+        return float(keras.ops.convert_to_numpy(loss))
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._before = {
@@ -74,6 +93,8 @@ class GradientMonitor(keras.callbacks.Callback):
         record: dict[str, float] = {"probe_loss": float(keras.ops.convert_to_numpy(loss))}
         if epoch == 0 and self._initial_loss is not None:
             record["probe_loss_initial"] = self._initial_loss
+        if epoch == 0 and self._constant_loss is not None:
+            record["probe_loss_constant"] = self._constant_loss
         layer_grad: dict[str, float] = {}
         total = 0.0
         for variable, grad in zip(variables, grads, strict=True):

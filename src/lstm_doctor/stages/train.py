@@ -228,7 +228,13 @@ def run(
     for name in ("train", "val"):
         if len(windows[name]) == 0:
             raise DoctorError(f"split '{name}' has no windows; adjust split.* or window.*")
-    probe = windows["train"].batch(np.arange(min(cfg.training.batch_size, len(windows["train"]))))
+    # Windows spread over the whole training span, not its first stretch: a probe of
+    # consecutive windows sees one level of the series and a small share of its variance.
+    n_train = len(windows["train"])
+    probe_at = np.unique(
+        np.linspace(0, n_train - 1, min(cfg.training.batch_size, n_train)).astype(int)
+    )
+    probe = windows["train"].batch(probe_at)
     monitor = GradientMonitor(probe, sink=monitor_sink)
     model, history = train(cfg, windows, outputs, [*(callbacks or []), monitor])
     monitors = pd.DataFrame(monitor.records)
