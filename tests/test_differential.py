@@ -251,3 +251,15 @@ def test_a_model_that_only_learned_the_mean_is_not_learning() -> None:
     assert found.evidence["share_of_input_blind_loss_taken_off"] == pytest.approx(0.01)
     learned = monitors.assign(probe_loss=np.linspace(1.2, 0.3, 10))
     assert run_checks.check_curves(frame, cfg, 100, learned) == []
+
+
+def test_a_converging_classifiers_shrinking_gradient_and_tiny_wobbles_are_healthy() -> None:
+    """Cross-entropy gradients fall by orders as a classifier converges (the run's median is
+    then far below its first epochs: no explosion), and a loss of 0.01 wobbling by 0.002 is
+    a fifth of its level but a sliver of its descent (no oscillation)."""
+    norms = 2.0 * 0.7 ** np.arange(30)
+    assert gradient_checks.check_gradients(pd.DataFrame({"grad_norm": norms}), tiny_config()) == []
+    loss = [*(1.4 * 0.6 ** np.arange(12)), 0.01, 0.012, 0.0095, 0.0118, 0.0092, 0.0115]
+    frame = pd.DataFrame({"loss": loss, "val_loss": loss})
+    found = run_checks.check_curves(frame, tiny_config("training.epochs=60"))
+    assert "train.oscillating" not in [f.code for f in found]

@@ -54,16 +54,21 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
         "train.overfitting", "train.oscillating", "train.not_learning", "train.underfitting",
         "train.wasted_epochs", *RESULTS,
     ),
-    "data.class_imbalance": ("train.majority_class", "train.no_better_than_linear"),
+    # The class shares are a strong answer to settle on: a model may learn only them.
+    "data.class_imbalance": (
+        "train.not_learning", "train.majority_class", "train.no_better_than_linear",
+    ),
     # Step size, seen in the update/weight ratio.
     "train.step_too_small": (
         "train.vanishing_gradients", "train.not_learning", "train.slow_convergence",
         "train.underfitting", *RESULTS,
     ),
-    # Weights thrown about: the validation loss climbs, which is not memorising.
+    # Weights thrown about (saturating the gates too): the validation loss climbs, which is
+    # not memorising.
     "train.step_too_large": (
-        "train.exploding_gradients", "train.not_learning", "train.oscillating", "train.diverged",
-        "train.underfitting", "train.overfitting", "train.wasted_epochs", *RESULTS,
+        "train.exploding_gradients", "train.vanishing_gradients", "train.not_learning",
+        "train.oscillating", "train.diverged", "train.underfitting", "train.overfitting",
+        "train.wasted_epochs", *RESULTS,
     ),
     # Gradients.
     "train.exploding_gradients": (
@@ -79,8 +84,8 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "train.slow_convergence": ("train.underfitting", *RESULTS),
     "train.oscillating": ("train.underfitting", *RESULTS),
     "train.underfitting": RESULTS,
-    # The epochs after the best one are wasted because the model memorises in them.
-    "train.overfitting": ("train.wasted_epochs", *RESULTS),
+    # Not wasted_epochs: training on with early stopping off is a cause of its own.
+    "train.overfitting": RESULTS,
     # Losing to a lookup says the model learned nothing; losing to a fitted line follows.
     "train.no_better_than_naive": ("train.no_better_than_linear",),
     "train.majority_class": ("train.no_better_than_linear",),

@@ -15,7 +15,7 @@ from lstm_doctor.config import Config
 from lstm_doctor.doctor.findings import Finding
 from lstm_doctor.doctor.training_checks import step_up
 
-# A gradient norm this many times the run's own median norm is a spike, not its scale.
+# A gradient norm this many times the median of the epochs before it is a spike, not a scale.
 SPIKE = 20.0
 # The first LSTM layer's gradient below this share of the output layer's: it barely learns.
 VANISHING = 1e-3
@@ -33,9 +33,16 @@ def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
     norms = monitors["grad_norm"].to_numpy(dtype=float)
     finite = norms[np.isfinite(norms)]
     median = float(np.median(finite)) if finite.size else float("nan")
-    spike = float(finite.max() / max(median, 1e-300)) if finite.size else float("inf")
+    # A spike is against the epochs before it: a norm that shrinks as the model converges
+    # (a classifier's cross-entropy gradient falls by orders) never explodes.
+    jumps = [finite[t] / max(np.median(finite[:t]), 1e-300) for t in range(3, len(finite))]
+    spike = float(max(jumps, default=0.0))
     if finite.size and (not np.isfinite(norms).all() or spike >= SPIKE):
-        epoch = int(np.nanargmax(np.where(np.isfinite(norms), norms, np.inf)))
+        epoch = (
+            int(np.argmax(~np.isfinite(norms)))
+            if not np.isfinite(norms).all()
+            else (3 + int(np.argmax(jumps)))
+        )
         findings.append(
             Finding(
                 "train.exploding_gradients",
@@ -43,12 +50,12 @@ def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
                 {
                     "max_grad_norm": float(finite.max()),
                     "median_grad_norm": median,
-                    "max_over_median": spike,
+                    "spike_over_earlier_median": spike,
                     "epoch": epoch + 1,
                 },
-                f"The gradient norm on the probe batch spiked to {finite.max():.3g} at epoch "
-                f"{epoch + 1}, {spike:.0f}x the run's median ({median:.3g}): updates can throw "
-                "the weights far off.",
+                f"The gradient norm on the probe batch reached {spike:.0f}x the median of the "
+                f"epochs before it at epoch {epoch + 1} (max {finite.max():.3g}, run median "
+                f"{median:.3g}): updates can throw the weights far off.",
                 ["optimizer.clipnorm=1.0", f"optimizer.lr={cfg.optimizer.lr / 10:g}"],
                 epochs=[epoch + 1],
             )

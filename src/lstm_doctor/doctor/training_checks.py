@@ -114,7 +114,13 @@ def check_curves(
     updates = f" ({n * steps} updates)" if steps else ""
     to_gain = still_to_gain(tail)
     sliding = to_gain > SLIDING
-    blind = constant_loss(monitors) if measured_from == "probe" else None
+    # More epochs help only while the validation loss still improves too: its best (smoothed)
+    # came in the tail. A training loss sliding on past a long-gone best is memorising.
+    val_improving = int(np.argmin(s_val)) >= n - len(tail)
+    # Under per-window normalisation a constant answer is relative to each window's last
+    # value (persistence), not blind to the inputs: the no-better-than-naive check's ground.
+    normalised = cfg.dataset.task == "forecast" and cfg.window.normalize != "none"
+    blind = constant_loss(monitors) if measured_from == "probe" and not normalised else None
     # Share of the input-blind answer's loss the model took off: ~0 learned only the mean.
     learned = 1 - best_train / blind if blind else None
     if improvement < 0.02 or (learned is not None and learned < MIN_LEARNED):
@@ -150,7 +156,7 @@ def check_curves(
                 fixes,
             )
         )
-    elif sliding and steady and n >= cfg.training.epochs:
+    elif sliding and steady and val_improving and n >= cfg.training.epochs:
         findings.append(
             Finding(
                 "train.slow_convergence",
@@ -179,8 +185,18 @@ def check_curves(
     travel = float(np.abs(np.diff(half)).sum())
     net = abs(float(half[-1] - half[0]))
     zigzag = travel / max(net, 1e-12 * travel, 1e-300)
-    jumpy = n >= 6 and zigzag >= 3 and travel / max(float(np.mean(np.abs(half))), 1e-12) >= 0.2
-    if n >= 5 and ((ups.mean() >= 0.3 and median_rise > 0.1) or jumpy):
+    # Jumps count against the loss' level and against the range it learned over: a converged
+    # classifier's loss of 0.01 wobbling by 0.002 is 20% of its level, 0.1% of its descent.
+    descent = max(float(loss[0] - np.min(loss)), 1e-12 * abs(float(loss[0])), 1e-300)
+    rises = np.diff(loss)[ups]
+    big_rises = bool(ups.any()) and float(np.median(rises)) / descent > 0.05
+    jumpy = (
+        n >= 6
+        and zigzag >= 3
+        and travel / max(float(np.mean(np.abs(half))), 1e-12) >= 0.2
+        and travel / descent >= 0.2
+    )
+    if n >= 5 and ((ups.mean() >= 0.3 and median_rise > 0.1 and big_rises) or jumpy):
         findings.append(
             Finding(
                 "train.oscillating",
