@@ -15,8 +15,10 @@ from lstm_doctor.config import Config
 from lstm_doctor.doctor.findings import Finding
 from lstm_doctor.doctor.training_checks import step_up
 
-# A gradient norm this many times the median of the epochs before it is a spike, not a scale.
-SPIKE = 20.0
+# A gradient norm two orders of magnitude above the median of the epochs before it is a
+# spike, not a scale (a classifier's gradients grow ~25x as it grows confident; an exploding
+# run's grow by 1e3 to 1e10).
+SPIKE = 100.0
 # The first LSTM layer's gradient below this share of the output layer's: it barely learns.
 VANISHING = 1e-3
 # A widely used rule of thumb puts a healthy optimiser step near 1e-3 of the weights' norm.

@@ -196,7 +196,7 @@ def check_curves(
         and travel / max(float(np.mean(np.abs(half))), 1e-12) >= 0.2
         and travel / descent >= 0.2
     )
-    if n >= 5 and ((ups.mean() >= 0.3 and median_rise > 0.1 and big_rises) or jumpy):
+    if n >= 5 and big_rises and ((ups.mean() >= 0.3 and median_rise > 0.1) or jumpy):
         findings.append(
             Finding(
                 "train.oscillating",
