@@ -14,6 +14,7 @@ import pytest
 
 from lstm_doctor.config import Config, validate
 from lstm_doctor.config.params import compose_config
+from lstm_doctor.workspace import StagePaths
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,6 +57,21 @@ TINY = [
     "training.batch_size=32",
     "training.max_steps_per_epoch=8",
 ]
+
+
+def tiny_run(folder: Path, *overrides: str, **kwargs: object) -> tuple[dict, StagePaths, str]:
+    """One tiny run of all five stages into `folder`, logged to a SQLite store there: the
+    pipeline's result, the job's paths and the store's URI (for module-scoped fixtures)."""
+    from lstm_doctor.pipeline.in_process import run_pipeline
+
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        mp.delenv("MLFLOW_RUN_ID", raising=False)
+        mp.chdir(ROOT)
+        paths = StagePaths.job(folder / "job")
+        result = run_pipeline(tiny_config(*overrides), paths, **kwargs)  # type: ignore[arg-type]
+    return result, paths, uri
 
 
 def tiny_config(*overrides: str) -> Config:

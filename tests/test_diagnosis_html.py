@@ -15,24 +15,15 @@ from mlflow.tracking import MlflowClient
 
 from lstm_doctor.commands import ui_check
 from lstm_doctor.doctor import html_report
-from lstm_doctor.pipeline.in_process import run_pipeline
 from lstm_doctor.workspace import StagePaths
 
-from .conftest import ROOT, tiny_config
+from .conftest import tiny_config, tiny_run
 
 
 @pytest.fixture(scope="module")
 def sick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, StagePaths, str]:
     """One tiny forecasting run with too large a step, so the page has findings to show."""
-    folder = tmp_path_factory.mktemp("html")
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", uri)
-        mp.delenv("MLFLOW_RUN_ID", raising=False)
-        mp.chdir(ROOT)
-        paths = StagePaths.job(folder / "job")
-        result = run_pipeline(tiny_config("optimizer.lr=0.5"), paths, progress=False)
-    return result, paths, uri
+    return tiny_run(tmp_path_factory.mktemp("html"), "optimizer.lr=0.5", progress=False)
 
 
 def test_a_run_writes_its_diagnosis_page_offline_and_logs_it(sick_run) -> None:

@@ -15,10 +15,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from lstm_doctor.curve_measures import NAMES, measure
-from lstm_doctor.pipeline.in_process import run_pipeline
 from lstm_doctor.workspace import StagePaths
 
-from .conftest import ROOT, TINY, assert_fix_reruns_the_run, tiny_config
+from .conftest import ROOT, TINY, assert_fix_reruns_the_run, tiny_config, tiny_run
 
 pytestmark = pytest.mark.slow
 
@@ -27,14 +26,7 @@ pytestmark = pytest.mark.slow
 def forecast_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, StagePaths, str]:
     """One tiny forecasting run of all five stages, shared by the assertions below."""
     folder = tmp_path_factory.mktemp("forecast")
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", uri)
-        mp.delenv("MLFLOW_RUN_ID", raising=False)
-        mp.chdir(ROOT)
-        paths = StagePaths.job(folder / "job")
-        result = run_pipeline(tiny_config("tracking.register_as=tiny-forecaster"), paths)
-    return result, paths, uri
+    return tiny_run(folder, "tracking.register_as=tiny-forecaster")
 
 
 def test_run_logs_params_curves_tags_and_test_metrics(forecast_run) -> None:

@@ -54,15 +54,10 @@ def spread(values: list[float]) -> str:
     return f"{mean:.4g} ± {sd:.2g}" if values else "—"
 
 
-@dataclass
-class MeasureSummary:
-    """One curve measure of a configuration over its finished seeds, judged like the test
-    metric against the baseline configuration's."""
+class _OverSeeds:
+    """Mean and standard deviation of `values` (one per finished seed)."""
 
     values: list[float]
-    verdict: str = ""
-    p_value: float | None = None
-    difference: float | None = None
 
     @property
     def mean(self) -> float:
@@ -74,7 +69,18 @@ class MeasureSummary:
 
 
 @dataclass
-class ConfigSummary:
+class MeasureSummary(_OverSeeds):
+    """One curve measure of a configuration over its finished seeds, judged like the test
+    metric against the baseline configuration's."""
+
+    values: list[float]
+    verdict: str = ""
+    p_value: float | None = None
+    difference: float | None = None
+
+
+@dataclass
+class ConfigSummary(_OverSeeds):
     """One configuration (its overrides, seed aside) over its seeds."""
 
     name: str
@@ -88,14 +94,6 @@ class ConfigSummary:
     p_value: float | None = None
     difference: float | None = None
     curve: dict[str, MeasureSummary] = field(default_factory=dict)
-
-    @property
-    def mean(self) -> float:
-        return mean_sd(self.values)[0]
-
-    @property
-    def std(self) -> float:
-        return mean_sd(self.values)[1]
 
 
 def configuration_of(overrides: str) -> str:
