@@ -173,7 +173,11 @@ def acf_svg(train_target: np.ndarray, seasons: list[int], window_length: int) ->
     """The training target's autocorrelation out to about three seasons, each season and
     the window's reach marked: a window shorter than a season cannot see it."""
     n = int(np.isfinite(train_target).sum())
-    reach = max(3 * max(seasons, default=0), int(1.5 * window_length), 10)
+    # Seasons within ~8x the window (or the shortest season) stay readable on one axis; a
+    # yearly season in hourly data would squeeze the daily one into a few pixels.
+    near = 8 * max(window_length, min(seasons, default=1))
+    shown = [m for m in seasons if m <= near] or seasons[:1]
+    reach = max(int(1.25 * max(shown, default=0)), int(1.5 * window_length), 10)
     lags = np.arange(1, min(reach, n // 2) + 1)
     if lags.size < 2:
         return None
@@ -188,7 +192,7 @@ def acf_svg(train_target: np.ndarray, seasons: list[int], window_length: int) ->
         ax.plot(lags, acf, color="#333", linewidth=1)
         ax.axhline(0, color="#999", linewidth=0.8)
         ax.axhline(SEASON_ACF, color="#999", linewidth=0.8, linestyle=":")
-        for season in seasons:
+        for season in shown:
             if season <= lags[-1]:
                 ax.axvline(season, color="C3", linestyle="--", linewidth=1.2)
                 ax.text(season, 0.98, f" season {season}", transform=ax.get_xaxis_transform(),

@@ -183,7 +183,7 @@ def _summary(result: dict[str, Any]) -> str:
     if not sick or not primary:
         out.append(
             "<p>Nothing a warning's worth: the data look usable, the curves fall and settle, "
-            "and the model beats the naive baselines.</p>"
+            "and the model beats every baseline.</p>"
             if not sick
             else "<p>See the findings below.</p>"
         )
