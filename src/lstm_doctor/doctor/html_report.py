@@ -17,8 +17,13 @@ from typing import Any
 import pandas as pd
 
 from lstm_doctor.config import Config
-from lstm_doctor.doctor.report import _fmt as format_value
-from lstm_doctor.doctor.report import prescriptions, try_command
+from lstm_doctor.doctor.report import (
+    first_prescription,
+    format_value,
+    prescriptions,
+    serious_findings,
+    try_command,
+)
 from lstm_doctor.metrics import seasons
 from lstm_doctor.workspace import StagePaths, read_json
 
@@ -142,17 +147,12 @@ def _head(result: dict[str, Any]) -> str:
     )
 
 
-def _serious(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The warnings and errors, in the result's order."""
-    return [f for f in result["findings"] if f["severity"] != "info"]
-
-
 def _primary_causes(result: dict[str, Any]) -> list[str]:
     """The primary causes the doctor named, or (from an older diagnosis) the finding whose
     fix comes first, else the most severe one."""
     if result.get("primary") is not None:
         return list(result["primary"])
-    found = _serious(result)
+    found = serious_findings(result)
     fixes = prescriptions(result, limit=1)
     first = next(
         (f for f in found if fixes and fixes[0] in f["fixes"]), found[0] if found else None
@@ -162,9 +162,7 @@ def _primary_causes(result: dict[str, Any]) -> list[str]:
 
 def _first_fix(result: dict[str, Any]) -> tuple[str | None, str | None]:
     """The one fix to try first and the exact command that tries it."""
-    fix = (
-        result["first_fix"] if "first_fix" in result else next(iter(prescriptions(result, 1)), None)
-    )
+    fix = result["first_fix"] if "first_fix" in result else first_prescription(result)
     command = result.get("first_command")
     if command is None and fix:
         command = try_command(result.get("overrides", []), fix)

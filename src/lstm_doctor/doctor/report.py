@@ -10,7 +10,8 @@ from lstm_doctor.config.overrides import command as as_command
 from lstm_doctor.config.overrides import key_of, merge
 
 
-def _serious(result: dict[str, Any]) -> list[dict[str, Any]]:
+def serious_findings(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The warnings and errors, in the result's order."""
     return [f for f in result["findings"] if f["severity"] != "info"]
 
 
@@ -20,14 +21,14 @@ def primaries(result: dict[str, Any]) -> list[dict[str, Any]]:
     by_code = {f["code"]: f for f in result["findings"]}
     codes = result.get("primary")
     if codes is None:
-        return _serious(result)
+        return serious_findings(result)
     return [by_code[c] for c in codes if c in by_code]
 
 
 def symptoms(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The serious findings another finding explains."""
     first = {f["code"] for f in primaries(result)}
-    return [f for f in _serious(result) if f["code"] not in first]
+    return [f for f in serious_findings(result) if f["code"] not in first]
 
 
 def prescriptions(result: dict[str, Any], limit: int = 3) -> list[str]:
@@ -67,7 +68,7 @@ def to_markdown(result: dict[str, Any]) -> str:
     lines = [f"# Diagnosis: {result['verdict']}", ""]
     if result["run_id"]:
         lines += [f"MLflow run `{result['run_id']}`.", ""]
-    if not _serious(result):
+    if not serious_findings(result):
         lines += ["Nothing a warning's worth: the data look usable, the curves fall and settle, "
                   "and the model beats every baseline.", ""]  # fmt: skip
     causes, follow = primaries(result), symptoms(result)
@@ -112,7 +113,7 @@ def _finding(f: dict[str, Any], heading: bool) -> list[str]:
     """One finding: what was seen, why it matters, its fixes as overrides."""
     lines = [f"### {f['severity'].upper()}: `{f['code']}`", ""] if heading else []
     lines += [f["explanation"], ""]
-    evidence = ", ".join(f"{k} = {_fmt(v)}" for k, v in f["evidence"].items())
+    evidence = ", ".join(f"{k} = {format_value(v)}" for k, v in f["evidence"].items())
     lines += [f"*Seen:* {evidence}", ""]
     if f["fixes"]:
         lines += ["*Fixes, best first:* " + " · ".join(f"`{fix}`" for fix in f["fixes"]), ""]
@@ -139,18 +140,19 @@ def console_summary(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _fmt(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A number or mapping of evidence, said briefly (floats to 4 significant digits)."""
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 
 def summary_paragraph(result: dict[str, Any]) -> str:
     """The diagnosis in one paragraph: the verdict, the cause, what follows from it, what to
     try first (the run's description in the MLflow UI)."""
-    if not _serious(result):
+    if not serious_findings(result):
         return (
             "Diagnosis: healthy. The data look usable, the curves fall and settle, and the "
             "model beats every baseline."
