@@ -18,7 +18,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter, MaxNLocator
 
-from lstm_doctor.metrics import SEASON_ACF, autocorrelation
+from lstm_doctor.doctor.series_checks import acf as series_acf
+from lstm_doctor.metrics import SEASON_ACF
 
 SEVERITY_COLOUR = {"error": "#c0392b", "warning": "#d68910", "info": "#7f8c8d"}
 # Text stays text (searchable, small); a fresh salt a figure keeps ids unique on the page.
@@ -181,7 +182,7 @@ def acf_svg(train_target: np.ndarray, seasons: list[int], window_length: int) ->
     lags = np.arange(1, min(reach, n // 2) + 1)
     if lags.size < 2:
         return None
-    acf = np.array([autocorrelation(train_target, int(lag)) for lag in lags])
+    acf = series_acf(train_target, int(lags[-1]))[1:]
     with plt.rc_context(SVG_STYLE):
         fig, ax = plt.subplots(figsize=(10, 2.9))
         ax.axvspan(0, window_length, color="C0", alpha=0.08)

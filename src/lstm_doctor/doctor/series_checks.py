@@ -153,33 +153,36 @@ def dominant_season(
     y = y[np.isfinite(y)]
     if len(y) < 6 or not np.std(y):
         return None, 0.0
-    acf = _acf(y, len(y) // 3)
+    r = acf(y, len(y) // 3)
 
     # A season is a peak: its autocorrelation must beat the half-season trough clearly.
     def is_peak(lag: int) -> bool:
-        return 1 < lag < len(acf) and acf[lag] >= 0.3 and acf[lag] > acf[max(lag // 2, 1)] + 0.2
+        return 1 < lag < len(r) and r[lag] >= 0.3 and r[lag] > r[max(lag // 2, 1)] + 0.2
 
     # The data's own period is the season to check when it shows one. Longer cycles (a week
     # in hourly data) are a bonus a longer window may catch, not a defect of one that
     # covers the period.
     if period and is_peak(period):
-        return period, float(acf[period])
+        return period, float(r[period])
     candidates = [m for m in seasons(y, freq, period) if is_peak(m)]
     if not candidates:  # no calendar to go by: the autocorrelation's own peaks
-        candidates = [m for m in range(2, len(acf)) if is_peak(m)]
+        candidates = [m for m in range(2, len(r)) if is_peak(m)]
     if not candidates:
         return None, 0.0
 
     # A true period peaks again at its multiples; a neighbour of it drifts off them.
     def score(m: int) -> float:
-        return float(np.mean([acf[k * m] for k in range(1, 4) if k * m < len(acf)]))
+        return float(np.mean([r[k * m] for k in range(1, 4) if k * m < len(r)]))
 
     lag = max(candidates, key=lambda m: (score(m), -m))
-    return lag, float(acf[lag])
+    return lag, float(r[lag])
 
 
-def _acf(y: np.ndarray, max_lag: int) -> np.ndarray:
-    """Autocorrelation at lags 0..max_lag, by FFT (a year of hourly data in milliseconds)."""
+def acf(y: np.ndarray, max_lag: int) -> np.ndarray:
+    """Autocorrelation at lags 0..max_lag of the finite values, by FFT (a year of hourly data
+    in milliseconds; the same estimate as metrics.autocorrelation at each lag)."""
+    y = np.asarray(y, dtype=np.float64)
+    y = y[np.isfinite(y)]
     y = y - y.mean()
     n = len(y)
     spectrum = np.fft.rfft(y, 2 ** int(np.ceil(np.log2(2 * n))))
