@@ -262,14 +262,21 @@ def top_fixes(diagnosis: dict, limit: int = 3) -> list[str]:
         return list(dict.fromkeys(fixes))[:limit]
 
 
-def repaired(diagnosis: dict, out: Path, jobs: int) -> dict | None:
+def repaired(diagnosis: dict, out: Path, jobs: int, task: str) -> dict | None:
     """The top prescribed fix, run over 3 seeds against the original: whether it improved the
-    target metric beyond seed noise, with both means ± sd and Welch's p."""
+    quantity the fix is meant to move (doctor/proof.py: the test metric; MASE when it changes
+    the test span; balanced accuracy for a rare class) beyond seed noise, with both means ±
+    sd and Welch's p. A fix for an honest score (leakage) is not counted: `repaired` None."""
     import subprocess
+
+    from lstm_doctor.doctor.proof import finding_of, proof_metric
 
     fixes = top_fixes(diagnosis, limit=1)
     if not fixes:
         return None
+    code = (finding_of(diagnosis, fixes[0]) or {}).get("code")
+    if proof_metric(code, fixes[0], task) is None:
+        return {"fix": fixes[0], "repaired": None, "note": "an honesty fix: not judged on accuracy"}
     report = out / f"fix-{diagnosis['run_id'][:8]}"
     done = subprocess.run(
         [sys.executable, "-m", "lstm_doctor.commands.app", "fix", diagnosis["run_id"], "--top", "1",
@@ -323,7 +330,8 @@ def summarise(rows: list[tuple[Scenario, dict]]) -> dict:
     induced = [r for s, r in rows if s.expected]
     controls = [r for s, r in rows if not s.expected]
     serious = sum(len(r["serious"]) for r in induced)
-    repairs = [r["repair"]["repaired"] for r in induced if r.get("repair")]
+    repairs = [r["repair"]["repaired"] for r in induced
+               if r.get("repair") and r["repair"]["repaired"] is not None]  # fmt: skip
     return {
         "scenarios": len(rows), "induced": len(induced), "controls": len(controls),
         "recall": sum(r["detected"] for r in induced) / max(len(induced), 1),
@@ -353,6 +361,8 @@ def definitions(scenarios: list[Scenario]) -> str:
 def repair_cell(rep: dict | None) -> str:
     if not rep:
         return "-"
+    if rep["repaired"] is None:
+        return f"`{rep['fix']}`: {rep['note']}"
     pm = [f"{m:.4g} ± {sd or 0:.2g}" if m is not None and m == m else "-"
           for m, sd in ((rep.get("fix_mean"), rep.get("fix_sd")),
                         (rep.get("original_mean"), rep.get("original_sd")))]  # fmt: skip
@@ -424,7 +434,7 @@ def main() -> None:
     detection = time.perf_counter() - started
     for (s, row), d in zip(rows, diagnoses, strict=True):
         if args.repair and s.expected and d.get("run_id"):
-            row["repair"] = repaired(d, out, args.jobs)
+            row["repair"] = repaired(d, out, args.jobs, s.task)
     sets = {label: [(s, r) for s, r in rows if s.held_out == held]
             for label, held in (("development set", False), ("held-out set", True))}  # fmt: skip
     summary = {label: summarise(part) for label, part in sets.items() if part}

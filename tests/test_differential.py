@@ -107,7 +107,7 @@ def test_a_step_far_too_large_is_named_when_the_loss_shakes() -> None:
     cfg = tiny_config("optimizer=rmsprop", "optimizer.lr=0.3")
     monitors = crawl_monitors(12, 0.3)
     (step,) = gradient_checks.check_step_size(monitors, cfg, {"train.oscillating"})
-    assert step.code == "train.step_too_large" and step.fixes[0] == "optimizer.lr=0.03"
+    assert step.code == "train.step_too_large" and step.fixes[0] == "optimizer.lr=0.001"
     assert gradient_checks.check_step_size(monitors, cfg, set()) == []
 
 

@@ -44,6 +44,7 @@ def test_unscaled_run_is_diagnosed_and_its_fix_proven(
     fixed = app(tmp_path, "fix", "last", "--top", "1", "--seeds", "2", "--out", str(report))
     assert fixed.returncode == 0, fixed.stderr[-2000:]
     assert "proving 1 prescriptions x 2 seeds" in fixed.stdout
+    assert "judged on test_mae: the task's test metric" in fixed.stdout
     # Not a terminal: plain progress lines, one a run, with the count and the time left.
     assert "fix: 4/4 runs done, 0 failed" in fixed.stderr
     summary = json.loads((report / "summary.json").read_text())

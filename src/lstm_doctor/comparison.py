@@ -13,6 +13,7 @@ import numpy as np
 from scipy import stats
 
 from lstm_doctor import curve_measures
+from lstm_doctor.errors import DataError
 
 ALPHA = 0.05
 METHOD = (
@@ -141,22 +142,33 @@ def curve_of(run: RunRecord) -> dict[str, float]:
     return curve_measures.measure(run.curves) | logged
 
 
-def primary_metric(runs: list[RunRecord]) -> tuple[str, bool]:
-    """The metric to compare on and whether higher is better."""
-    if any("test_accuracy" in r.metrics for r in runs):
-        return "test_accuracy", True
-    return "test_mae", False
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of a logged metric is better: scores (accuracy, balanced
+    accuracy, F1, skill) are; errors (MAE, RMSE, MASE, sMAPE, losses) are not."""
+    return any(word in metric for word in ("accuracy", "f1", "skill"))
+
+
+def primary_metric(runs: list[RunRecord], metric: str | None = None) -> tuple[str, bool]:
+    """The metric to compare on (`metric` when given, else the test accuracy of classifiers
+    and the test MAE of forecasts) and whether higher is better."""
+    if metric is None:
+        metric = "test_accuracy" if any("test_accuracy" in r.metrics for r in runs) else "test_mae"
+    return metric, higher_is_better(metric)
 
 
 def summarise(
-    runs: list[RunRecord], baseline: str | None = None
+    runs: list[RunRecord], baseline: str | None = None, metric: str | None = None
 ) -> tuple[list[ConfigSummary], str]:
-    """Group runs by configuration and compare each with the baseline configuration.
+    """Group runs by configuration and compare each with the baseline configuration on
+    `metric` (default: `primary_metric`'s).
 
     Returns:
         The summaries (baseline first) and the baseline's name.
     """
-    metric, higher_is_better = primary_metric(runs)
+    if metric is not None and runs and not any(metric in r.metrics for r in runs):
+        logged = sorted({k for r in runs for k in r.metrics if k.startswith("test_")})
+        raise DataError(f"--metric '{metric}' was not logged by these runs; they have {logged}")
+    metric, higher_is_better = primary_metric(runs, metric)
     groups = group_by_configuration(runs)
     summaries = []
     for name, members in groups.items():
@@ -187,8 +199,6 @@ def summarise(
         # The configuration with the fewest overrides is what the others change.
         baseline = min(groups, key=lambda n: (0 if n == "defaults" else len(n.split()), n))
     if baseline not in groups:
-        from lstm_doctor.errors import DataError
-
         raise DataError(
             f"--baseline '{baseline}' is not among the configurations: {sorted(groups)}"
         )

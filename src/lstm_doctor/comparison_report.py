@@ -16,6 +16,7 @@ from lstm_doctor.comparison import (
     ConfigSummary,
     RunRecord,
     group_by_configuration,
+    higher_is_better,
     spread,
     summarise,
 )
@@ -97,7 +98,7 @@ img {{ max-width: 100%; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>Baseline configuration: <code>{html.escape(baseline)}</code>. Compared on <b>{metric}</b>
-({"higher" if metric == "test_accuracy" else "lower"} is better), in the target's own units.
+({"higher" if higher_is_better(metric) else "lower"} is better).
 Skill = 1 − model error / baseline error (naive or linear; best = the strongest) on the same
 test windows (&gt; 0 beats it).</p>
 <table><tr>{head}</tr>
@@ -145,10 +146,15 @@ def curve_table(summaries: list[ConfigSummary]) -> str:
 
 
 def write_report(
-    title: str, runs: list[RunRecord], out: Path, baseline: str | None = None
+    title: str,
+    runs: list[RunRecord],
+    out: Path,
+    baseline: str | None = None,
+    metric: str | None = None,
 ) -> list[ConfigSummary]:
-    """Summarise, plot and write the report files into `out`."""
-    summaries, baseline_name = summarise(runs, baseline)
+    """Summarise on `metric` (default: the task's test metric), plot and write the report
+    files into `out`."""
+    summaries, baseline_name = summarise(runs, baseline, metric)
     out.mkdir(parents=True, exist_ok=True)
     plot_curves(runs, summaries, out / "curves.png")
     (out / "report.html").write_text(

@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--baseline", help="the configuration to compare against (its overrides, seed aside)"
     )
+    parser.add_argument(
+        "--metric",
+        help="the logged metric to compare on, e.g. test_mase or test_balanced_accuracy "
+        "(default: test_accuracy for classifiers, test_mae for forecasts)",
+    )
     parser.add_argument("--out", help="output folder (default: comparisons/<selector>)")
     parser.add_argument("--tracking-uri", help="MLflow store (default: as the pipeline's)")
     parser.add_argument(
@@ -36,6 +41,6 @@ def main(argv: list[str] | None = None) -> None:
         settings = replace(settings, uri=args.tracking_uri)
     title, runs = find_runs(settings, args.selector)
     out = Path(args.out or Path("comparisons") / args.selector.replace("/", "_"))
-    summaries = write_report(title, runs, out, args.baseline)
+    summaries = write_report(title, runs, out, args.baseline, args.metric)
     print(format_table(summaries))
     print(f"report: {out / 'report.html'}")

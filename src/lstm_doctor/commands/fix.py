@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     from lstm_doctor import comparison_report
     from lstm_doctor.commands.settings import tracking_settings
     from lstm_doctor.config import validate
+    from lstm_doctor.doctor.proof import finding_of, proof_metric, why_metric
     from lstm_doctor.doctor.report import prescriptions
     from lstm_doctor.pipeline.run import signals_stop_the_workers
     from lstm_doctor.tracking import queries, store, sweeps
@@ -113,6 +114,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
     parser.add_argument(
         "--stop-at-first", action="store_true", help="stop at the first fix that improves"
+    )
+    parser.add_argument(
+        "--metric",
+        help="the logged metric to judge the fixes on (default: the one the first fix is "
+        "meant to move; see doctor/proof.py)",
     )
     parser.add_argument("--out", help="report folder (default fixes/<run id>)")
     parser.add_argument(
@@ -137,7 +143,10 @@ def main(argv: list[str] | None = None) -> None:
     logged = queries.logged_config(tracking_cfg, run_id)
     base = diagnosed_overrides(logged, diagnosis.get("overrides") or [])
     # The proof lives beside the diagnosed run: its children log to the run's experiment.
-    tracking_cfg = replace(tracking_cfg, experiment=validate(logged).tracking.experiment)
+    logged_cfg = validate(logged)
+    tracking_cfg = replace(tracking_cfg, experiment=logged_cfg.tracking.experiment)
+    code = (finding_of(diagnosis, fixes[0]) or {}).get("code")
+    metric = args.metric or proof_metric(code, fixes[0], logged_cfg.dataset.task)
     variants = plan(base, fixes, args.max_runs, args.seeds)
     parent, name, done = _parent_run(tracking_cfg, run_id, fixes, args.resume)
     out = Path(args.out or Path("fixes") / name)
@@ -145,6 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"proving {len(variants) - 1} prescriptions x {args.seeds} seeds (parent run {parent})")
     if done:
         print(f"resuming: {len(done)} runs finished before are kept, not rerun")
+    print(f"judged on {metric or 'the test metric'}: {why_metric(code, metric)}")
 
     settled: list[str] = []
 
@@ -163,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
 
     restore = signals_stop_the_workers(settle)
     try:
-        _run_batches(variants, args, out, parent, name, run_id, uri, tracking_cfg, done)
+        _run_batches(variants, args, out, parent, name, run_id, uri, tracking_cfg, done, metric)
     except Interrupted as exc:  # with --jobs 1 a run in this process took the signal itself
         settle(exc.signal_name)
         raise
@@ -171,7 +181,9 @@ def main(argv: list[str] | None = None) -> None:
         restore()
     counts = sweeps.finish_sweep_run(tracking_cfg, parent)
     _, runs = queries.find_runs(tracking_cfg, name)
-    summaries = comparison_report.write_report(f"Fixes for run {run_id}", runs, out, ORIGINAL)
+    summaries = comparison_report.write_report(
+        f"Fixes for run {run_id}", runs, out, ORIGINAL, metric
+    )
     print(
         f"{counts['jobs']} runs ({counts['finished']} finished, {counts['failed']} failed, "
         f"{counts['killed']} killed)"
@@ -218,9 +230,11 @@ def _run_batches(
     uri: str,
     tracking_cfg: TrackingConfig,
     done: dict[str, str],
+    metric: str | None,
 ) -> None:
     """Run every variant x seed not in `done`, in parallel; with --stop-at-first, the
-    original first, then one fix at a time until one improves beyond seed noise."""
+    original first, then one fix at a time until one improves beyond seed noise on
+    `metric`."""
     from joblib import Parallel, delayed
 
     from lstm_doctor import comparison
@@ -247,7 +261,7 @@ def _run_batches(
             pass
         if args.stop_at_first and batch[0].label != ORIGINAL:
             _, runs = queries.find_runs(tracking_cfg, name)
-            summaries, _ = comparison.summarise(runs, baseline=ORIGINAL)
+            summaries, _ = comparison.summarise(runs, baseline=ORIGINAL, metric=metric)
             if any(s.verdict == "better beyond seed noise" for s in summaries):
                 print(f"stopping: {batch[0].label} improved beyond seed noise")
                 break

@@ -13,7 +13,7 @@ import pandas as pd
 
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.findings import Finding
-from lstm_doctor.doctor.training_checks import step_up
+from lstm_doctor.doctor.steps import step_down, step_up
 
 # A gradient norm two orders of magnitude above the median of the epochs before it is a
 # spike, not a scale (a classifier's gradients grow ~25x as it grows confident; an exploding
@@ -24,6 +24,8 @@ VANISHING = 1e-3
 # A widely used rule of thumb puts a healthy optimiser step near 1e-3 of the weights' norm.
 # A step 30x below it (1.5 orders of magnitude) crawls; 30x above it overshoots.
 HEALTHY_STEP = 1e-3
+# Cell activations with a bounded output (the LSTM's own choice is tanh).
+BOUNDED = frozenset({"tanh", "sigmoid", "hard_sigmoid", "softsign"})
 STEP_FACTOR = 30.0
 
 
@@ -45,6 +47,16 @@ def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
             if not np.isfinite(norms).all()
             else (3 + int(np.argmax(jumps)))
         )
+        lr_fix = step_down(cfg.optimizer.lr, cfg.optimizer.name)
+        # A cell activation without a bound (relu, elu, linear) lets the cell state and its
+        # gradient grow step after step: bounding it is the cause's fix, clipping a bandage.
+        cell_fix = [] if cfg.model.activation in BOUNDED else ["model.activation=tanh"]
+        unbounded = (
+            f" The cell activation `{cfg.model.activation}` has no bound: the cell state can "
+            "grow without limit through the sequence."
+            if cell_fix
+            else ""
+        )
         findings.append(
             Finding(
                 "train.exploding_gradients",
@@ -57,8 +69,8 @@ def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
                 },
                 f"The gradient norm on the probe batch reached {spike:.0f}x the median of the "
                 f"epochs before it at epoch {epoch + 1} (max {finite.max():.3g}, run median "
-                f"{median:.3g}): updates can throw the weights far off.",
-                ["optimizer.clipnorm=1.0", f"optimizer.lr={cfg.optimizer.lr / 10:g}"],
+                f"{median:.3g}): updates can throw the weights far off.{unbounded}",
+                [*cell_fix, "optimizer.clipnorm=1.0", f"optimizer.lr={lr_fix:g}"],
                 epochs=[epoch + 1],
             )
         )
@@ -127,7 +139,7 @@ def check_step_size(
     evidence = {"step_update_over_weight": ratio, "healthy_near": HEALTHY_STEP, "lr": lr}
     crawling = symptoms & {"train.not_learning", "train.slow_convergence"}
     if ratio < HEALTHY_STEP / STEP_FACTOR and crawling:
-        fixes = [f"optimizer.lr={step_up(lr):g}"]
+        fixes = [f"optimizer.lr={step_up(lr, name):g}"]
         if name == "sgd":
             fixes.append("optimizer=adam optimizer.lr=0.001")
         return [
@@ -151,7 +163,7 @@ def check_step_size(
                 f"Each optimiser step moves the weights by ~{ratio:.2g} of their size, "
                 f"{ratio / HEALTHY_STEP:.0f}x above the healthy ~{HEALTHY_STEP:g}: at "
                 f"optimizer.lr={lr:g} the weights overshoot instead of settling.",
-                [f"optimizer.lr={lr / 10:g}", "optimizer.clipnorm=1.0"],
+                [f"optimizer.lr={step_down(lr, name):g}", "optimizer.clipnorm=1.0"],
             )
         ]
     return []

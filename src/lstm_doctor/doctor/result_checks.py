@@ -15,7 +15,7 @@ import pandas as pd
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.data_checks import MIN_INDEPENDENT_WINDOWS
 from lstm_doctor.doctor.findings import Finding
-from lstm_doctor.doctor.training_checks import step_up
+from lstm_doctor.doctor.steps import step_up
 
 # ---------------------------------------------------------------- results vs naive baselines
 
@@ -63,7 +63,7 @@ def check_results(
                     f"(accuracy {model['accuracy']:.2f} vs {majority:.2f}).",
                     [
                         "scaling=standard",
-                        f"optimizer.lr={step_up(cfg.optimizer.lr):g}",
+                        f"optimizer.lr={step_up(cfg.optimizer.lr, cfg.optimizer.name):g}",
                         "training.class_weight=balanced",
                         "model.units=64",
                     ],
@@ -83,6 +83,11 @@ def check_results(
             steps = metrics.get("train_steps") or 0
             fits = season and (not steps or season * MIN_INDEPENDENT_WINDOWS <= steps)
             window_fix = [f"window.length={season}"] if fits and cfg.window.length < season else []
+            # Persistence the best lookup: the next value is mostly the last one. Forecasting
+            # each window's change from its last value makes persistence the model's zero,
+            # so it can only learn what persistence misses.
+            if best_name == "persistence" and cfg.window.normalize == "none":
+                window_fix.append("window.normalize=last")
             findings.append(
                 Finding(
                     "train.no_better_than_naive",

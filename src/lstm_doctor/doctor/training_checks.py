@@ -21,15 +21,10 @@ from lstm_doctor.doctor.curve_reading import (
     still_to_gain,
 )
 from lstm_doctor.doctor.findings import Finding
+from lstm_doctor.doctor.steps import step_down, step_up
 from lstm_doctor.metrics import batches
 
 # ---------------------------------------------------------------- training, from the curves
-
-
-def step_up(lr: float) -> float:
-    """A larger learning rate to try: Adam's usual 1e-3 when the step is orders of magnitude
-    below it (ten times a hopeless step is still hopeless), else ten times, capped at 1e-2."""
-    return 1e-3 if lr < 1e-4 else min(lr * 10, 1e-2)
 
 
 def check_divergence(loss: np.ndarray, cfg: Config) -> list[Finding]:
@@ -45,7 +40,11 @@ def check_divergence(loss: np.ndarray, cfg: Config) -> list[Finding]:
             {"epoch": epoch, "loss": str(loss[epoch]), "lr": lr},
             f"The loss became {loss[epoch]} at epoch {epoch}: the weights blew up (too large a "
             "step, exploding gradients) or NaN reached the inputs.",
-            [f"optimizer.lr={lr / 10:g}", "optimizer.clipnorm=1.0", "prepare.missing=interpolate"],
+            [
+                f"optimizer.lr={step_down(lr, cfg.optimizer.name):g}",
+                "optimizer.clipnorm=1.0",
+                "prepare.missing=interpolate",
+            ],
         )
     ]
 
@@ -124,7 +123,7 @@ def check_curves(
     # Share of the input-blind answer's loss the model took off: ~0 learned only the mean.
     learned = 1 - best_train / blind if blind else None
     if improvement < 0.02 or (learned is not None and learned < MIN_LEARNED):
-        lr_fix = f"optimizer.lr={step_up(lr):g}"
+        lr_fix = f"optimizer.lr={step_up(lr, cfg.optimizer.name):g}"
         fixes = ["scaling=standard", lr_fix, "model.units=64"]
         if longer:  # a few updates at a hopeless step: both, or the curve proves nothing
             # after scaling (unscaled inputs stall any number of updates; pruned if in effect)
@@ -172,9 +171,12 @@ def check_curves(
                 f"The loss was still falling when training stopped{updates}: the last third "
                 f"of the epochs brought {100 * tail_share:.0f}% of the gain so far "
                 f"({100 * tail_slope:.2g}% per epoch). It needs a larger step or more epochs.",
-                [longer, f"optimizer.lr={step_up(lr):g}"]
+                [longer, f"optimizer.lr={step_up(lr, cfg.optimizer.name):g}"]
                 if longer
-                else [f"optimizer.lr={step_up(lr):g}", f"training.epochs={2 * n}"],
+                else [
+                    f"optimizer.lr={step_up(lr, cfg.optimizer.name):g}",
+                    f"training.epochs={2 * n}",
+                ],
                 epochs=[n - len(tail) + 1, n],
             )
         )
@@ -210,7 +212,7 @@ def check_curves(
                 f"The training loss rose in {100 * ups.mean():.0f}% of epochs, by a median "
                 f"{100 * median_rise:.0f}%: the step overshoots.",
                 [
-                    f"optimizer.lr={lr / 10:g}",
+                    f"optimizer.lr={step_down(lr, cfg.optimizer.name):g}",
                     f"training.batch_size={2 * cfg.training.batch_size}",
                     "optimizer.clipnorm=1.0",
                 ],
