@@ -178,7 +178,7 @@ def welch(c: Cell) -> str:
 def setup(run: RunRecord) -> str:
     """What a run cost, from the params it logged: the data slice, the model, the epochs."""
     p = run.params
-    rows = p.get("dataset.max_rows", "None")
+    rows = p.get("dataset.max_rows") or "None"  # MLflow logs a null as ""
     data = f"{p.get('dataset.name', '?')}, " + (
         "all rows" if rows == "None" else f"last {rows} rows"
     )

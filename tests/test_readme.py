@@ -92,3 +92,24 @@ def test_the_default_runs_quoted_numbers_are_the_committed_metrics() -> None:
             f"{name:<19} MAE {errors['mae']:<7.4g} (skill {metrics['skill'][name]:+.3f})" in block
         )
     assert f"best baseline: {metrics['best_baseline']}" in block
+
+
+def test_the_claims_counts_the_readme_quotes_are_the_claims_pages() -> None:
+    """The README's summary of docs/claims.md counts that page's verdicts (bench/claims.py
+    writes them), so a rerun that changes a verdict cannot leave the README behind."""
+    page = (ROOT / "docs" / "claims.md").read_text()
+    table = page.split("\n## ")[0]  # the summary table, before the per-claim sections
+    counted = {
+        verdict: len(re.findall(rf"\| \*\*{verdict}", table))
+        for verdict in ("borne out", "not borne out here", "the opposite here")
+    }
+    quoted = re.search(
+        r"measures (\d+) claims \((\d+) variants.*?(\d+) variants bear their claim out.*?"
+        r"(\d+) do not.*?(\d+) go the opposite way",
+        " ".join(README.split()),
+    )
+    assert quoted, "README no longer summarises docs/claims.md"
+    claims, variants, borne, not_borne, opposite = map(int, quoted.groups())
+    assert (borne, not_borne, opposite) == tuple(counted.values())
+    assert variants == sum(counted.values())
+    assert claims == len(re.findall(r"^## ", page, flags=re.M))
