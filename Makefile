@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # dvc.yaml runs `python -m ...`: that must be this environment's python.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup run test lint ui clean
+.PHONY: setup run test lint ui server clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,17 @@ lint: setup
 
 ui: setup
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+
+# A team's tracking server: SQL store + proxied artifacts, so clients need only its URL
+# (MLFLOW_TRACKING_URI=http://127.0.0.1:5000). PostgreSQL instead of the SQLite file:
+#   make server SERVER_STORE=postgresql+psycopg://user:password@host:5432/mlflow
+SERVER_STORE ?= sqlite:///mlflow-server/mlflow.db
+SERVER_ARTIFACTS ?= mlflow-server/artifacts
+SERVER_HOST ?= 127.0.0.1
+SERVER_PORT ?= 5000
+server: setup
+	$(BIN)/lstm-doctor server --store '$(SERVER_STORE)' --artifacts '$(SERVER_ARTIFACTS)' \
+		--host $(SERVER_HOST) --port $(SERVER_PORT)
 
 clean:
 	rm -rf outputs multirun data/prepared data/scaled data/windows models reports/plots

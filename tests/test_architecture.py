@@ -30,6 +30,7 @@ LIBRARIES = {
     "keras": {"stages", "tracking"},  # tracking: the Keras flavour and the epoch logger
     "tensorflow": {"stages", "tracking"},
     "hydra": {"config", "commands"},
+    "ray": {"commands"},  # the optional extra `cluster`: only where a command fans out
 }
 MAX_LINES = 300
 

@@ -1,4 +1,5 @@
-"""Real DVC in a temp copy of the project: repro, no-op repro, partial rerun, dvc exp run -S."""
+"""Real DVC in a temp copy of the project: repro, no-op repro, partial rerun, dvc exp run -S,
+and a teammate's clone pulling data and model from a DVC remote with nothing to rerun."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from .conftest import TINY, assert_fix_reruns_the_run, tiny_config
+from .conftest import TINY, assert_fix_reruns_the_run, mlflow_server, tiny_config
 
 pytestmark = pytest.mark.slow
 
@@ -19,10 +20,10 @@ pytestmark = pytest.mark.slow
 def dvc(project: Path, *args: str, **extra_env: str) -> str:
     env = {
         **os.environ,
-        **extra_env,
         # dvc.yaml runs `python -m ...`: the interpreter running these tests.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
+        **extra_env,
     }
     result = subprocess.run(
         [sys.executable, "-m", "dvc", *args],
@@ -93,3 +94,43 @@ def test_exp_run_composes_conf_with_hydra_overrides(project_copy: Path) -> None:
     # `fix` reruns the experiment's settings, not the default electricity config.
     base = assert_fix_reruns_the_run(f"sqlite:///{project_copy / 'mlflow.db'}", run.info.run_id)
     assert "scaling=none" in base and "dataset.max_rows=1200" in base
+
+
+def git(project: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    subprocess.run(["git", *args], cwd=project, check=True, env=env, timeout=120)
+
+
+def test_a_clone_pulls_data_and_model_from_a_remote_and_nothing_reruns(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    set_params(project_copy, *TINY)
+    # A team's setup: runs go to its tracking server, outputs to its DVC remote.
+    with mlflow_server(tmp_path / "server") as url:
+        dvc(project_copy, "repro", LSTM_DOCTOR_QUIET="1", MLFLOW_TRACKING_URI=url)
+        run_id = json.loads((project_copy / "models" / "run.json").read_text())["run_id"]
+        run = MlflowClient(url).get_run(run_id)
+        assert run.info.status == "FINISHED" and "test_mae" in run.data.metrics
+    # A directory every teammate reaches (a shared drive); s3://, ssh:// work the same way.
+    dvc(project_copy, "remote", "add", "-d", "team", str(tmp_path / "dvc-remote"))
+    git(project_copy, "add", "-A")
+    git(project_copy, "commit", "-qm", "results")
+    assert "pushed" in dvc(project_copy, "push")
+
+    clone = tmp_path / "teammate"
+    git(tmp_path, "clone", "-q", str(project_copy), str(clone))
+    assert not (clone / "models").exists()  # git holds the pipeline, not its outputs
+    dvc(clone, "pull")
+    produced = [
+        "data/prepared/table.parquet", "data/scaled/series.npz", "data/windows/windows.npz",
+        "models/model.keras", "models/history.csv", "reports/diagnosis.json",
+        "reports/plots/curves.png", "reports/metrics.json",
+    ]  # fmt: skip
+    for name in produced:
+        assert (clone / name).read_bytes() == (project_copy / name).read_bytes(), name
+    assert "Data and pipelines are up to date" in dvc(clone, "status")
+    rerun = dvc(clone, "repro")
+    assert "Running stage" not in rerun and "Data and pipelines are up to date" in rerun
+    # The pulled model names its run on the team's server.
+    assert json.loads((clone / "models" / "run.json").read_text())["run_id"] == run_id

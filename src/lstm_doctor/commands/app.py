@@ -114,6 +114,7 @@ def _run_one(raw_cfg: object) -> float:
 # Each command is a module of this package with a main(argv), imported only when called.
 SUBCOMMANDS = {
     "show": "show", "compare": "compare", "ui-check": "ui_check", "fix": "fix", "sync": "sync",
+    "server": "server",
 }  # fmt: skip
 
 
@@ -123,10 +124,12 @@ def check_overrides(argv: list[str]) -> None:
     validated once, inside the job."""
     from hydra._internal.utils import get_args_parser
 
+    from lstm_doctor.commands.study import check_storage
     from lstm_doctor.config.overrides import check
 
     args, _ = get_args_parser().parse_known_args(argv)
     check(args.overrides, conf_dir())
+    check_storage(args.overrides)
 
 
 def main() -> None:
@@ -138,7 +141,15 @@ def main() -> None:
         report_errors(lambda: command.main(sys.argv[2:]))
         return
     report_errors(lambda: check_overrides(sys.argv[1:]))
+    import warnings
+
     import hydra
+
+    # hydra-optuna-sweeper still builds Optuna 2's distributions and sampler options, which
+    # Optuna 4 runs but warns about at every trial: nothing a user of this app can change.
+    warnings.filterwarnings(
+        "ignore", category=FutureWarning, module=r"optuna|hydra_plugins\.hydra_optuna_sweeper"
+    )
 
     from lstm_doctor.commands.sweep import end_interrupted
 

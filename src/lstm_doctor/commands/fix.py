@@ -1,9 +1,9 @@
 """`lstm-doctor fix <run id | last>`: prove (or disprove) a diagnosis's prescriptions.
 
 Reruns the diagnosed configuration, each prescribed fix alone and the top fixes combined,
-over several seeds (in parallel), under one MLflow parent run; then writes the comparison
-report (fixes/<name>/report.html) and says, per fix: improved beyond seed noise, no clear
-change, or worse.
+over several seeds (in parallel here, or as tasks on a Ray cluster with --backend ray),
+under one MLflow parent run; then writes the comparison report (fixes/<name>/report.html)
+and says, per fix: improved beyond seed noise, no clear change, or worse.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     from dataclasses import replace
 
     from lstm_doctor import comparison_report
+    from lstm_doctor.commands.cluster import connect
     from lstm_doctor.commands.settings import tracking_settings
     from lstm_doctor.config import validate
     from lstm_doctor.doctor.proof import finding_of, proof_metric, why_metric
@@ -112,6 +113,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top", type=int, default=3, help="how many prescribed fixes to try")
     parser.add_argument("--max-runs", type=int, default=15, help="budget: runs in all")
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
+    parser.add_argument(
+        "--backend", choices=["loky", "ray"], default="loky",
+        help="where the runs go: worker processes here (loky), or Ray tasks on a cluster",
+    )  # fmt: skip
+    parser.add_argument(
+        "--address", help="the Ray cluster (default: RAY_ADDRESS, else one `ray start` "
+        "started on this machine, else a new local one)",
+    )  # fmt: skip
     parser.add_argument(
         "--stop-at-first", action="store_true", help="stop at the first fix that improves"
     )
@@ -148,6 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     code = (finding_of(diagnosis, fixes[0]) or {}).get("code")
     metric = args.metric or proof_metric(code, fixes[0], logged_cfg.dataset.task)
     variants = plan(base, fixes, args.max_runs, args.seeds)
+    if args.backend == "ray":  # before the parent run: a cluster that does not answer stops here
+        connect({"address": args.address}, uri)
     parent, name, done = _parent_run(tracking_cfg, run_id, fixes, args.resume)
     out = Path(args.out or Path("fixes") / name)
     print(f"diagnosis of {run_id}: {', '.join(diagnosis['codes'])}")
@@ -238,6 +249,7 @@ def _run_batches(
     from joblib import Parallel, delayed
 
     from lstm_doctor import comparison
+    from lstm_doctor.commands.cluster import as_ray_tasks
     from lstm_doctor.commands.progress import track
     from lstm_doctor.commands.settings import conf_dir
     from lstm_doctor.tracking import queries
@@ -253,10 +265,14 @@ def _run_batches(
             for s in seeds
             if f"{v.label} seed={s}" not in done
         ]
-        outcomes = Parallel(n_jobs=args.jobs, backend="loky", return_as="generator_unordered")(
-            delayed(run_variant)(v, s, out / "runs" / f"{k}_{s}", parent, name, conf, uri, run_id)
-            for k, v, s in todo
-        )
+        calls = [(v, s, out / "runs" / f"{k}_{s}", parent, name, conf, uri, run_id)
+                 for k, v, s in todo]  # fmt: skip
+        if args.backend == "ray":
+            outcomes = as_ray_tasks(run_variant, calls, args.jobs, args.address, uri)
+        else:
+            outcomes = Parallel(n_jobs=args.jobs, backend="loky", return_as="generator_unordered")(
+                delayed(run_variant)(*call) for call in calls
+            )
         for _ in track(outcomes, len(todo), "fix"):
             pass
         if args.stop_at_first and batch[0].label != ORIGINAL:

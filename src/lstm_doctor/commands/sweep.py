@@ -1,7 +1,8 @@
 """Hydra multirun sweeps as MLflow parent runs: one parent per sweep, one child per job.
 
 Registered in conf/config.yaml under hydra.callbacks. The parent's id is written to
-<sweep dir>/sweep.json, where every job (in this process or a joblib worker) finds it.
+<sweep dir>/sweep.json, where every job (in this process, a joblib worker or a Ray worker
+on this machine or a shared filesystem) finds it.
 """
 
 from __future__ import annotations
@@ -29,11 +30,19 @@ class SweepRun(Callback):
     """Opens the sweep's parent run before the first job and closes it after the last."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from lstm_doctor.commands.cluster import connect_for_sweep
         from lstm_doctor.config import validate
+        from lstm_doctor.errors import report_errors
         from lstm_doctor.pipeline.run import signals_stop_the_workers
-        from lstm_doctor.tracking import sweeps
+        from lstm_doctor.tracking import store, sweeps
 
         cfg = validate(config)
+        # On Ray, before the parent run, so a cluster that does not answer leaves nothing
+        # open; its workers are told this store and this folder (other launchers: a no-op).
+        # Hydra turns a callback's exception into a warning: an unreachable cluster must stop
+        # the sweep here (one line, exit status 2), not in every job.
+        launcher = OmegaConf.select(config, "hydra.launcher")
+        report_errors(lambda: connect_for_sweep(launcher, store.tracking_uri(cfg.tracking)))
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         overrides = list(OmegaConf.to_container(config.hydra.overrides.task, resolve=True))
