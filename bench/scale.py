@@ -29,16 +29,12 @@ from pathlib import Path
 
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
+from sweep_load import TINY  # the same tiny job the sweep-load bench runs
 
 from lstm_doctor.commands.cluster import local_cluster
 from lstm_doctor.commands.ui_check import free_port, mlflow_server
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = [
-    "dataset.max_rows=1200", "window.length=24", "window.horizon=4", "model.units=8",
-    "training.batch_size=32", "training.max_steps_per_epoch=8",
-    "training.early_stopping.enabled=false", "tracking.log_model=false",
-]  # fmt: skip
 
 
 def bare_job(folder: Path, epochs: int) -> tuple[float, float, dict[str, int]]:
