@@ -118,3 +118,20 @@ def test_a_server_lost_mid_training_keeps_the_outputs_and_sync_logs_them_later(
         assert "test_mae" in run.data.metrics and "diagnosis.verdict" in run.data.tags
         artifacts = {a.path for a in client.list_artifacts(run_id)}
         assert {"history.csv", "metrics.json", "model_file"} <= artifacts
+
+
+def test_a_skipped_jobs_objective_is_the_best_val_loss_its_run_logged(tmp_path: Path) -> None:
+    """A resumed sweep returns a finished job's objective from its run: the least val loss
+    it logged, as the pipeline returns it (no metric named best_val_loss is ever logged)."""
+    from lstm_doctor.config import TrackingConfig
+    from lstm_doctor.tracking.store import best_val_loss
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    run = client.create_run(client.create_experiment("objective")).info.run_id
+    for step, value in enumerate([0.9, 0.4, float("nan"), 0.5]):
+        client.log_metric(run, "val_loss", value, step=step)
+    empty = client.create_run(client.get_experiment_by_name("objective").experiment_id)
+    cfg = TrackingConfig(uri=uri)
+    assert best_val_loss(cfg, run) == 0.4
+    assert best_val_loss(cfg, empty.info.run_id) != best_val_loss(cfg, empty.info.run_id)

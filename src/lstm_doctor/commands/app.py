@@ -87,7 +87,7 @@ def _run_one(raw_cfg: object) -> float:
         if done:
             print(f"job {hc.job.num} [{' '.join(overrides)}]: finished before (run {done}), "
                   "skipped")  # fmt: skip
-            return store.finished_metric(cfg.tracking, done, "best_val_loss")
+            return store.best_val_loss(cfg.tracking, done)
         sweep = read_sweep(Path(hc.sweep.dir)) or {}
         parent = sweep.get("parent_run_id")
         # What sets this job apart: its overrides that the sweep's command line did not fix.

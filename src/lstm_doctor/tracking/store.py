@@ -122,9 +122,12 @@ def _unusable(uri: str, exc: Exception) -> Exception:
 CONFIG_ARTIFACT = "config.yaml"
 
 
-def finished_metric(cfg: TrackingConfig, run_id: str, key: str) -> float:
-    """A logged run's metric (a resumed sweep's skipped job returns its objective)."""
-    return float(MlflowClient(tracking_uri(cfg)).get_run(run_id).data.metrics.get(key, "nan"))
+def best_val_loss(cfg: TrackingConfig, run_id: str) -> float:
+    """A finished run's sweep objective, the least val loss it logged (what the pipeline
+    returns; a resumed sweep's skipped job returns it). NaN when it logged none."""
+    history = MlflowClient(tracking_uri(cfg)).get_metric_history(run_id, "val_loss")
+    values = [m.value for m in history if m.value == m.value]  # NaN is not a loss
+    return min(values, default=float("nan"))
 
 
 def quoted(value: str) -> str:
