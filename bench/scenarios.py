@@ -269,13 +269,12 @@ def repaired(diagnosis: dict, out: Path, jobs: int, task: str) -> dict | None:
     sd and Welch's p. A fix for an honest score (leakage) is not counted: `repaired` None."""
     import subprocess
 
-    from lstm_doctor.doctor.proof import finding_of, proof_metric
+    from lstm_doctor.doctor.proof import judged_on
 
     fixes = top_fixes(diagnosis, limit=1)
     if not fixes:
         return None
-    code = (finding_of(diagnosis, fixes[0]) or {}).get("code")
-    if proof_metric(code, fixes[0], task) is None:
+    if judged_on(diagnosis, fixes[0], task)[1] is None:
         return {"fix": fixes[0], "repaired": None, "note": "an honesty fix: not judged on accuracy"}
     report = out / f"fix-{diagnosis['run_id'][:8]}"
     done = subprocess.run(

@@ -10,7 +10,7 @@ import pytest
 
 from lstm_doctor.comparison import RunRecord, higher_is_better, summarise
 from lstm_doctor.doctor import gradient_checks, result_checks
-from lstm_doctor.doctor.proof import HONESTY, finding_of, proof_metric, why_metric
+from lstm_doctor.doctor.proof import HONESTY, finding_of, judged_on, proof_metric, why_metric
 from lstm_doctor.doctor.steps import USUAL_STEP, step_down, step_up
 from lstm_doctor.doctor.training_checks import check_divergence
 from lstm_doctor.errors import DataError
@@ -116,6 +116,10 @@ def test_the_finding_behind_a_fix_is_the_first_that_prescribes_it() -> None:
     assert finding_of(result, "training.class_weight=balanced")["code"] == "data.class_imbalance"
     assert finding_of(result, "scaling=standard")["code"] == "train.not_learning"
     assert finding_of(result, "model.units=64") is None
+    assert judged_on(result, "training.class_weight=balanced", "classify") == (
+        "data.class_imbalance",
+        "test_balanced_accuracy",
+    )
 
 
 def run(name: str, seed: int, mae: float, mase: float) -> RunRecord:

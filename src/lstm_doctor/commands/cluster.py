@@ -43,7 +43,8 @@ def connect(init: dict[str, Any], tracking_uri: str) -> None:
     if ray.is_initialized():
         return
     init = dict(init)
-    check_reachable(init.get("address") or os.environ.get("RAY_ADDRESS"))
+    address = init.get("address") or os.environ.get("RAY_ADDRESS")
+    check_reachable(address)
     runtime_env = dict(init.pop("runtime_env", None) or {})
     carried = {k: v for k, v in os.environ.items() if k.startswith(CARRIED)}
     # A worker started by `ray start` has that shell's environment, not ours: the store
@@ -54,7 +55,6 @@ def connect(init: dict[str, Any], tracking_uri: str) -> None:
     try:
         ray.init(**init, runtime_env=runtime_env)
     except ConnectionError as exc:
-        address = init.get("address") or os.environ.get("RAY_ADDRESS") or "auto"
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         # Something answered at the address but refused us: with Ray 2.60, most often a
         # cluster that uses token authentication (it does once ~/.ray/auth_token exists).
@@ -62,7 +62,7 @@ def connect(init: dict[str, Any], tracking_uri: str) -> None:
                 else "a cluster with token authentication needs RAY_AUTH_MODE=token and its "
                 "token (RAY_AUTH_TOKEN, or ~/.ray/auth_token) where the command runs")  # fmt: skip
         raise DoctorError(
-            f"cannot join the Ray cluster at {address} ({first[:200]}); {what}"
+            f"cannot join the Ray cluster at {address or 'auto'} ({first[:200]}); {what}"
         ) from None
 
 

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     from lstm_doctor.commands.cluster import connect
     from lstm_doctor.commands.settings import tracking_settings
     from lstm_doctor.config import validate
-    from lstm_doctor.doctor.proof import finding_of, proof_metric, why_metric
+    from lstm_doctor.doctor.proof import judged_on, why_metric
     from lstm_doctor.doctor.report import prescriptions
     from lstm_doctor.pipeline.run import signals_stop_the_workers
     from lstm_doctor.tracking import queries, store, sweeps
@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     # The proof lives beside the diagnosed run: its children log to the run's experiment.
     logged_cfg = validate(logged)
     tracking_cfg = replace(tracking_cfg, experiment=logged_cfg.tracking.experiment)
-    code = (finding_of(diagnosis, fixes[0]) or {}).get("code")
-    metric = args.metric or proof_metric(code, fixes[0], logged_cfg.dataset.task)
+    code, proving = judged_on(diagnosis, fixes[0], logged_cfg.dataset.task)
+    metric = args.metric or proving
     variants = plan(base, fixes, args.max_runs, args.seeds)
     if args.backend == "ray":  # before the parent run: a cluster that does not answer stops here
         connect({"address": args.address}, uri)

@@ -42,6 +42,12 @@ def proof_metric(code: str | None, fix: str, task: str) -> str | None:
     return "test_mae"
 
 
+def judged_on(result: dict[str, Any], fix: str, task: str) -> tuple[str | None, str | None]:
+    """The finding a diagnosis prescribes `fix` for, and the metric that proves it there."""
+    code = (finding_of(result, fix) or {}).get("code")
+    return code, proof_metric(code, fix, task)
+
+
 def why_metric(code: str | None, metric: str | None) -> str:
     """One sentence on why the fix is judged on `metric`."""
     if metric is None:
