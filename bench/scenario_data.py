@@ -73,25 +73,33 @@ def elec_zero_nights() -> pd.DataFrame:
     return _frame(y.index, y.to_numpy())
 
 
-def demand_daily_gaps() -> pd.DataFrame:
-    """demand_daily with 6% of the target blanked in runs of 1-5 days (a meter offline)."""
-    frame = demand_daily()
-    rng = np.random.default_rng(12)
+def with_gaps(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """`frame` with 6% of its target blanked in runs of 1-5 steps (a meter offline)."""
+    rng = np.random.default_rng(seed)
     y = frame["y"].to_numpy().copy()
     while np.isnan(y).mean() < 0.06:
         start = int(rng.integers(0, len(y) - 5))
         y[start : start + int(rng.integers(1, 6))] = np.nan
-    frame["y"] = y
-    return frame
+    return frame.assign(y=y)
 
 
-def demand_daily_spikes() -> pd.DataFrame:
-    """demand_daily with 2% of its days multiplied by 6-10 (meter glitches)."""
-    frame = demand_daily()
-    rng = np.random.default_rng(13)
+def with_spikes(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """`frame` with 2% of its steps' target multiplied by 6-10 (meter glitches)."""
+    rng = np.random.default_rng(seed)
+    frame = frame.copy()
     hit = rng.choice(len(frame), size=int(0.02 * len(frame)), replace=False)
     frame.loc[hit, "y"] *= rng.uniform(6, 10, len(hit))
     return frame
+
+
+def demand_daily_gaps() -> pd.DataFrame:
+    """demand_daily with gaps (seed 12)."""
+    return with_gaps(demand_daily(), 12)
+
+
+def demand_daily_spikes() -> pd.DataFrame:
+    """demand_daily with spikes (seed 13)."""
+    return with_spikes(demand_daily(), 13)
 
 
 def office_load(per_day: int = 24, days: int = 168, seed: int = 24) -> pd.DataFrame:
@@ -131,11 +139,11 @@ def noise_15min() -> pd.DataFrame:
     return _frame(index, rng.normal(10, 1, len(index)).round(4))
 
 
-def gas_weekly() -> pd.DataFrame:
+def gas_weekly(seed: int = 17) -> pd.DataFrame:
     """Synthetic weekly gas demand, 50 years: heating degrees below 16 C of a yearly
     temperature cycle (season 52), a nonlinear response whose strength drifts (insulation,
     prices: an AR(1) in logs), plus noise."""
-    rng = np.random.default_rng(17)
+    rng = np.random.default_rng(seed)
     index = pd.date_range("1975-01-05", periods=52 * 50, freq="W")
     t = np.arange(len(index))
     temp = 10 - 12 * np.cos(2 * np.pi * t / 52) + _ar1(rng, len(t), 0.6, 2.0)
@@ -144,16 +152,17 @@ def gas_weekly() -> pd.DataFrame:
     return _frame(index, y.round(3))
 
 
-def demand_daily() -> pd.DataFrame:
+def demand_daily(seed: int = 23, trend: float = 0.0, gain: float = 1.0) -> pd.DataFrame:
     """Synthetic daily power demand, 8 years, with its temperature as an input: heating below
     15 C and cooling above 22 C (a U-shaped response to a yearly cycle), 30% lower at
-    weekends (season 7), plus noise."""
-    rng = np.random.default_rng(23)
+    weekends (season 7), plus noise; `trend` units a day, in units of `gain`."""
+    rng = np.random.default_rng(seed)
     index = pd.date_range("2016-01-01", periods=8 * 365, freq="D")
     day = index.day_of_year.to_numpy()
     temp = 14 - 11 * np.cos(2 * np.pi * (day - 15) / 365.25) + _ar1(rng, len(day), 0.7, 1.0)
     load = 100 + 4 * np.maximum(0, 15 - temp) + 6 * np.maximum(0, temp - 22)
     y = load * np.where(index.day_of_week >= 5, 0.7, 1.0) + rng.normal(0, 1, len(day))
+    y = gain * (y + trend * np.arange(len(day)))
     return _frame(index, y.round(3), temp=temp.round(2))
 
 
@@ -259,11 +268,11 @@ def italy_imbalanced(path: Path) -> None:
     _write_ts(path, [cases.sequences[i][:, 0] for i in keep], [cases.labels[i] for i in keep])
 
 
-def profiles_15min(path: Path) -> None:
+def profiles_15min(path: Path, seed: int = 22, rare: float = 1.0) -> None:
     """Synthetic 15-minute day profiles (96 steps) of three kinds of site (office: a day
     plateau; home: morning and evening peaks; night shift: a night plateau), random level
-    and heavy noise (seed 22), 200 each."""
-    rng = np.random.default_rng(22)
+    and heavy noise, 200 each; `rare` < 1 keeps only that share of the night-shift sites."""
+    rng = np.random.default_rng(seed)
     hour = np.arange(96) / 4
     shapes = {
         "office": 1 / (1 + np.exp(-(hour - 8))) - 1 / (1 + np.exp(-(hour - 18))),
@@ -276,6 +285,8 @@ def profiles_15min(path: Path) -> None:
         shift = int(rng.integers(-8, 9))  # +-2 hours
         level = rng.uniform(5, 20)
         seq = level * (0.3 + np.roll(shapes[label], shift)) + rng.normal(0, 0.5 * level, 96)
+        if rare < 1 and label == "night" and rng.uniform() > rare:
+            continue
         sequences.append(seq)
         labels.append(label)
     _write_ts(path, sequences, labels)
@@ -300,6 +311,15 @@ TABLES: dict[str, tuple[Callable[[], pd.DataFrame], str]] = {
     "gas_weekly.csv": (gas_weekly, "W"),
     "sales_monthly.csv": (sales_monthly, "MS"),
     "sales_monthly_trend.csv": (lambda: sales_monthly(trend=0.15), "MS"),
+    # The fresh held-out set's files: the same generators at seeds never used in development.
+    "office_hourly_b.csv": (lambda: office_load(seed=31), "h"),
+    "office_hourly_b_gaps.csv": (lambda: with_gaps(office_load(seed=31), 32), "h"),
+    "office_hourly_b_spikes.csv": (lambda: with_spikes(office_load(seed=31), 33), "h"),
+    "office_15min_b.csv": (lambda: office_load(per_day=96, days=52, seed=34), "15min"),
+    "demand_daily_b.csv": (lambda: demand_daily(seed=35), "D"),
+    "demand_daily_b_counts.csv": (lambda: demand_daily(seed=35, gain=1000.0), "D"),
+    "gas_weekly_b.csv": (lambda: gas_weekly(seed=37), "W"),
+    "sales_monthly_b.csv": (lambda: sales_monthly(seed=38), "MS"),
 }
 SEQUENCES: dict[str, Callable[[Path], None]] = {
     "days_imbalanced.ts": days_imbalanced,
@@ -307,6 +327,8 @@ SEQUENCES: dict[str, Callable[[Path], None]] = {
     "months_of_days.ts": months_of_days,
     "italy_imbalanced.ts": italy_imbalanced,
     "profiles_15min.ts": profiles_15min,
+    "profiles_15min_b.ts": lambda path: profiles_15min(path, seed=42),
+    "profiles_15min_b_rare.ts": lambda path: profiles_15min(path, seed=43, rare=0.1),
 }
 
 
