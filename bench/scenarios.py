@@ -315,8 +315,8 @@ def repaired(diagnosis: dict, out: Path, jobs: int, task: str) -> dict | None:
     from lstm_doctor.doctor.proof import judged_on
 
     fixes = top_fixes(diagnosis, limit=1)
-    if not fixes:
-        return None
+    if not fixes:  # said in the table; a scenario with nothing prescribed is not counted
+        return {"fix": None, "repaired": None, "note": "nothing prescribed"}
     if judged_on(diagnosis, fixes[0], task)[1] is None:
         return {"fix": fixes[0], "repaired": None, "note": "an honesty fix: not judged on accuracy"}
     report = out / f"fix-{diagnosis['run_id'][:8]}"
@@ -404,7 +404,7 @@ def repair_cell(rep: dict | None) -> str:
     if not rep:
         return "-"
     if rep["repaired"] is None:
-        return f"`{rep['fix']}`: {rep['note']}"
+        return f"`{rep['fix']}`: {rep['note']}" if rep["fix"] else rep["note"]
     pm = [f"{m:.4g} ± {sd or 0:.2g}" if m is not None and m == m else "-"
           for m, sd in ((rep.get("fix_mean"), rep.get("fix_sd")),
                         (rep.get("original_mean"), rep.get("original_sd")))]  # fmt: skip

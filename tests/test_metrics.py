@@ -50,3 +50,25 @@ def test_classification_scores_and_majority() -> None:
     assert scores["confusion_matrix"] == [[1, 1], [0, 2]]
     assert np.isclose(scores["f1"]["b"], 0.8)
     assert majority_class(np.array([2, 2, 1, 0])) == 2
+
+
+def test_the_changes_of_a_random_walk_are_unpredictable_and_others_not() -> None:
+    """The out-of-sample test behind "moves like a random walk": a walk's changes (plain or
+    with volatility that comes and goes) score t < 2 against "no change"; a walk whose changes
+    carry momentum, or a seasonal series, score far above it."""
+    from lstm_doctor.metrics import changes_predictability
+
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        walk = np.cumsum(rng.normal(0, 1, 2000))
+        assert changes_predictability(walk, [5])["t"] < 2
+        bursts = np.cumsum(rng.standard_t(4, 2000) * np.repeat(rng.uniform(0.5, 3, 20), 100))
+        assert changes_predictability(bursts, [5])["t"] < 2
+    momentum = np.zeros(2000)
+    for t in range(1, 2000):
+        momentum[t] = 0.5 * momentum[t - 1] + rng.normal()
+    assert changes_predictability(np.cumsum(momentum), [5])["t"] > 4
+    seasonal = 10 * np.sin(2 * np.pi * np.arange(2000) / 24) + rng.normal(0, 1, 2000)
+    found = changes_predictability(seasonal, [24])
+    assert found["t"] > 4 and found["gain"] > 0.3
+    assert changes_predictability(np.ones(500), []) == {}

@@ -148,3 +148,71 @@ def test_a_comparison_can_be_judged_on_any_logged_metric() -> None:
 )  # fmt: skip
 def test_scores_are_higher_is_better_errors_lower(metric: str, higher: bool) -> None:
     assert higher_is_better(metric) is higher
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_a_flat_curve_at_a_rate_far_below_the_usual_is_a_step_too_small(optimizer: str) -> None:
+    """An adaptive optimiser's updates shrink less than its rate: at 1e-5 they may sit only
+    ~12x under the healthy 1e-3. A crawling curve with updates under the healthy size and a
+    rate far below the optimiser's usual step is a step too small; the same updates at the
+    usual rate are not blamed on it."""
+    monitors = pd.DataFrame({"step_ratio/lstm_0": np.full(20, 8e-5)})
+    crawl = {"train.not_learning"}
+    cfg = tiny_config(f"optimizer={optimizer}", "optimizer.lr=1e-5")
+    (found,) = gradient_checks.check_step_size(monitors, cfg, crawl)
+    assert found.code == "train.step_too_small"
+    assert found.fixes[0] == f"optimizer.lr={USUAL_STEP[optimizer]:g}"
+    assert "100x below" in found.explanation
+    usual = tiny_config(f"optimizer={optimizer}", f"optimizer.lr={USUAL_STEP[optimizer]:g}")
+    assert gradient_checks.check_step_size(monitors, usual, crawl) == []
+    assert gradient_checks.check_step_size(monitors, cfg, set()) == []  # a settled curve
+
+
+def walk_metrics(model_mae: float, linear_mae: float, changes_t: float) -> dict:
+    """Test metrics where persistence (1.0) is the best lookup."""
+    baselines = {"persistence": {"mae": 1.0}, "seasonal_naive": {"mae": 1.4},
+                 "linear": {"mae": linear_mae}}  # fmt: skip
+    skill = {k: 1 - model_mae / v["mae"] for k, v in baselines.items()}
+    return {"model": {"mae": model_mae}, "baselines": baselines, "train_steps": 5000,
+            "skill": skill, "changes_predictability": {"gain": 0.0, "t": changes_t}}  # fmt: skip
+
+
+def test_a_random_walk_is_named_and_given_no_futile_fix() -> None:
+    """Persistence the best lookup, the linear model no better, the changes unpredictable
+    from their past: nothing to learn beyond persistence. Said as such, with no capacity or
+    step prescription, and not called underfitting (no fitted model finds more)."""
+    history = pd.DataFrame({"loss": [1.0, 0.9, 0.9], "val_loss": [1.0, 0.95, 0.95]})
+    cfg = tiny_config("window.normalize=last")
+    found = result_checks.check_results(walk_metrics(1.02, 1.03, 0.4), history, cfg, None)
+    codes = [f.code for f in found]
+    assert "train.underfitting" not in codes
+    (naive,) = [f for f in found if f.code == "train.no_better_than_naive"]
+    assert "random walk" in naive.explanation and naive.fixes == []
+    assert naive.evidence["changes_predictability"]["t"] == 0.4
+    # Changes their past forecasts, or a linear model that beats persistence: not a walk.
+    for metrics in (walk_metrics(1.02, 1.03, 5.0), walk_metrics(1.02, 0.9, 0.4)):
+        (naive,) = [f for f in result_checks.check_results(metrics, history, cfg, None)
+                    if f.code == "train.no_better_than_naive"]  # fmt: skip
+        assert "random walk" not in naive.explanation and "model.units=64" in naive.fixes
+
+
+def test_underfitting_needs_a_fitted_model_that_does_better() -> None:
+    """Losing to a lookup with high loss is underfitting when a linear model on the same
+    inputs fits better; tying the linear model while both lose is not a capacity problem."""
+    history = pd.DataFrame({"loss": [1.0, 0.9, 0.9], "val_loss": [1.0, 0.95, 0.95]})
+    cfg = tiny_config()
+    worse = result_checks.check_results(walk_metrics(3.0, 0.9, 9.0), history, cfg, None)
+    assert "train.underfitting" in [f.code for f in worse]
+    tie = result_checks.check_results(walk_metrics(1.2, 1.25, 9.0), history, cfg, None)
+    assert "train.underfitting" not in [f.code for f in tie]
+
+
+def test_a_cause_with_nothing_to_prescribe_says_so() -> None:
+    from lstm_doctor.doctor.report import to_markdown
+
+    result = {"verdict": "sick", "run_id": "abc", "overrides": [], "primary": ["x.y"],
+              "findings": [{"code": "x.y", "severity": "warning", "evidence": {},
+                            "explanation": "seen", "fixes": [], "explained_by": []}]}  # fmt: skip
+    text = to_markdown(result)
+    assert "No configuration change is prescribed" in text
+    assert "lstm-doctor fix" not in text and "Try first" not in text

@@ -150,3 +150,30 @@ def mase_scale(train_target: np.ndarray, season: int | None) -> float:
 def mae_by_lead_time(actual: np.ndarray, predicted: np.ndarray) -> list[float]:
     """MAE at each step ahead (1..H), over every window: error growing with the lead time."""
     return [float(v) for v in np.mean(np.abs(predicted - actual), axis=0)]
+
+
+def changes_predictability(train_target: np.ndarray, seasons: list[int]) -> dict[str, float]:
+    """How much of the training span's step-to-step changes their own past forecasts, out
+    of sample: a least-squares autoregression on the changes (lags 1..h, h = 10 or two of
+    the longest season, at most a twentieth of the span) fitted on its first 70% and scored
+    on the rest against forecasting no change (persistence). Returns the share of the
+    changes' squared error it removes (`gain`) and the paired t statistic of that gain
+    (`t`, a Diebold-Mariano test): near-zero t, and the changes are as unpredictable as a
+    random walk's. Empty when the span is too short to tell."""
+    y = np.asarray(train_target, dtype=np.float64)
+    changes = np.diff(y[np.isfinite(y)])
+    lags = min(max(10, 2 * max(seasons, default=0)), len(changes) // 20)
+    if lags < 1 or not np.ptp(changes):
+        return {}
+    rows = np.lib.stride_tricks.sliding_window_view(changes, lags + 1)
+    past, now = np.c_[np.ones(len(rows)), rows[:, :-1]], rows[:, -1]
+    cut = int(0.7 * len(rows))
+    coef, *_ = np.linalg.lstsq(past[:cut], now[:cut], rcond=None)
+    none, fitted = now[cut:] ** 2, (now[cut:] - past[cut:] @ coef) ** 2
+    diff = none - fitted
+    spread = float(np.std(diff, ddof=1)) / math.sqrt(len(diff)) if len(diff) > 1 else 0.0
+    return {
+        "gain": float(diff.mean() / none.mean()) if none.mean() else 0.0,
+        "t": float(diff.mean() / spread) if spread else 0.0,
+        "lags": float(lags),
+    }

@@ -13,7 +13,7 @@ import pandas as pd
 
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.findings import Finding
-from lstm_doctor.doctor.steps import step_down, step_up
+from lstm_doctor.doctor.steps import USUAL_STEP, step_down, step_up
 
 # A gradient norm two orders of magnitude above the median of the epochs before it is a
 # spike, not a scale (a classifier's gradients grow ~25x as it grows confident; an exploding
@@ -138,8 +138,14 @@ def check_step_size(
     lr, name = cfg.optimizer.lr, cfg.optimizer.name
     evidence = {"step_update_over_weight": ratio, "healthy_near": HEALTHY_STEP, "lr": lr}
     crawling = symptoms & {"train.not_learning", "train.slow_convergence"}
-    if ratio < HEALTHY_STEP / STEP_FACTOR and crawling:
+    # Two witnesses of a step too small for a crawling curve: the updates themselves far
+    # below the healthy size, or below it while the learning rate is itself far below the
+    # optimiser's usual step (an adaptive optimiser's updates shrink less than its rate).
+    small_rate = lr <= USUAL_STEP.get(name, 1e-3) / STEP_FACTOR and ratio < HEALTHY_STEP
+    if crawling and (ratio < HEALTHY_STEP / STEP_FACTOR or small_rate):
         fixes = [f"optimizer.lr={step_up(lr, name):g}"]
+        usual = USUAL_STEP.get(name, 1e-3)
+        rate_note = f" ({usual / lr:.0f}x below {name}'s usual {usual:g})" * small_rate
         if name == "sgd":
             fixes.append("optimizer=adam optimizer.lr=0.001")
         return [
@@ -149,7 +155,8 @@ def check_step_size(
                 evidence,
                 f"Each optimiser step moves the weights by ~{ratio:.1e} of their size, "
                 f"{HEALTHY_STEP / ratio:.0f}x below the healthy ~{HEALTHY_STEP:g}: at "
-                f"optimizer.lr={lr:g} the loss can only crawl, however many epochs it gets.",
+                f"optimizer.lr={lr:g}{rate_note} the loss can only crawl, however many "
+                "epochs it gets.",
                 fixes,
             )
         ]

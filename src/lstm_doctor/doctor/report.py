@@ -80,6 +80,8 @@ def to_markdown(result: dict[str, Any]) -> str:
             lines += _finding(f, heading=many)
         if fix:
             lines += ["**Try first:**", "", f"    {try_command(result['overrides'], fix)}", ""]
+        else:  # the honest prescription when the cause is in the data's nature
+            lines += ["No configuration change is prescribed: none addresses this cause.", ""]
     if follow:
         lines += [
             "## What follows from it",
@@ -96,7 +98,7 @@ def to_markdown(result: dict[str, Any]) -> str:
         lines += ["## Notes", ""]
         for f in notes:
             lines += _finding(f, heading=True)
-    if causes and result["run_id"]:
+    if causes and result["run_id"] and fix:
         lines += [
             "## Prove it",
             "",

@@ -88,35 +88,63 @@ def check_results(
             # so it can only learn what persistence misses.
             if best_name == "persistence" and cfg.window.normalize == "none":
                 window_fix.append("window.normalize=last")
-            findings.append(
-                Finding(
-                    "train.no_better_than_naive",
-                    "warning",
-                    {
-                        "skill": skills,
-                        "model_mae": metrics["model"]["mae"],
-                        f"{best_name}_mae": metrics["baselines"][best_name]["mae"],
-                    },
-                    f"The model's test MAE ({metrics['model']['mae']:.4g}) is no better than "
-                    f"{best_name.replace('_', ' ')} "
-                    f"({metrics['baselines'][best_name]['mae']:.4g}): "
-                    "it has learned nothing a lookup could not do.",
-                    [
-                        *window_fix,
-                        "scaling=standard",
-                        "model.units=64",
-                        f"optimizer.lr={min(cfg.optimizer.lr * 3, 1e-2):g}",
-                    ],
-                )
+            walk = _moves_like_a_walk(metrics, best_name)
+            evidence = {
+                "skill": skills,
+                "model_mae": metrics["model"]["mae"],
+                f"{best_name}_mae": metrics["baselines"][best_name]["mae"],
+            }
+            said = (
+                f"The model's test MAE ({metrics['model']['mae']:.4g}) is no better than "
+                f"{best_name.replace('_', ' ')} "
+                f"({metrics['baselines'][best_name]['mae']:.4g}): "
             )
+            if walk:
+                # Nothing in the series' own past to learn: only other inputs can help, and
+                # more capacity or a larger step would be effort spent on noise.
+                findings.append(
+                    Finding(
+                        "train.no_better_than_naive",
+                        "warning",
+                        evidence | {"changes_predictability": walk},
+                        said + "the series moves like a random walk. Its own past does not "
+                        "forecast its changes better than 'no change' (an autoregression on "
+                        f"the training span's changes: t={walk['t']:.1f}, and the linear "
+                        "model loses to persistence too), so persistence is the best forecast "
+                        "its history allows. Only inputs that lead the target can beat it; "
+                        "no model setting will.",
+                        window_fix,
+                    )
+                )
+            else:
+                findings.append(
+                    Finding(
+                        "train.no_better_than_naive",
+                        "warning",
+                        evidence,
+                        said + "it has learned nothing a lookup could not do.",
+                        [
+                            *window_fix,
+                            "scaling=standard",
+                            "model.units=64",
+                            f"optimizer.lr={min(cfg.optimizer.lr * 3, 1e-2):g}",
+                        ],
+                    )
+                )
     findings += linear
     loss = history["loss"].to_numpy(dtype=float)
     val = history["val_loss"].to_numpy(dtype=float)
     if len(loss) and np.isfinite(loss).all() and skills:
         gap = (np.min(val) - np.min(loss)) / max(np.min(loss), 1e-12)
         worst_skill = min(skills.values())
+        # Capacity is missing only where a fitted model shows there is more to fit: losing to
+        # the linear model on the same inputs too. Tying it while both lose to a lookup says
+        # the lookup is all there is to learn (a random walk), which no capacity changes.
+        linear_skill = metrics.get("skill", {}).get("linear")
+        fits_worse = linear_skill is None or not np.isfinite(linear_skill) or linear_skill < 0
         # High loss on train and val alike, and no better than naive: capacity, not memorising.
-        if worst_skill < 0 and gap < 0.25 and np.min(loss) > 0.1 * max(loss[0], 1e-12):
+        high = gap < 0.25 and np.min(loss) > 0.1 * max(loss[0], 1e-12)
+        if worst_skill < 0 and fits_worse and high:
             findings.append(
                 Finding(
                     "train.underfitting",
@@ -137,6 +165,22 @@ def check_results(
                 )
             )
     return findings
+
+
+# A Diebold-Mariano t below this: the changes' past forecasts them no better than chance.
+PREDICTABLE_T = 2.0
+
+
+def _moves_like_a_walk(metrics: dict[str, Any], best: str) -> dict[str, float] | None:
+    """The evidence that persistence is all there is to learn, or None: persistence the best
+    lookup, the linear model on the same inputs no better than it, and the changes' own past
+    no forecast of them (metrics.changes_predictability)."""
+    found = metrics.get("changes_predictability") or {}
+    linear = metrics["baselines"].get("linear", {}).get("mae")
+    if best != "persistence" or not found or linear is None:
+        return None
+    beaten = linear < metrics["baselines"]["persistence"]["mae"]
+    return None if beaten or found["t"] >= PREDICTABLE_T else found
 
 
 def _season_of(baseline: str, period: int | None) -> int | None:

@@ -92,6 +92,7 @@ def evaluate_forecast(
         "baselines": errors,
         "seasons": found,
         "train_steps": hi - lo,
+        "changes_predictability": metrics.changes_predictability(train_target, found),
         "mase_scale": scale,
     }
     result["model"]["mase"] = result["model"]["mae"] / scale if scale else float("nan")
