@@ -208,7 +208,7 @@ def test_underfitting_needs_a_fitted_model_that_does_better() -> None:
 
 
 def test_a_cause_with_nothing_to_prescribe_says_so() -> None:
-    from lstm_doctor.doctor.report import to_markdown
+    from lstm_doctor.doctor.report import console_summary, to_markdown
 
     result = {"verdict": "sick", "run_id": "abc", "overrides": [], "primary": ["x.y"],
               "findings": [{"code": "x.y", "severity": "warning", "evidence": {},
@@ -216,3 +216,9 @@ def test_a_cause_with_nothing_to_prescribe_says_so() -> None:
     text = to_markdown(result)
     assert "No configuration change is prescribed" in text
     assert "lstm-doctor fix" not in text and "Try first" not in text
+    console = console_summary(result)
+    assert "no configuration change is prescribed" in console and "fix" not in console
+    from lstm_doctor.doctor.html_report import _summary
+
+    page = _summary(result)
+    assert "No configuration change is prescribed" in page and "lstm-doctor fix" not in page

@@ -192,9 +192,11 @@ def _summary(result: dict[str, Any]) -> str:
     fix, command = _first_fix(result)
     if fix:
         out.append(f'<p class="fix">Try first: <code>{escape(fix)}</code></p>')
+    elif primary:  # the honest prescription when the cause is in the data's nature
+        out.append("<p>No configuration change is prescribed: none addresses this cause.</p>")
     if command:
         out.append(f'<pre id="first-command">{escape(command)}</pre>')
-    if sick and run:
+    if sick and run and fix:
         out.append(
             '<p class="muted">Prove the fixes beat seed noise (3 seeds each):</p>'
             f"<pre>lstm-doctor fix {escape(run)}</pre>"

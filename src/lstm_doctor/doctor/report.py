@@ -135,7 +135,9 @@ def console_summary(result: dict[str, Any]) -> str:
     fix = first_prescription(result)
     if fix:
         lines.append("  try first: " + try_command(result["overrides"], fix))
-    if result["run_id"]:
+    elif causes:
+        lines.append("  no configuration change is prescribed: none addresses this cause")
+    if result["run_id"] and fix:
         lines.append(
             f"  prove the fixes: lstm-doctor fix {result['run_id']}   (details: diagnosis.md)"
         )
