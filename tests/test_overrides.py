@@ -95,3 +95,17 @@ def test_known_keys_groups_sweeps_and_hydras_own_pass() -> None:
          "training.early_stopping={patience:3}"],
         CONF,
     )  # fmt: skip
+
+
+def test_a_sweep_jobs_fixed_overrides_are_told_apart_in_any_spelling() -> None:
+    """Hydra writes a multirun job's overrides its own way (`false` -> `False`, `1e-3` ->
+    `0.001`): the ones the command line fixed must still not count as what the job varied
+    (its run name and `varied` tag)."""
+    from lstm_doctor.config.overrides import canonical, unfixed
+
+    job = ["training.early_stopping.enabled=False", "optimizer.lr=0.001", "model.units=8"]
+    fixed = ["training.early_stopping.enabled=false", "optimizer.lr=1e-3", "model.units=4,8"]
+    assert unfixed(job, fixed) == ["model.units=8"]
+    assert canonical("training.early_stopping.enabled=false") == canonical(job[0])
+    assert canonical("model.units=4,8") == "model.units=4,8"  # a sweep stays as written
+    assert canonical("~model.units") == "~model.units"

@@ -44,11 +44,12 @@ def _record_invalid_job(exc: Exception) -> None:
 
     from lstm_doctor.commands.settings import tracking_settings
     from lstm_doctor.commands.sweep import read_sweep
+    from lstm_doctor.config.overrides import unfixed
     from lstm_doctor.tracking import sweeps
 
     hc = HydraConfig.get()
     sweep = read_sweep(Path(hc.sweep.dir)) or {}
-    varied = [o for o in job_overrides() if o not in sweep.get("overrides", [])]
+    varied = unfixed(job_overrides(), sweep.get("overrides", []))
     tags = {"sweep": Path(hc.sweep.dir).name, "varied": " ".join(varied), "error": str(exc)[:500]}
     sweeps.record_failed_run(
         tracking_settings(), " ".join(varied), tags, sweep.get("parent_run_id")
@@ -68,6 +69,7 @@ def _run_one(raw_cfg: object) -> float:
 
     from lstm_doctor.commands.sweep import already_finished, read_sweep, stopping
     from lstm_doctor.config import validate
+    from lstm_doctor.config.overrides import unfixed
     from lstm_doctor.doctor.report import console_summary
     from lstm_doctor.pipeline.in_process import run_pipeline
     from lstm_doctor.tracking import store
@@ -91,7 +93,7 @@ def _run_one(raw_cfg: object) -> float:
         sweep = read_sweep(Path(hc.sweep.dir)) or {}
         parent = sweep.get("parent_run_id")
         # What sets this job apart: its overrides that the sweep's command line did not fix.
-        varied = [o for o in overrides if o not in sweep.get("overrides", [])]
+        varied = unfixed(overrides, sweep.get("overrides", []))
         tags |= {"sweep": Path(hc.sweep.dir).name, "sweep_job": str(hc.job.num)}
     tags["varied"] = " ".join(varied)
     result = run_pipeline(

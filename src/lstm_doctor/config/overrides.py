@@ -110,6 +110,24 @@ def check(overrides: list[str], conf_dir: Path) -> None:
         )
 
 
+def canonical(override: str) -> str:
+    """An override as Hydra writes a job's: `x=false` and `x=False`, `lr=1e-3` and
+    `lr=0.001` are one override (a multirun job's overrides come back in this form)."""
+    try:
+        (parsed,) = parse([override])
+    except ConfigError:
+        return override
+    if parsed.is_sweep_override() or parsed.value_type is None:  # a sweep, a deletion
+        return override
+    return f"{parsed.get_key_element()}={parsed.get_value_element_as_str()}"
+
+
+def unfixed(job: list[str], fixed: list[str]) -> list[str]:
+    """A sweep job's overrides that its command line did not fix: what sets the job apart."""
+    same = {canonical(o) for o in fixed}
+    return [o for o in job if canonical(o) not in same]
+
+
 def key_of(override: str) -> str:
     """The key or group an override sets: `+model.units=3` -> model.units."""
     return override.split("=", 1)[0].lstrip("+~").split("@", 1)[0]
