@@ -1,6 +1,6 @@
 """Scenario benchmark for the doctor: known problems induced one at a time on top of a healthy
 configuration per sampling frequency (15 minutes to monthly, forecasting and classifying),
-plus healthy controls. Reports, per set (development / held-out): detection recall,
+plus healthy controls. Reports, per part (development / held-out / fresh): detection recall,
 primary-cause accuracy, false alarms on the controls, precision and repair rate.
 
     python bench/scenarios.py                          # dev set, detection only
