@@ -132,10 +132,8 @@ def main() -> None:
     args = parser.parse_args()
     os.chdir(ROOT)
     work = Path(tempfile.mkdtemp(prefix="scale-"))
-    try:
+    with _removed(work):
         measure(args, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def measure(args: argparse.Namespace, work: Path) -> None:

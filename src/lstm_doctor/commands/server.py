@@ -16,6 +16,7 @@ from pathlib import Path
 
 from lstm_doctor.commands.databases import check_database_url
 from lstm_doctor.errors import DoctorError
+from lstm_doctor.tracking.store import sqlite_path
 
 DEFAULT_STORE = "sqlite:///mlflow-server/mlflow.db"
 DEFAULT_ARTIFACTS = "mlflow-server/artifacts"
@@ -36,9 +37,7 @@ def server_argv(
 
 def absolute_store(uri: str) -> str:
     """A SQLite store's file made absolute, so the server finds it from any folder."""
-    if uri.startswith("sqlite:///"):
-        return f"sqlite:///{Path(uri.removeprefix('sqlite:///')).resolve()}"
-    return uri
+    return f"sqlite:///{sqlite_path(uri).resolve()}" if uri.startswith("sqlite:///") else uri
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     shown = check_database_url(store, "--store")
     check_port_free(args.host, args.port)
     if store.startswith("sqlite:///"):
-        Path(store.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        sqlite_path(store).parent.mkdir(parents=True, exist_ok=True)
     artifacts: str | Path = args.artifacts
     if "://" not in args.artifacts:  # a folder on this machine, not a bucket
         artifacts = Path(args.artifacts).resolve()

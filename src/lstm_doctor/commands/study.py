@@ -4,7 +4,6 @@ overrides only; writes nothing."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from lstm_doctor.commands.databases import check_database_url
@@ -42,8 +41,11 @@ def check_storage(overrides: list[str]) -> None:
             "SQLAlchemy 2; install Optuna 4 (make setup does; pip install 'optuna>=4.9,<5')"
         )
     shown = check_database_url(url, STORAGE_KEY)
-    database = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
-    if database and not Path(database).parent.is_dir():
-        raise ConfigError(
-            f"{STORAGE_KEY}: '{shown}': folder {Path(database).parent} does not exist; create it"
-        )
+    if url.startswith("sqlite:///"):
+        from lstm_doctor.tracking.store import sqlite_path  # MLflow loads only for a SQLite study
+
+        folder = sqlite_path(url).parent
+        if not folder.is_dir():
+            raise ConfigError(
+                f"{STORAGE_KEY}: '{shown}': folder {folder} does not exist; create it"
+            )

@@ -102,35 +102,24 @@ def check_results(
             if walk:
                 # Nothing in the series' own past to learn: only other inputs can help, and
                 # more capacity or a larger step would be effort spent on noise.
-                findings.append(
-                    Finding(
-                        "train.no_better_than_naive",
-                        "warning",
-                        evidence | {"changes_predictability": walk},
-                        said + "the series moves like a random walk. Its own past does not "
-                        "forecast its changes better than 'no change' (an autoregression on "
-                        f"the training span's changes: t={walk['t']:.1f}, and the linear "
-                        "model loses to persistence too), so persistence is the best forecast "
-                        "its history allows. Only inputs that lead the target can beat it; "
-                        "no model setting will.",
-                        window_fix,
-                    )
+                evidence["changes_predictability"] = walk
+                said += (
+                    "the series moves like a random walk. Its own past does not forecast its "
+                    "changes better than 'no change' (an autoregression on the training span's "
+                    f"changes: t={walk['t']:.1f}, and the linear model loses to persistence "
+                    "too), so persistence is the best forecast its history allows. Only inputs "
+                    "that lead the target can beat it; no model setting will."
                 )
+                fixes = window_fix
             else:
-                findings.append(
-                    Finding(
-                        "train.no_better_than_naive",
-                        "warning",
-                        evidence,
-                        said + "it has learned nothing a lookup could not do.",
-                        [
-                            *window_fix,
-                            "scaling=standard",
-                            "model.units=64",
-                            f"optimizer.lr={min(cfg.optimizer.lr * 3, 1e-2):g}",
-                        ],
-                    )
-                )
+                said += "it has learned nothing a lookup could not do."
+                fixes = [
+                    *window_fix,
+                    "scaling=standard",
+                    "model.units=64",
+                    f"optimizer.lr={min(cfg.optimizer.lr * 3, 1e-2):g}",
+                ]
+            findings.append(Finding("train.no_better_than_naive", "warning", evidence, said, fixes))
     findings += linear
     loss = history["loss"].to_numpy(dtype=float)
     val = history["val_loss"].to_numpy(dtype=float)
