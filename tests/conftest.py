@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {
     "unit": [
         "test_architecture", "test_baselines", "test_compare", "test_config", "test_config_values",
-        "test_curve_measures", "test_diagnose", "test_differential", "test_dvc_deps",
+        "test_curve_measures", "test_diagnose", "test_differential", "test_dvc_deps", "test_proof",
         "test_metrics", "test_overrides", "test_prepare", "test_prescriptions", "test_readme",
         "test_scale",
         "test_window",

@@ -19,8 +19,9 @@ PACKAGE = SRC / "lstm_doctor"
 # Layer of each part (the top-level name under lstm_doctor); a part imports only parts
 # of a lower layer, or of its own part.
 LAYERS = {
-    "errors": 0, "workspace": 0, "metrics": 0, "curve_measures": 0,
-    "config": 1, "comparison": 1, "comparison_report": 2,
+    "errors": 0, "workspace": 0, "metrics": 0, "curve_measures": 0, "significance": 0,
+    "config": 1, "run_groups": 1, "common_targets": 1,
+    "comparison": 2, "comparison_report": 3,
     "stages": 2, "doctor": 2, "tracking": 3,
     "pipeline": 4, "commands": 5,
 }  # fmt: skip

@@ -44,10 +44,15 @@ def test_unscaled_run_is_diagnosed_and_its_fix_proven(
     fixed = app(tmp_path, "fix", "last", "--top", "1", "--seeds", "2", "--out", str(report))
     assert fixed.returncode == 0, fixed.stderr[-2000:]
     assert "proving 1 prescriptions x 2 seeds" in fixed.stdout
-    assert "judged on test_mae: the task's test metric" in fixed.stdout
+    assert "judged on mae over the targets every run shares" in fixed.stdout
     # Not a terminal: plain progress lines, one a run, with the count and the time left.
     assert "fix: 4/4 runs done, 0 failed" in fixed.stderr
     summary = json.loads((report / "summary.json").read_text())
+    # Chosen on the validation targets every run shares, confirmed once on the test ones.
+    assert summary["configurations"][0]["metric"] == "val_common_mae"
+    assert summary["notes"][0].startswith("targets common to every run")
+    assert "chosen on validation: `scaling=standard`" in fixed.stdout
+    assert "confirmed on test (test_common_mae, one test)" in fixed.stdout
     verdicts = {c["name"]: c["verdict"] for c in summary["configurations"]}
     assert verdicts["original"] == "baseline"
     # Raw prices and volumes against standardised ones: the gap dwarfs seed noise.

@@ -10,37 +10,35 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
-from lstm_doctor import curve_measures
+from lstm_doctor import curve_measures, significance
 from lstm_doctor.errors import DataError
+from lstm_doctor.run_groups import (
+    RunRecord,
+    choose_baseline,
+    configuration_of,
+    group_by_configuration,
+    one_dataset,
+    one_per_seed,
+)
 
-ALPHA = 0.05
+__all__ = ["RunRecord", "configuration_of", "group_by_configuration"]
+
+ALPHA = significance.ALPHA
 METHOD = (
-    "Each configuration's runs differ only in seed. Its test metric is summarised as mean ± "
-    "standard deviation over seeds and compared with the baseline configuration's by Welch's "
-    f"t-test (unequal variances, two-sided). A difference is called beyond seed noise when "
-    f"p < {ALPHA}; with fewer than 2 finished seeds on either side no call is made."
+    "Each configuration's runs differ only in seed (one run per seed). Its metric is "
+    "summarised as mean ± standard deviation over seeds and compared with the baseline "
+    "configuration's by Welch's t-test (unequal variances, two-sided); the p-values of all "
+    "configurations are adjusted together by Holm's method. A difference is called beyond "
+    f"seed noise when the adjusted p < {ALPHA}; with fewer than 2 finished seeds on either "
+    "side, or no spread over seeds on both, no call is made."
 )
 CURVE_METHOD = (
-    "The learning curves' measures (lower is better for each) are summarised and judged the "
-    "same way, over the same finished seeds, each as the run logged it (or computed from its "
-    "curves by the same definitions where it logged none)."
+    "The learning curves' measures (lower is better for each; the gaps by their size) are "
+    "summarised and judged the same way, over the same finished seeds, each as the run "
+    "logged it (or computed from its curves by the same definitions where it logged none); "
+    "every measure of every configuration is one Holm family."
 )
-
-
-@dataclass
-class RunRecord:
-    """What a comparison needs from one MLflow run, as plain data."""
-
-    run_id: str
-    name: str
-    status: str
-    overrides: str
-    params: dict[str, str]
-    metrics: dict[str, float]
-    tags: dict[str, str]
-    curves: dict[str, list[float]] = field(default_factory=dict)
 
 
 def mean_sd(values: list[float]) -> tuple[float, float]:
@@ -78,6 +76,7 @@ class MeasureSummary(_OverSeeds):
     verdict: str = ""
     p_value: float | None = None
     difference: float | None = None
+    p_raw: float | None = None
 
 
 @dataclass
@@ -95,42 +94,8 @@ class ConfigSummary(_OverSeeds):
     p_value: float | None = None
     difference: float | None = None
     curve: dict[str, MeasureSummary] = field(default_factory=dict)
-
-
-def configuration_of(overrides: str) -> str:
-    """A run's configuration: its overrides without the seed."""
-    kept = [o for o in overrides.split() if not o.startswith("seed=")]
-    return " ".join(kept) or "defaults"
-
-
-def configuration_key(run: RunRecord) -> tuple[tuple[str, str], ...]:
-    """What makes runs one configuration: every param they ran with but the seed and where
-    they were logged (a label can hide what a sweep held fixed, or be absent under DVC)."""
-    kept = {
-        k: v
-        for k, v in run.params.items()
-        if k != "seed" and not k.startswith("tracking.") and k != "overrides"
-    }
-    return tuple(sorted(kept.items())) or (("label", configuration_of(run.overrides)),)
-
-
-def group_by_configuration(runs: list[RunRecord]) -> dict[str, list[RunRecord]]:
-    """Runs grouped by configuration, each named by its overrides; where two configurations
-    share a name, the params that tell them apart are added to it."""
-    by_key: dict[tuple[tuple[str, str], ...], list[RunRecord]] = {}
-    for run in runs:
-        by_key.setdefault(configuration_key(run), []).append(run)
-    labels = {key: configuration_of(members[0].overrides) for key, members in by_key.items()}
-    groups: dict[str, list[RunRecord]] = {}
-    for key, members in by_key.items():
-        label = labels[key]
-        twins = [k for k, name in labels.items() if name == label and k != key]
-        if twins:
-            own, other = dict(key), dict(twins[0])
-            apart = [f"{k}={v}" for k, v in sorted(own.items()) if other.get(k) != v]
-            label = f"{label} [{' '.join(apart)}]" if apart else label
-        groups.setdefault(label, []).extend(members)
-    return groups
+    p_raw: float | None = None
+    unscored: int = 0
 
 
 def curve_of(run: RunRecord) -> dict[str, float]:
@@ -150,71 +115,49 @@ def higher_is_better(metric: str) -> bool:
 
 def primary_metric(runs: list[RunRecord], metric: str | None = None) -> tuple[str, bool]:
     """The metric to compare on (`metric` when given, else the test accuracy of classifiers
-    and the test MAE of forecasts) and whether higher is better."""
+    and the test MAE of forecasts, on the targets common to every run where each run was
+    scored on them) and whether higher is better."""
     if metric is None:
-        metric = "test_accuracy" if any("test_accuracy" in r.metrics for r in runs) else "test_mae"
+        classify = any("test_accuracy" in r.metrics for r in runs)
+        metric = "test_accuracy" if classify else "test_mae"
+        common = metric.replace("test_", "test_common_")
+        if runs and all(common in r.metrics for r in runs):
+            metric = common
     return metric, higher_is_better(metric)
 
 
 def summarise(
     runs: list[RunRecord], baseline: str | None = None, metric: str | None = None
 ) -> tuple[list[ConfigSummary], str]:
-    """Group runs by configuration and compare each with the baseline configuration on
-    `metric` (default: `primary_metric`'s).
+    """Group runs by configuration (one run per seed) and compare each with the baseline
+    configuration on `metric` (default: `primary_metric`'s), Holm-adjusted over the
+    configurations; the curve measures likewise, as one family.
 
     Returns:
         The summaries (baseline first) and the baseline's name.
     """
     if metric is not None and runs and not any(metric in r.metrics for r in runs):
-        logged = sorted({k for r in runs for k in r.metrics if k.startswith("test_")})
+        logged = sorted({k for r in runs for k in r.metrics if k.startswith(("test_", "val_"))})
         raise DataError(f"--metric '{metric}' was not logged by these runs; they have {logged}")
+    one_dataset(runs)
     metric, higher_is_better = primary_metric(runs, metric)
-    groups = group_by_configuration(runs)
-    summaries = []
-    for name, members in groups.items():
-        done = [
-            r
-            for r in members
-            if r.status == "FINISHED" and np.isfinite(r.metrics.get(metric, np.nan))
-        ]
-        summary = ConfigSummary(
-            name=name,
-            runs=len(members),
-            failed=len(members) - len(done),
-            metric=metric,
-            values=[r.metrics[metric] for r in done],
-            best_val_loss=[min(r.curves["val_loss"]) for r in done if r.curves.get("val_loss")],
-        )
-        for run in done:
-            for key, value in run.metrics.items():
-                if key.startswith("skill_vs_"):
-                    summary.skills.setdefault(key.removeprefix("skill_vs_"), []).append(value)
-        measured = [curve_of(run) for run in done]
-        summary.curve = {
-            name: MeasureSummary([m[name] for m in measured if np.isfinite(m[name])])
-            for name in curve_measures.NAMES
-        }
-        summaries.append(summary)
-    if baseline is None:
-        # The configuration with the fewest overrides is what the others change.
-        baseline = min(groups, key=lambda n: (0 if n == "defaults" else len(n.split()), n))
-    if baseline not in groups:
-        raise DataError(
-            f"--baseline '{baseline}' is not among the configurations: {sorted(groups)}"
-        )
+    groups = {name: one_per_seed(m) for name, m in group_by_configuration(runs).items()}
+    summaries = [_summary(name, members, metric) for name, members in groups.items()]
+    baseline = choose_baseline(list(groups), baseline)
     base = next(s for s in summaries if s.name == baseline)
-    for summary in summaries:
-        # The test metric, then each curve measure, by one rule: lower is better for a curve.
-        judged: list[tuple[ConfigSummary | MeasureSummary, list[float], bool]] = [
-            (summary, base.values, higher_is_better)
-        ] + [(m, base.curve[name].values, False) for name, m in summary.curve.items()]
-        for own, theirs, higher in judged:
-            if summary is base:
-                own.verdict = "baseline"
-                continue
-            own.verdict, own.p_value, own.difference = verdict_against(
-                own.values, theirs, bool(summary.values), bool(base.values), higher
-            )
+    base.verdict = "baseline"
+    for m in base.curve.values():
+        m.verdict = "baseline"
+    others = [s for s in summaries if s is not base]
+    _judge_family([(s, base.values, higher_is_better) for s in others], base)
+    _judge_family(
+        [(s.curve[n], base.curve[n].values, False) for s in others if s.values for n in s.curve],
+        base,
+    )
+    for s in summaries:
+        for m in s.curve.values():
+            if s.values and not m.values:
+                m.verdict = "not measurable: too few epochs"
     # Baseline first, then best first; configurations with no finished run last.
     summaries.sort(
         key=lambda s: (
@@ -226,41 +169,57 @@ def summarise(
     return summaries, baseline
 
 
-def verdict_against(
-    values: list[float],
-    baseline: list[float],
-    finished: bool,
-    baseline_finished: bool,
-    higher_is_better: bool,
-) -> tuple[str, float | None, float | None]:
-    """The call on one measure of a configuration against the baseline's: a configuration
-    (or a baseline) with no finished seed is said so; otherwise Welch's test decides."""
-    if not finished:
-        return "failed in every seed", None, None
-    if not baseline_finished:
-        return "better: finishes where the baseline failed in every seed", None, None
-    return judge(values, baseline, higher_is_better)
+def _summary(name: str, members: list[RunRecord], metric: str) -> ConfigSummary:
+    finished = [r for r in members if r.status == "FINISHED"]
+    done = [r for r in finished if np.isfinite(r.metrics.get(metric, np.nan))]
+    summary = ConfigSummary(
+        name=name,
+        runs=len(members),
+        failed=len(members) - len(finished),
+        metric=metric,
+        values=[r.metrics[metric] for r in done],
+        best_val_loss=[min(r.curves["val_loss"]) for r in done if r.curves.get("val_loss")],
+    )
+    summary.unscored = len(finished) - len(done)
+    for run in done:
+        for key, value in run.metrics.items():
+            if key.startswith("skill_vs_"):
+                summary.skills.setdefault(key.removeprefix("skill_vs_"), []).append(value)
+    measured = [curve_of(run) for run in done]
+    summary.curve = {
+        n: MeasureSummary(
+            [abs(m[n]) if n in curve_measures.SIGNED else m[n] for m in measured
+             if np.isfinite(m[n])]
+        )
+        for n in curve_measures.NAMES
+    }  # fmt: skip
+    return summary
+
+
+def _judge_family(
+    family: list[tuple[ConfigSummary | MeasureSummary, list[float], bool]], base: ConfigSummary
+) -> None:
+    """Judge each member against its baseline values, Holm-adjusted over the family."""
+    raw = [significance.welch_p(own.values, theirs) for own, theirs, _ in family]
+    for (own, theirs, higher), p_raw, p in zip(family, raw, significance.holm(raw), strict=True):
+        own.p_raw, own.p_value = p_raw, p
+        own.difference = (
+            float(np.mean(own.values) - np.mean(theirs)) if own.values and theirs else None
+        )
+        if not own.values:
+            own.verdict = "failed in every seed" if isinstance(own, ConfigSummary) else ""
+        elif not theirs:
+            own.verdict = "better: finishes where the baseline failed in every seed"
+        else:
+            reason = significance.no_p_reason(own.values, theirs)
+            own.verdict = significance.call(p, own.difference, higher, reason)
 
 
 def judge(
     values: list[float], baseline: list[float], higher_is_better: bool
 ) -> tuple[str, float | None, float | None]:
-    """Welch's t-test of a configuration against the baseline: better / worse / no clear change."""
-    if len(values) < 2 or len(baseline) < 2:
-        return (
-            "too few seeds to tell",
-            None,
-            (np.mean(values) - np.mean(baseline)) if values and baseline else None,
-        )
-    difference = float(np.mean(values) - np.mean(baseline))
-    if np.std(values) == 0 and np.std(baseline) == 0:
-        p = 0.0 if difference != 0 else 1.0
-    else:
-        p = float(stats.ttest_ind(values, baseline, equal_var=False).pvalue)
-    if p >= ALPHA:
-        return "no clear change", p, difference
-    improved = difference > 0 if higher_is_better else difference < 0
-    return ("better beyond seed noise" if improved else "worse beyond seed noise"), p, difference
+    """Welch's t-test of one configuration against the baseline, on its own."""
+    return significance.judge(values, baseline, higher_is_better)
 
 
 def format_table(summaries: list[ConfigSummary]) -> str:

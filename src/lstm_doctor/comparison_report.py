@@ -61,15 +61,22 @@ def plot_curves(runs: list[RunRecord], summaries: list[ConfigSummary], path: Pat
     plt.close(fig)
 
 
-def render_html(title: str, summaries: list[ConfigSummary], baseline: str, png: bytes) -> str:
-    """A one-file report: the table, the plot inline, the method in words."""
+def render_html(
+    title: str,
+    summaries: list[ConfigSummary],
+    baseline: str,
+    png: bytes,
+    notes: list[str] | None = None,
+) -> str:
+    """A one-file report: the proof's notes, the table, the plot inline, the method."""
+    said = "".join(f"<li>{html.escape(note)}</li>" for note in notes or [])
     metric = summaries[0].metric if summaries else ""
     skill_names = sorted({k for s in summaries for k in s.skills})
     head = "".join(
         f"<th>{h}</th>"
         for h in ["configuration", "seeds", "failed", f"{metric} (mean ± std)", "best val loss"]
         + [f"skill vs {k}" for k in skill_names]
-        + ["vs baseline", "p (Welch)"]
+        + ["vs baseline", "p (Welch, Holm)"]
     )
     rows = []
     for s in summaries:
@@ -101,6 +108,7 @@ img {{ max-width: 100%; }}
 ({"higher" if higher_is_better(metric) else "lower"} is better).
 Skill = 1 − model error / baseline error (naive or linear; best = the strongest) on the same
 test windows (&gt; 0 beats it).</p>
+{f"<ul>{said}</ul>" if said else ""}
 <table><tr>{head}</tr>
 {chr(10).join(rows)}
 </table>
@@ -151,20 +159,22 @@ def write_report(
     out: Path,
     baseline: str | None = None,
     metric: str | None = None,
+    notes: list[str] | None = None,
 ) -> list[ConfigSummary]:
     """Summarise on `metric` (default: the task's test metric), plot and write the report
-    files into `out`."""
+    files into `out`; `notes` (what the comparison was scored on, what it chose) lead it."""
     summaries, baseline_name = summarise(runs, baseline, metric)
     out.mkdir(parents=True, exist_ok=True)
     plot_curves(runs, summaries, out / "curves.png")
     (out / "report.html").write_text(
-        render_html(title, summaries, baseline_name, (out / "curves.png").read_bytes())
+        render_html(title, summaries, baseline_name, (out / "curves.png").read_bytes(), notes)
     )
     write_json(
         out / "summary.json",
         {
             "title": title,
             "baseline": baseline_name,
+            "notes": notes or [],
             "method": METHOD,
             "curve_method": CURVE_METHOD,
             "curve_definitions": DEFINITIONS,

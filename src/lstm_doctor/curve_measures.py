@@ -20,7 +20,7 @@ NEAR_BEST = 0.05
 
 # What `measure` returns, by name (MLflow metric keys, metrics.json's `curve`, compare's
 # rows), each said in a line a report can show. Lower is better for each: smoother, faster,
-# less of a gap.
+# less of a gap (the gaps by their size: see SIGNED).
 DEFINITIONS = {
     "curve_fluctuation": "median |epoch-to-epoch change of log val loss − its local trend|",
     "curve_rise_share": "share of epochs in which val loss rose",
@@ -30,6 +30,9 @@ DEFINITIONS = {
     "gap_at_best_relative": "that gap / the train loss there",
 }
 NAMES = tuple(DEFINITIONS)
+# Measures with a sign: a val loss just under the train loss (dropout is off at evaluation)
+# is as small a gap as one just over it, so these are compared by their magnitude.
+SIGNED = frozenset({"gap_at_best", "gap_at_best_relative"})
 
 
 def _floats(values: ArrayLike | None) -> np.ndarray:

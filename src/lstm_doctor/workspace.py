@@ -14,6 +14,9 @@ from typing import Any
 # The target as observed (before outlier handling), written by prepare when outliers are
 # handled: models learn from clipped values but are scored against what was observed.
 OBSERVED_TARGET = "observed_target.parquet"
+# Every validation and test target evaluate scored, with each answer (stages/targets.py):
+# proofs score runs on the targets they share.
+TARGETS_FILE = "targets.parquet"
 
 
 @dataclass(frozen=True)

@@ -9,39 +9,15 @@ and says, per fix: improved beyond seed noise, no clear change, or worse.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from lstm_doctor.config import TrackingConfig
-from lstm_doctor.config.overrides import key_of, merge
-from lstm_doctor.errors import DoctorError, Interrupted
+from lstm_doctor.commands import fix_runs
+from lstm_doctor.commands.fix_runs import ORIGINAL, plan
+from lstm_doctor.config.overrides import merge
+from lstm_doctor.errors import ConfigError, Interrupted
 
-ORIGINAL = "original"
-
-
-@dataclass
-class Variant:
-    """One configuration to run: a label (the fix, or `original`) and its full overrides."""
-
-    label: str
-    overrides: list[str]
-
-
-def plan(base: list[str], fixes: list[str], max_runs: int, seeds: int) -> list[Variant]:
-    """Original, each fix alone, then all fixes combined, cut to the run budget."""
-    variants = [Variant(ORIGINAL, list(base))]
-    variants += [Variant(fix, merge(base, fix)) for fix in fixes]
-    keys = [key_of(part) for fix in fixes for part in fix.split()]
-    # Fixes that set the same key cannot be combined: the last would silently win.
-    if len(fixes) > 1 and len(keys) == len(set(keys)):
-        combined = list(base)
-        for fix in fixes:
-            combined = merge(combined, fix)
-        variants.append(Variant(" + ".join(fixes), combined))
-    return variants[: max(1, max_runs // seeds)]
+__all__ = ["ORIGINAL", "merge", "plan"]
 
 
 def diagnosed_overrides(logged: dict, stated: list[str]) -> list[str]:
@@ -58,51 +34,18 @@ def diagnosed_overrides(logged: dict, stated: list[str]) -> list[str]:
     return reproduce(cfg, conf_dir())
 
 
-def run_variant(
-    variant: Variant,
-    seed: int,
-    out: Path,
-    parent: str,
-    sweep: str,
-    conf_dir: str,
-    uri: str,
-    fix_of: str,
-) -> str:
-    """One seed of one variant, as its own MLflow child run (runs in a worker process).
-    Tagged `fix_of` so that `fix last` never picks one of them."""
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    from lstm_doctor.config import validate
-    from lstm_doctor.config.params import compose_config
-    from lstm_doctor.pipeline.in_process import run_pipeline
-    from lstm_doctor.workspace import StagePaths
-
-    cfg = validate(compose_config([*variant.overrides, f"seed={seed}"], conf_dir=conf_dir))
-    varied = f"{variant.label} seed={seed}"
-    tags = {
-        "sweep": sweep,
-        "varied": varied,
-        "overrides": " ".join(variant.overrides),
-        "fix_of": fix_of,
-    }
-    try:
-        run_pipeline(cfg, StagePaths.job(out), run_name=varied, tags=tags, parent_run_id=parent,
-                     overrides=variant.overrides, progress=False)  # fmt: skip
-    except Exception as exc:  # recorded as a FAILED run; the comparison counts it
-        return f"failed: {exc}"
-    return "finished"
-
-
 def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor fix <run id | last> [options]."""
     from dataclasses import replace
 
-    from lstm_doctor import comparison_report
+    from lstm_doctor import comparison_report, proving
     from lstm_doctor.commands.cluster import connect
     from lstm_doctor.commands.settings import tracking_settings
     from lstm_doctor.config import validate
-    from lstm_doctor.doctor.proof import judged_on, why_metric
+    from lstm_doctor.doctor.proof import HONESTY, judged_on, why_metric
     from lstm_doctor.doctor.report import prescriptions
     from lstm_doctor.pipeline.run import signals_stop_the_workers
+    from lstm_doctor.proving import measure_for
     from lstm_doctor.tracking import queries, store, sweeps
 
     parser = argparse.ArgumentParser(prog="lstm-doctor fix", description=__doc__)
@@ -126,8 +69,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--metric",
-        help="the logged metric to judge the fixes on (default: the one the first fix is "
-        "meant to move; see doctor/proof.py)",
+        choices=["mae", "accuracy", "balanced_accuracy"],
+        help="what to judge the fixes on, over the targets every run shares (default: mae "
+        "for forecasts; accuracy for classifiers, balanced_accuracy for a rare class)",
     )
     parser.add_argument("--out", help="report folder (default fixes/<run id>)")
     parser.add_argument(
@@ -140,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
     )
     args = parser.parse_args(argv)
+    check_arguments(args)
 
     tracking_cfg = tracking_settings(args.settings)
     uri = store.tracking_uri(tracking_cfg)
@@ -154,18 +99,23 @@ def main(argv: list[str] | None = None) -> None:
     # The proof lives beside the diagnosed run: its children log to the run's experiment.
     logged_cfg = validate(logged)
     tracking_cfg = replace(tracking_cfg, experiment=logged_cfg.tracking.experiment)
-    code, proving = judged_on(diagnosis, fixes[0], logged_cfg.dataset.task)
-    metric = args.metric or proving
+    codes = [c for fix in fixes if (c := judged_on(diagnosis, fix, logged_cfg.dataset.task)[0])]
+    measure = args.metric or measure_for(logged_cfg.dataset.task, codes)
     variants = plan(base, fixes, args.max_runs, args.seeds)
     if args.backend == "ray":  # before the parent run: a cluster that does not answer stops here
         connect({"address": args.address}, uri)
-    parent, name, done = _parent_run(tracking_cfg, run_id, fixes, args.resume)
+    parent, name, done = fix_runs.parent_run(tracking_cfg, run_id, fixes, args.resume)
     out = Path(args.out or Path("fixes") / name)
     print(f"diagnosis of {run_id}: {', '.join(diagnosis['codes'])}")
     print(f"proving {len(variants) - 1} prescriptions x {args.seeds} seeds (parent run {parent})")
     if done:
         print(f"resuming: {len(done)} runs finished before are kept, not rerun")
-    print(f"judged on {metric or 'the test metric'}: {why_metric(code, metric)}")
+    print(
+        f"judged on {measure} over the targets every run shares: chosen on validation, "
+        "confirmed on test"
+    )
+    for code in sorted(set(codes) & HONESTY):
+        print(f"  note: {why_metric(code, None)}")
 
     settled: list[str] = []
 
@@ -184,103 +134,65 @@ def main(argv: list[str] | None = None) -> None:
 
     restore = signals_stop_the_workers(settle)
     try:
-        _run_batches(variants, args, out, parent, name, run_id, uri, tracking_cfg, done, metric)
+        fix_runs.run_batches(
+            variants, args, out, parent, name, run_id, uri, tracking_cfg, done, measure
+        )
     except Interrupted as exc:  # with --jobs 1 a run in this process took the signal itself
         settle(exc.signal_name)
+        raise
+    except BaseException as exc:  # any other end: the parent is never left RUNNING
+        if not settled:
+            sweeps.end_failed(tracking_cfg, parent, f"{type(exc).__name__}: {exc}")
         raise
     finally:
         restore()
     counts = sweeps.finish_sweep_run(tracking_cfg, parent)
     _, runs = queries.find_runs(tracking_cfg, name)
-    summaries = comparison_report.write_report(
-        f"Fixes for run {run_id}", runs, out, ORIGINAL, metric
+    proof = proving.prove(runs, fix_runs.tables(tracking_cfg, runs), measure, ORIGINAL)
+    comparison_report.write_report(
+        f"Fixes for run {run_id}", runs, out, ORIGINAL, proof.metric, notes=proof.notes()
     )
     print(
         f"{counts['jobs']} runs ({counts['finished']} finished, {counts['failed']} failed, "
         f"{counts['killed']} killed)"
     )
-    for s in summaries:
+    for s in proof.summaries:
         verdict = (
             "baseline (the diagnosed configuration)" if s.name == ORIGINAL else _plain(s.verdict)
         )
         spread = f"{s.metric} {s.mean:.4g} ± {s.std:.2g}" if s.values else "no finished run"
-        print(f"  {s.name:<50} {spread:<28} {verdict}")
-    print(f"report: {out / 'report.html'}")
+        p_value = "" if s.p_value is None else f" (Holm p={s.p_value:.3g})"
+        print(f"  {s.name:<50} {spread:<34} {verdict}{p_value}")
+    for line in proof.notes():
+        print(f"  {line}")
+    print(f"report: {(out / 'report.html').resolve()}")
 
 
-def _parent_run(
-    tracking_cfg: TrackingConfig, run_id: str, fixes: list[str], resume: bool
-) -> tuple[str, str, dict[str, str]]:
-    """The proof's parent run, its name and the runs already finished under it: the last
-    fix of this run reopened (--resume), else a new one."""
-    from lstm_doctor.tracking import sweeps
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse, before any run opens, counts that cannot make a proof and settings fix would
+    not use.
 
-    if resume:
-        parent = sweeps.latest_parent(tracking_cfg, "fix_of", run_id)
-        if parent is None or not sweeps.reopen(tracking_cfg, parent):
-            raise DoctorError(
-                f"run {run_id} has no earlier fix to resume; run `lstm-doctor fix {run_id}` "
-                "without --resume"
-            )
-        name = sweeps.sweep_name(tracking_cfg, parent)
-        return parent, name, sweeps.finished_children(tracking_cfg, parent, key="varied")
-    name = f"fix-{run_id[:8]}-{time.strftime('%H%M%S')}"
-    parent = sweeps.start_sweep_run(
-        tracking_cfg, name, [f"fix of {run_id}", *fixes], tags={"fix_of": run_id}
-    )
-    return parent, name, {}
-
-
-def _run_batches(
-    variants: list[Variant],
-    args: argparse.Namespace,
-    out: Path,
-    parent: str,
-    name: str,
-    run_id: str,
-    uri: str,
-    tracking_cfg: TrackingConfig,
-    done: dict[str, str],
-    metric: str | None,
-) -> None:
-    """Run every variant x seed not in `done`, in parallel; with --stop-at-first, the
-    original first, then one fix at a time until one improves beyond seed noise on
-    `metric`."""
-    from joblib import Parallel, delayed
-
-    from lstm_doctor import comparison
-    from lstm_doctor.commands.cluster import as_ray_tasks
-    from lstm_doctor.commands.progress import track
-    from lstm_doctor.commands.settings import conf_dir
-    from lstm_doctor.tracking import queries
-
-    seeds = range(args.seeds)
-    batches = [[variants[0]]] + [[v] for v in variants[1:]] if args.stop_at_first else [variants]
-    conf = str(conf_dir())
-    for batch in batches:
-        first = variants.index(batch[0])
-        todo = [
-            (first + i, v, s)
-            for i, v in enumerate(batch)
-            for s in seeds
-            if f"{v.label} seed={s}" not in done
-        ]
-        calls = [(v, s, out / "runs" / f"{k}_{s}", parent, name, conf, uri, run_id)
-                 for k, v, s in todo]  # fmt: skip
-        if args.backend == "ray":
-            outcomes = as_ray_tasks(run_variant, calls, args.jobs, args.address, uri)
-        else:
-            outcomes = Parallel(n_jobs=args.jobs, backend="loky", return_as="generator_unordered")(
-                delayed(run_variant)(*call) for call in calls
-            )
-        for _ in track(outcomes, len(todo), "fix"):
-            pass
-        if args.stop_at_first and batch[0].label != ORIGINAL:
-            _, runs = queries.find_runs(tracking_cfg, name)
-            summaries, _ = comparison.summarise(runs, baseline=ORIGINAL, metric=metric)
-            if any(s.verdict == "better beyond seed noise" for s in summaries):
-                print(f"stopping: {batch[0].label} improved beyond seed noise")
-                break
+    Raises:
+        ConfigError: naming the argument and what to give instead.
+    """
+    if args.seeds < 2:
+        raise ConfigError(f"--seeds {args.seeds}: a proof needs at least 2 seeds a side to "
+                          "tell a fix from seed noise (3 or more recommended)")  # fmt: skip
+    for flag, value in (("--top", args.top), ("--jobs", args.jobs)):
+        if value < 1:
+            raise ConfigError(f"{flag} {value}: give a whole number of at least 1")
+    if args.max_runs < 2 * args.seeds:
+        raise ConfigError(
+            f"--max-runs {args.max_runs} cannot hold the original and one fix at "
+            f"--seeds {args.seeds}: give --max-runs {2 * args.seeds} or more"
+        )
+    unused = [s for s in args.settings if not s.lstrip("+~").startswith("tracking.")]
+    if unused:
+        raise ConfigError(
+            f"'{unused[0]}': fix reruns the diagnosed run's own configuration with each "
+            "prescribed fix and takes only tracking.* settings; to try another change, run "
+            f"`lstm-doctor {unused[0]} seed=0,1,2 -m` and compare"
+        )
 
 
 def _plain(verdict: str) -> str:

@@ -9,7 +9,7 @@ from lstm_doctor.config import Config
 from lstm_doctor.doctor.diagnose import diagnose, read_monitors
 from lstm_doctor.doctor.report import summary_paragraph
 from lstm_doctor.tracking import lifecycle
-from lstm_doctor.workspace import StagePaths
+from lstm_doctor.workspace import TARGETS_FILE, StagePaths
 
 
 def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[str, Any]:
@@ -38,6 +38,8 @@ def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[
         }
     )
     lifecycle.log_artifact(paths.reports / "metrics.json")
+    # Every scored target, so a proof can score its runs on the targets they share.
+    lifecycle.log_artifact(paths.reports / TARGETS_FILE)
     lifecycle.log_artifact(paths.reports / "plots", "plots")
     lifecycle.log_diagnosis(diagnosis, paths.reports, summary_paragraph(diagnosis))
     if cfg.tracking.register_as and cfg.tracking.log_model:

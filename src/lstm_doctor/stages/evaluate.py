@@ -1,8 +1,9 @@
 """Stage evaluate: test metrics in the target's own units, beside naive baselines.
 
-Reads models/ and the test windows; writes reports/metrics.json (DVC metrics; the learning
-curves' measures under `curve`), reports/curves.csv and reports/predictions.csv (DVC plots)
-and reports/plots/*.png.
+Reads models/ and the windows; writes reports/metrics.json (DVC metrics; the learning
+curves' measures under `curve`), reports/curves.csv and reports/predictions.csv (DVC plots),
+reports/targets.parquet (every validation and test target with each answer, so proofs score
+runs on the targets they share) and reports/plots/*.png.
 """
 
 from __future__ import annotations
@@ -21,10 +22,22 @@ import pandas as pd
 from lstm_doctor import curve_measures, metrics
 from lstm_doctor.config import Config
 from lstm_doctor.stages import plots
-from lstm_doctor.stages.linear_baseline import linear_classifier, linear_forecast
+from lstm_doctor.stages.linear_baseline import fit_ridge, linear_classifier, predict_ridge
 from lstm_doctor.stages.scale import Scaler, series_times
+from lstm_doctor.stages.targets import (
+    answers,
+    class_rows,
+    forecast_rows,
+    target_series,
+)
 from lstm_doctor.stages.window import Windows, load_windows
-from lstm_doctor.workspace import OBSERVED_TARGET, StagePaths, atomic_dir, write_json
+from lstm_doctor.workspace import (
+    OBSERVED_TARGET,
+    TARGETS_FILE,
+    StagePaths,
+    atomic_dir,
+    write_json,
+)
 
 
 def predict(model: keras.Model, windows: Windows, batch_size: int = 512) -> np.ndarray:
@@ -62,26 +75,12 @@ def evaluate_forecast(
         `observed` is the target as observed, where prepare clipped or dropped outliers:
         the truth and the baselines' history come from it, not from the clipped series.
     """
-    t = windows.target_index
-    series = (
-        scaler.inverse(windows.data[:, t].astype(np.float64), t) if observed is None else observed
-    )
-    starts, length, horizon = windows.starts, windows.length, windows.horizon
-    actual = series[starts[:, None] + length + np.arange(horizon)]
-    model = scaler.inverse(predictions.astype(np.float64), t)
+    series = target_series(windows, scaler, observed)
+    starts, length = windows.starts, windows.length
     lo, hi = train_span or (0, int(starts.min()) if len(starts) else 0)
     train_target = series[lo:hi]
-    forecasts = {"persistence": metrics.persistence_forecast(series, starts, length, horizon)}
     found = metrics.seasons(train_target, freq, period)
-    for season in sorted(set(found) | ({period} if period and period > 1 else set())):
-        seasonal = metrics.seasonal_naive_forecast(series, starts, length, horizon, season)
-        if seasonal is not None:
-            # The configured period keeps the plain name; other seasons carry their length.
-            forecasts["seasonal_naive" if season == period else f"seasonal_naive_{season}"] = (
-                seasonal
-            )
-    for name, values in (learned or {}).items():
-        forecasts[name] = scaler.inverse(values.astype(np.float64), t)
+    actual, model, forecasts = answers(predictions, windows, scaler, series, found, period, learned)
     scale = metrics.mase_scale(train_target, period)
     errors = {name: metrics.forecast_errors(actual, f) for name, f in forecasts.items()}
     for entry in [*errors.values()]:
@@ -185,26 +184,42 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
                 meta["classes"],
                 linear_classifier(windows["train"], test),
             )
+            outputs_by_split = {"val": predict(model, windows["val"]), "test": outputs}
+            class_rows(windows, outputs_by_split, train_labels).to_parquet(out / TARGETS_FILE)
             plots.plot_confusion(
                 result["model"]["confusion_matrix"],
                 meta["classes"],
                 out / "plots" / "confusion.png",
             )
         else:
+            times, observed = series_times(paths), observed_target(paths)
+            weights, _ = fit_ridge(windows["train"], windows["val"])
+            linear = {name: predict_ridge(weights, windows[name]) for name in ("val", "test")}
             result, one_step = evaluate_forecast(
                 outputs,
                 test,
                 scaler,
                 meta.get("period"),
-                series_times(paths),
-                observed_target(paths),
-                learned={"linear": linear_forecast(windows["train"], windows["val"], test)},
+                times,
+                observed,
+                learned={"linear": linear["test"]},
                 train_span=tuple(meta["bounds"]["train"]),
                 freq=meta.get("freq"),
             )
             plots.plot_lead_time(result["mae_by_lead_time"], out / "plots" / "lead_time.png")
             one_step.to_csv(out / "predictions.csv", index=False)
             plots.plot_predictions(one_step, out / "plots" / "predictions.png")
+            outputs_by_split = {"val": predict(model, windows["val"]), "test": outputs}
+            forecast_rows(
+                windows,
+                outputs_by_split,
+                scaler,
+                target_series(test, scaler, observed),
+                result["seasons"],
+                meta.get("period"),
+                {"linear": linear},
+                times,
+            ).to_parquet(out / TARGETS_FILE)
         result["epochs"] = len(history)
         val_loss = history["val_loss"]
         # Counted from 1, as Keras prints epochs.

@@ -72,12 +72,6 @@ def predict_ridge(weights: np.ndarray, windows: Windows) -> np.ndarray:
     return np.concatenate(out) if out else np.empty((0, windows.horizon))
 
 
-def linear_forecast(train: Windows, val: Windows, test: Windows) -> np.ndarray:
-    """The ridge baseline's forecasts for the test windows (scaled series' units)."""
-    weights, _ = fit_ridge(train, val)
-    return predict_ridge(weights, test)
-
-
 def linear_classifier(train: Windows, test: Windows) -> np.ndarray:
     """Class predictions of a logistic regression on the flattened training sequences."""
     from sklearn.linear_model import LogisticRegression

@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from lstm_doctor.comparison import RunRecord
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.tracking.store import CONFIG_ARTIFACT, quoted, tracking_uri, use_store
+from lstm_doctor.workspace import TARGETS_FILE
 
 
 def run_url(cfg: TrackingConfig, run_id: str) -> str | None:
@@ -122,6 +123,27 @@ def find_runs(cfg: TrackingConfig, selector: str) -> tuple[str, list[RunRecord]]
             )
         )
     return title, records
+
+
+def target_tables(cfg: TrackingConfig, run_ids: list[str]) -> dict[str, Any]:
+    """Each run's scored targets (the targets.parquet evaluate logged) as a DataFrame, by run
+    id; runs that logged none (made before runs carried them) are left out."""
+    import tempfile
+
+    import pandas as pd
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    client = MlflowClient(tracking_uri(cfg))
+    tables = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for run_id in run_ids:
+            try:
+                Path(tmp, run_id).mkdir()
+                local = client.download_artifacts(run_id, TARGETS_FILE, f"{tmp}/{run_id}")
+            except (mlflow.exceptions.MlflowException, OSError):
+                continue
+            tables[run_id] = pd.read_parquet(local)
+    return tables
 
 
 @dataclass

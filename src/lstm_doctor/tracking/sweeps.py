@@ -86,6 +86,13 @@ def end_interrupted(
     return counts
 
 
+def end_failed(cfg: TrackingConfig, parent_run_id: str, error: str) -> None:
+    """End a sweep's parent FAILED with the error that stopped it, never left RUNNING."""
+    client = MlflowClient(tracking_uri(cfg))
+    client.set_tag(parent_run_id, "error", error[:5000])
+    client.set_terminated(parent_run_id, "FAILED")
+
+
 def reopen(cfg: TrackingConfig, parent_run_id: str) -> bool:
     """Reopen a sweep's parent run to add jobs to it (a resumed sweep or fix); False when
     the store does not have it (a new store, or the run was deleted)."""
