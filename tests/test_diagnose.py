@@ -53,7 +53,11 @@ def test_a_flat_curve_over_a_handful_of_updates_asks_for_more_of_them() -> None:
     # unscaled inputs stall any number of updates, so scaling stays first (pruned when in effect)
     assert finding.fixes[:2] == ["scaling=standard", "optimizer.lr=0.001 training.epochs=300"]
     (sane_step,) = run_checks.check_curves(flat, CFG, steps=4)
-    assert sane_step.fixes[1] == "training.epochs=75"
+    # 5 of 20 epochs: early stopping ended it, so more epochs alone would end it there again;
+    # its patience must span some 50 updates (13 epochs of 4).
+    assert sane_step.fixes[1] == "training.early_stopping.patience=13 training.epochs=75"
+    (budget_spent,) = run_checks.check_curves(flat, tiny_config("training.epochs=5"), steps=4)
+    assert budget_spent.fixes[1] == "training.epochs=75"
     # with enough updates the usual prescriptions stand
     (many,) = run_checks.check_curves(flat, tiny_step, steps=50)
     assert many.fixes[:2] == ["scaling=standard", "optimizer.lr=0.001"]

@@ -108,7 +108,13 @@ def check_results(
                     "changes better than 'no change' (an autoregression on the training span's "
                     f"changes: t={walk['t']:.1f}, and the linear model loses to persistence "
                     "too), so persistence is the best forecast its history allows. Only inputs "
-                    "that lead the target can beat it; no model setting will."
+                    "that lead the target can beat it; no capacity, step or epoch setting will"
+                    + (
+                        ". The one setting worth a proof makes persistence the model's "
+                        "starting point (each window forecast as a change from its last value)."
+                        if "window.normalize=last" in window_fix
+                        else "."
+                    )
                 )
                 fixes = window_fix
             else:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from lstm_doctor import curve_measures
 from lstm_doctor.config import Config
+from lstm_doctor.doctor import longer_training
 from lstm_doctor.doctor.curve_reading import (
     MIN_LEARNED,
     SLIDING,
@@ -110,6 +111,7 @@ def check_curves(
     rel_jumps = np.abs(np.diff(loss)) / np.maximum(np.abs(loss[:-1]), 1e-12)
 
     longer = more_updates(steps, n)
+    longer = longer and longer_training.longer(longer, cfg, n, steps)
     updates = f" ({n * steps} updates)" if steps else ""
     to_gain = still_to_gain(tail)
     sliding = to_gain > SLIDING
@@ -146,9 +148,10 @@ def check_curves(
                 (
                     f"Training loss improved by only {100 * improvement:.1f}% over {n} epochs"
                     if improvement < 0.02
-                    else f"The model's loss ended {100 * (learned or 0):.1f}% below that of always "
-                    "answering the mean (the class shares), over "
-                    f"{n} epochs"
+                    else f"The model's loss ended {abs(100 * (learned or 0)):.1f}% "
+                    f"{'below' if (learned or 0) >= 0 else 'above'} that of always answering "
+                    f"{'the class shares' if cfg.dataset.task == 'classify' else 'the mean'}, "
+                    f"over {n} epochs"
                 )
                 + f"{updates}: the model is not learning from its inputs (saturated inputs, a "
                 "step size far off, too few updates, or no signal in them).",
@@ -170,12 +173,13 @@ def check_curves(
                 },
                 f"The loss was still falling when training stopped{updates}: the last third "
                 f"of the epochs brought {100 * tail_share:.0f}% of the gain so far "
-                f"({100 * tail_slope:.2g}% per epoch). It needs a larger step or more epochs.",
+                f"({100 * tail_slope:.2g}% per epoch). It has not converged: it needs more "
+                "updates, or a larger step where its step is small.",
                 [longer, f"optimizer.lr={step_up(lr, cfg.optimizer.name):g}"]
                 if longer
                 else [
                     f"optimizer.lr={step_up(lr, cfg.optimizer.name):g}",
-                    f"training.epochs={2 * n}",
+                    longer_training.longer(f"training.epochs={2 * n}", cfg, n, steps),
                 ],
                 epochs=[n - len(tail) + 1, n],
             )
