@@ -15,7 +15,8 @@ def main(argv: list[str] | None = None) -> None:
     from dataclasses import replace
 
     from lstm_doctor.commands.settings import tracking_settings
-    from lstm_doctor.tracking.queries import find_runs
+    from lstm_doctor.proving import add_common_scores
+    from lstm_doctor.tracking.queries import find_runs, target_tables
 
     parser = argparse.ArgumentParser(prog="lstm-doctor compare", description=__doc__)
     parser.add_argument(
@@ -28,7 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--metric",
         help="the logged metric to compare on, e.g. test_mase or test_balanced_accuracy "
-        "(default: test_accuracy for classifiers, test_mae for forecasts)",
+        "(default: test_accuracy for classifiers, test_mae for forecasts, each on the test "
+        "targets every run shares: test_common_accuracy, test_common_mae)",
     )
     parser.add_argument("--out", help="output folder (default: comparisons/<selector>)")
     parser.add_argument("--tracking-uri", help="MLflow store (default: as the pipeline's)")
@@ -40,7 +42,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.tracking_uri:
         settings = replace(settings, uri=args.tracking_uri)
     title, runs = find_runs(settings, args.selector)
+    # Scored on the test targets every run shares, where the runs logged theirs.
+    finished = [r.run_id for r in runs if r.status == "FINISHED"]
+    common = add_common_scores(runs, target_tables(settings, finished))
+    notes = [common.says()] if common.shared.get("test") else []
     out = Path(args.out or Path("comparisons") / args.selector.replace("/", "_"))
-    summaries = write_report(title, runs, out, args.baseline, args.metric)
+    summaries = write_report(title, runs, out, args.baseline, args.metric, notes)
     print(format_table(summaries))
+    for note in notes:
+        print(note)
     print(f"report: {out / 'report.html'}")
