@@ -1,6 +1,6 @@
 """Calibration of the proof: how often it calls a change that cannot matter better or worse.
 
-    python bench/placebo.py [--seeds 12] [--proofs 300] [--epochs 4]
+    python bench/placebo.py [--seeds 24] [--proofs 1000] [--epochs 4]
 
 Trains one tiny configuration over `--seeds` seeds as a real sweep (the Hydra app, an
 MLflow store in a temp folder), then makes `--proofs` placebo proofs from those runs: each
@@ -64,8 +64,8 @@ def relabel(run: RunRecord, label: str) -> RunRecord:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=12)
-    parser.add_argument("--proofs", type=int, default=300)
+    parser.add_argument("--seeds", type=int, default=24)
+    parser.add_argument("--proofs", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=4)
     args = parser.parse_args()
     if args.seeds < 12:

@@ -12,8 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from lstm_doctor.commands import fix_runs
+from lstm_doctor.commands import fix_runs, fix_screen
 from lstm_doctor.commands.fix_runs import ORIGINAL, plan
+from lstm_doctor.config import Config, TrackingConfig
 from lstm_doctor.config.overrides import merge
 from lstm_doctor.errors import ConfigError, Interrupted
 
@@ -81,6 +82,11 @@ def main(argv: list[str] | None = None) -> None:
         "under it are kept, only the rest run",
     )
     parser.add_argument(
+        "--screen", choices=["auto", "on", "off"], default="auto",
+        help="screen candidate changes by successive halving before the proof (auto: when "
+        "the model loses to a baseline and no specific cause explains it)",
+    )  # fmt: skip
+    parser.add_argument(
         "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
     )
     args = parser.parse_args(argv)
@@ -101,12 +107,24 @@ def main(argv: list[str] | None = None) -> None:
     tracking_cfg = replace(tracking_cfg, experiment=logged_cfg.tracking.experiment)
     codes = [c for fix in fixes if (c := judged_on(diagnosis, fix, logged_cfg.dataset.task)[0])]
     measure = args.metric or measure_for(logged_cfg.dataset.task, codes)
-    variants = plan(base, fixes, args.max_runs, args.seeds)
     if args.backend == "ray":  # before the parent run: a cluster that does not answer stops here
         connect({"address": args.address}, uri)
     parent, name, done = fix_runs.parent_run(tracking_cfg, run_id, fixes, args.resume)
     out = Path(args.out or Path("fixes") / name)
     print(f"diagnosis of {run_id}: {', '.join(diagnosis['codes'])}")
+    if (args.screen == "auto" and fix_screen.unexplained(diagnosis)) or args.screen == "on":
+        try:
+            fixes = _screened(args, fixes, logged_cfg, base, out, parent, name, run_id, uri,
+                              tracking_cfg)  # fmt: skip
+        except BaseException as exc:
+            sweeps.end_failed(tracking_cfg, parent, f"{type(exc).__name__}: {exc}")
+            raise
+        if not fixes:
+            sweeps.finish_sweep_run(tracking_cfg, parent)
+            print("no cause found: no candidate change beat the original on the validation "
+                  "targets at any budget of the screen")  # fmt: skip
+            return
+    variants = plan(base, fixes, args.max_runs, args.seeds)
     print(f"proving {len(variants) - 1} prescriptions x {args.seeds} seeds (parent run {parent})")
     if done:
         print(f"resuming: {len(done)} runs finished before are kept, not rerun")
@@ -166,6 +184,38 @@ def main(argv: list[str] | None = None) -> None:
     for line in proof.notes():
         print(f"  {line}")
     print(f"report: {(out / 'report.html').resolve()}")
+
+
+def _screened(
+    args: argparse.Namespace,
+    fixes: list[str],
+    cfg: Config,
+    base: list[str],
+    out: Path,
+    parent: str,
+    name: str,
+    run_id: str,
+    uri: str,
+    tracking_cfg: TrackingConfig,
+) -> list[str]:
+    """The screen's survivors (kept on the parent run, so --resume proves the same ones)."""
+    from lstm_doctor.tracking import sweeps
+
+    if args.resume:
+        kept = sweeps.tag_of(tracking_cfg, parent, "screen_survivors")
+        if kept is not None:
+            return [f for f in kept.split(" | ") if f]
+    options = fix_screen.candidates(cfg, fixes)
+
+    def train(changes: list[str], epochs: int, number: int) -> dict[str, float]:
+        return fix_runs.screen_round(changes, epochs, number, base, args, out, parent, name,
+                                     run_id, uri, tracking_cfg)  # fmt: skip
+
+    found = fix_screen.screen(options, cfg.training.epochs, train)
+    print(found.says())
+    sweeps.set_tag(tracking_cfg, parent, "screen_survivors", " | ".join(found.survivors))
+    sweeps.set_tag(tracking_cfg, parent, "screen", found.says())
+    return found.survivors
 
 
 def check_arguments(args: argparse.Namespace) -> None:

@@ -14,6 +14,7 @@ from lstm_doctor.config.overrides import key_of, merge
 from lstm_doctor.errors import DoctorError
 
 ORIGINAL = "original"
+SCREENED = "screen round "
 
 
 @dataclass
@@ -110,11 +111,7 @@ def run_batches(
     """Run every variant x seed not in `done`, in parallel; with --stop-at-first, the
     original first, then one fix at a time until one improves beyond seed noise on
     `metric` (over the common validation targets)."""
-    from joblib import Parallel, delayed
-
     from lstm_doctor import comparison, proving
-    from lstm_doctor.commands.cluster import as_ray_tasks
-    from lstm_doctor.commands.progress import track
     from lstm_doctor.commands.settings import conf_dir
     from lstm_doctor.tracking import queries
 
@@ -131,14 +128,7 @@ def run_batches(
         ]
         calls = [(v, s, out / "runs" / f"{k}_{s}", parent, name, conf, uri, run_id)
                  for k, v, s in todo]  # fmt: skip
-        if args.backend == "ray":
-            outcomes = as_ray_tasks(run_variant, calls, args.jobs, args.address, uri)
-        else:
-            outcomes = Parallel(n_jobs=args.jobs, backend="loky", return_as="generator_unordered")(
-                delayed(run_variant)(*call) for call in calls
-            )
-        for _ in track(outcomes, len(todo), "fix"):
-            pass
+        launch(calls, args, uri, "fix")
         if args.stop_at_first and batch[0].label != ORIGINAL:
             _, runs = queries.find_runs(tracking_cfg, name)
             proof = proving.prove(runs, tables(tracking_cfg, runs), metric, ORIGINAL)
@@ -156,3 +146,61 @@ def tables(tracking_cfg: TrackingConfig, runs: list) -> dict:
     from lstm_doctor.tracking import queries
 
     return queries.target_tables(tracking_cfg, [r.run_id for r in runs if r.status == "FINISHED"])
+
+
+def launch(calls: list[tuple], args: argparse.Namespace, uri: str, what: str) -> None:
+    """Run `run_variant` on each call's arguments: worker processes here, or Ray tasks."""
+    from joblib import Parallel, delayed
+
+    from lstm_doctor.commands.cluster import as_ray_tasks
+    from lstm_doctor.commands.progress import track
+
+    if args.backend == "ray":
+        outcomes = as_ray_tasks(run_variant, calls, args.jobs, args.address, uri)
+    else:
+        outcomes = Parallel(n_jobs=args.jobs, backend="loky", return_as="generator_unordered")(
+            delayed(run_variant)(*call) for call in calls
+        )
+    for _ in track(outcomes, len(calls), what):
+        pass
+
+
+def screen_round(
+    changes: list[str],
+    epochs: int,
+    number: int,
+    base: list[str],
+    args: argparse.Namespace,
+    out: Path,
+    parent: str,
+    name: str,
+    run_id: str,
+    uri: str,
+    tracking_cfg: TrackingConfig,
+) -> dict[str, float]:
+    """One round of the screen: the original ('') and each change for `epochs` epochs on
+    seed 0, as children of the proof's parent (their own sweep name, so the proof never
+    counts them); returns each one's val MAE (or error rate) on the common val targets."""
+    from lstm_doctor.commands.settings import conf_dir
+    from lstm_doctor.proving import add_common_scores
+    from lstm_doctor.tracking import queries
+
+    sweep = f"{name}-screen{number + 1}"
+    # Labelled apart from the proof's runs, so --resume never takes one for a proof's run.
+    variants = [Variant(f"{SCREENED}{number + 1}: {change or ORIGINAL}",
+                        merge(merge(base, change), f"training.epochs={epochs}"))
+                for change in changes]  # fmt: skip
+    calls = [(v, 0, out / "screen" / f"{number}_{k}", parent, sweep, str(conf_dir()), uri, run_id)
+             for k, v in enumerate(variants)]  # fmt: skip
+    launch(calls, args, uri, f"screen round {number + 1} ({epochs} epochs)")
+    _, runs = queries.find_runs(tracking_cfg, sweep)
+    add_common_scores(runs, tables(tracking_cfg, runs))
+    scores = {}
+    for run in runs:
+        label = run.overrides.rsplit(" seed=", 1)[0].split(": ", 1)[-1]
+        value = run.metrics.get("val_common_mae")
+        if value is None and "val_common_accuracy" in run.metrics:
+            value = 1 - run.metrics["val_common_accuracy"]
+        if value is not None:
+            scores["" if label == ORIGINAL else label] = value
+    return scores

@@ -135,6 +135,16 @@ def latest_parent(cfg: TrackingConfig, tag: str, value: str) -> str | None:
     return runs[0].info.run_id if runs else None
 
 
+def set_tag(cfg: TrackingConfig, run_id: str, key: str, value: str) -> None:
+    """Tag a run (e.g. a proof's parent with what its screen kept, for --resume)."""
+    MlflowClient(tracking_uri(cfg)).set_tag(run_id, key, value)
+
+
+def tag_of(cfg: TrackingConfig, run_id: str, key: str) -> str | None:
+    """A run's tag, or None where it has none."""
+    return MlflowClient(tracking_uri(cfg)).get_run(run_id).data.tags.get(key)
+
+
 def sweep_name(cfg: TrackingConfig, parent_run_id: str) -> str:
     """The name a sweep's or a fix's parent run was started with (its runs' `sweep` tag)."""
     return MlflowClient(tracking_uri(cfg)).get_run(parent_run_id).data.tags["sweep"]

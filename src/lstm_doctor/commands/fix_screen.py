@@ -1,0 +1,107 @@
+"""Find out instead of guessing: a budgeted screen of candidate changes before a proof.
+
+When a model loses to a baseline and no specific cause explains it (the diagnosis' primary
+cause is only `train.no_better_than_naive` or `train.no_better_than_linear`), a rule's
+first guess is not worth a proof. `lstm-doctor fix` then screens the usual suspects by
+successive halving: every candidate and the original train for a few epochs on one seed;
+the better half by loss on the validation targets all of them share goes on with twice the
+epochs; and so on until two remain (Jamieson & Talwalkar, 2016). The survivors are proved
+as usual, over seeds, against the original.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lstm_doctor.config import Config
+
+# Causes that name no mechanism: the model loses to a yardstick, nothing says why.
+UNEXPLAINED = frozenset({"train.no_better_than_naive", "train.no_better_than_linear"})
+SURVIVORS = 2
+FIRST_ROUND_EPOCHS = 4
+
+
+@dataclass
+class Screen:
+    """What the screen tried, in how many runs and seconds, and what survived."""
+
+    candidates: list[str]
+    survivors: list[str]
+    rounds: list[dict[str, float]]
+    runs: int
+    seconds: float
+
+    def says(self) -> str:
+        """One line for the console and the report."""
+        return (
+            f"screen: {len(self.candidates)} candidate changes, {len(self.rounds)} rounds of "
+            f"successive halving, {self.runs} short runs in {self.seconds:.0f} s; survivors: "
+            + (", ".join(f"`{s}`" for s in self.survivors) or "none")
+        )
+
+
+def unexplained(diagnosis: dict) -> bool:
+    """Whether the diagnosis' primary causes only say the model loses to a yardstick."""
+    primary = set(diagnosis.get("primary") or [])
+    return bool(primary) and primary <= UNEXPLAINED
+
+
+def candidates(cfg: Config, prescribed: list[str]) -> list[str]:
+    """The usual suspects, relative to the run's own settings, after what was prescribed:
+    scaling, each window as a change from its last value, half and twice the units, a third
+    and three times the step, half the batch, twice the window. Ones the run already has or
+    that would not validate are left out."""
+    from lstm_doctor.doctor.diagnose import in_effect, valid_fix
+
+    units, lr, batch = cfg.model.units, cfg.optimizer.lr, cfg.training.batch_size
+    usual = [
+        "scaling=standard",
+        "window.normalize=last",
+        f"model.units={max(4, units // 2)}",
+        f"model.units={units * 2}",
+        f"optimizer.lr={lr / 3:.3g}",
+        f"optimizer.lr={lr * 3:.3g}",
+        f"training.batch_size={max(8, batch // 2)}",
+    ]
+    if cfg.dataset.task == "forecast":
+        usual.append(f"window.length={cfg.window.length * 2}")
+    found = [c for c in dict.fromkeys([*prescribed, *usual]) if " " not in c or c in prescribed]
+    return [c for c in found if not in_effect(c, cfg) and valid_fix(c, cfg)]
+
+
+def halving_rounds(count: int, epochs: int) -> list[int]:
+    """Epochs per round: doubling from FIRST_ROUND_EPOCHS, capped at the run's own epochs,
+    until `count` candidates are halved down to SURVIVORS."""
+    rounds = max(1, math.ceil(math.log2(max(count, 1) / SURVIVORS)) + 1)
+    return [min(epochs, FIRST_ROUND_EPOCHS * 2**k) for k in range(rounds)]
+
+
+def screen(
+    options: list[str],
+    epochs: int,
+    train: Callable[[list[str], int, int], dict[str, float]],
+) -> Screen:
+    """Successive halving over `options` (and the original, as '').
+
+    Args:
+        train: runs the given changes for the given epochs (round number third) and returns
+            each one's validation loss on the targets they all share (lower is better).
+    """
+    started = time.monotonic()
+    alive, rounds, runs = list(options), [], 0
+    for number, round_epochs in enumerate(halving_rounds(len(options), epochs)):
+        scores = train(["", *alive], round_epochs, number)
+        runs += len(alive) + 1
+        rounds.append({change or "original": scores.get(change, math.inf) for change in
+                       ["", *alive]})  # fmt: skip
+        # Only a change that beats the original at this budget goes on.
+        beat = sorted((c for c in alive if scores.get(c, math.inf) < scores.get("", math.inf)),
+                      key=lambda c: scores[c])  # fmt: skip
+        keep = max(SURVIVORS, len(alive) // 2)
+        alive = beat[:keep]
+        if len(alive) <= SURVIVORS:
+            break
+    return Screen(list(options), alive, rounds, runs, time.monotonic() - started)
