@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_doctor.commands.fix import ORIGINAL, merge, plan
+from lstm_doctor.commands.fix_runs import ORIGINAL, merge, plan
 from lstm_doctor.doctor import data_checks, result_checks, series_checks
 from lstm_doctor.doctor import training_checks as run_checks
 from lstm_doctor.doctor.causes import link

@@ -95,3 +95,40 @@ def test_fix_names_a_missing_run(tmp_path: Path) -> None:
     result = app(tmp_path, "fix", "nope")
     assert result.returncode == 2
     assert "run 'nope' not found" in result.stderr
+
+
+def test_a_screen_finds_the_change_before_the_proof(tmp_path: Path) -> None:
+    """Forced on a run whose cause is known (raw prices): the screen's one round of short
+    runs must keep scaling among its survivors, and the proof then proves it."""
+    broken = app(tmp_path, *BROKEN, f"hydra.run.dir={tmp_path / 'broken'}")
+    assert broken.returncode == 0, broken.stderr[-2000:]
+    report = tmp_path / "fix"
+    fixed = app(tmp_path, "fix", "last", "--screen", "on", "--seeds", "2", "--max-runs", "6",
+                "--out", str(report))  # fmt: skip
+    assert fixed.returncode == 0, fixed.stderr[-2000:]
+    line = next(li for li in fixed.stdout.splitlines() if li.startswith("screen:"))
+    assert "1 rounds of successive halving" in line and "`scaling=standard`" in line
+    assert "screen round 1 (3 epochs)" in fixed.stderr
+    summary = json.loads((report / "summary.json").read_text())
+    names = {c["name"] for c in summary["configurations"]}
+    assert "scaling=standard" in names and not any("screen" in n for n in names)
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("lstm-doctor").experiment_id
+    (parent,) = client.search_runs([experiment], "tags.kind = 'sweep'")
+    assert "scaling=standard" in parent.data.tags["screen_survivors"]
+
+
+def test_fix_refuses_arguments_that_cannot_make_a_proof(tmp_path: Path) -> None:
+    """Checked before any run opens: one line each, exit 2, nothing left in the store."""
+    for args, said in (
+        (["--seeds", "0"], "--seeds 0: a proof needs at least 2 seeds"),
+        (["--seeds", "-1"], "--seeds -1"),
+        (["--top", "0"], "--top 0"),
+        (["--jobs", "0"], "--jobs 0"),
+        (["--max-runs", "2"], "--max-runs 2 cannot hold the original and one fix"),
+        (["model.units=3"], "'model.units=3': fix reruns the diagnosed run's own"),
+    ):
+        result = app(tmp_path, "fix", "last", *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert said in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "mlflow.db").exists()

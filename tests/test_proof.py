@@ -183,3 +183,26 @@ def test_a_signed_gap_is_judged_by_its_size() -> None:
     runs += [curved("x", s, -0.04 - 0.01 * s) for s in range(3)]
     x = next(s for s in summarise(runs, "original")[0] if s.name == "x")
     assert x.curve["gap_at_best"].verdict == "better beyond seed noise"
+
+
+def test_the_screen_halves_on_validation_and_keeps_only_changes_that_beat_the_original() -> None:
+    """Eight candidates, each with a true validation loss; the original's is 5. Rounds
+    double the epochs (4, 8, 16) and keep the better half of those under the original's."""
+    from lstm_doctor.commands.fix_screen import halving_rounds, screen, unexplained
+
+    truth = {"": 5.0, **{f"c{k}": float(k + 1) for k in range(8)}}  # c0 best ... c7 worst
+    seen: list[tuple[int, list[str]]] = []
+
+    def train(changes: list[str], epochs: int, number: int) -> dict[str, float]:
+        seen.append((epochs, changes))
+        return {c: truth[c] for c in changes}
+
+    found = screen([f"c{k}" for k in range(8)], 60, train)
+    assert [e for e, _ in seen] == [4, 8]
+    assert seen[1][1] == ["", "c0", "c1", "c2", "c3"]  # c4..c7 lose to the original's 5
+    assert found.survivors == ["c0", "c1"] and found.runs == 9 + 5
+    assert "8 candidate changes, 2 rounds" in found.says()
+    assert halving_rounds(8, 6) == [4, 6] and halving_rounds(3, 60) == [4, 8]
+    assert screen(["c7"], 60, train).survivors == []  # nothing beats it: no cause found
+    assert unexplained({"primary": ["train.no_better_than_naive"]})
+    assert not unexplained({"primary": ["train.no_better_than_naive", "data.unscaled_features"]})

@@ -1,13 +1,16 @@
-"""Where each stage reads and writes, and writing a stage's output folder all-or-nothing."""
+"""Where conf/ is, where each stage reads and writes, and writing a stage's output folder
+all-or-nothing."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,28 @@ OBSERVED_TARGET = "observed_target.parquet"
 # Every validation and test target evaluate scored, with each answer (stages/targets.py):
 # proofs score runs on the targets they share.
 TARGETS_FILE = "targets.parquet"
+
+
+def conf_dir() -> Path:
+    """conf/ to compose: $LSTM_DOCTOR_CONF, else ./conf (the project being run), else the copy
+    installed with the package, else the source tree's (a checkout run without installing)."""
+    if os.environ.get("LSTM_DOCTOR_CONF"):
+        return Path(os.environ["LSTM_DOCTOR_CONF"]).resolve()
+    local = Path.cwd() / "conf"
+    if (local / "config.yaml").is_file():
+        return local
+    return packaged_conf_dir() or Path(__file__).resolve().parents[2] / "conf"
+
+
+def packaged_conf_dir() -> Path | None:
+    """conf/ as the wheel ships it, inside the package (lstm_doctor/conf); None in a source
+    tree or an editable install, where conf/ sits beside src/ instead."""
+    # Resolved through the package, not `import lstm_doctor.conf`: conf/ has no __init__.py,
+    # and setuptools' editable finder cannot import a namespace package nested in ours.
+    config = files("lstm_doctor") / "conf" / "config.yaml"
+    # Hydra composes a folder on disk, which an installed wheel's package data is.
+    path = Path(str(config))
+    return path.parent if path.is_file() else None
 
 
 @dataclass(frozen=True)

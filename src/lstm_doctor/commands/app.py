@@ -10,8 +10,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from lstm_doctor.commands.settings import conf_dir
-from lstm_doctor.commands.summary import summary
 from lstm_doctor.errors import ConfigError, DoctorError, Interrupted, report_errors
 
 
@@ -67,6 +65,7 @@ def _run_one(raw_cfg: object) -> float:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
+    from lstm_doctor.commands.summary import summary
     from lstm_doctor.commands.sweep import already_finished, read_sweep, stopping
     from lstm_doctor.config import validate
     from lstm_doctor.config.overrides import unfixed
@@ -126,6 +125,7 @@ def check_overrides(argv: list[str]) -> None:
     validated once, inside the job."""
     from hydra._internal.utils import get_args_parser
 
+    from lstm_doctor.commands.settings import conf_dir
     from lstm_doctor.commands.study import check_storage
     from lstm_doctor.config.overrides import check
 
@@ -142,10 +142,17 @@ def main() -> None:
         command = importlib.import_module(f"lstm_doctor.commands.{SUBCOMMANDS[sys.argv[1]]}")
         report_errors(lambda: command.main(sys.argv[2:]))
         return
+    if sys.argv[1:] in (["--help"], ["-h"]):
+        from lstm_doctor.commands.help import app_help
+
+        print(app_help())
+        return
     report_errors(lambda: check_overrides(sys.argv[1:]))
     import warnings
 
     import hydra
+
+    from lstm_doctor.commands.settings import conf_dir
 
     # hydra-optuna-sweeper still builds Optuna 2's distributions and sampler options, which
     # Optuna 4 runs but warns about at every trial: nothing a user of this app can change.

@@ -6,18 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lstm_doctor.comparison import format_table
-from lstm_doctor.comparison_report import write_report
-
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor compare <selector> [--baseline OVERRIDES] [--out DIR]."""
-    from dataclasses import replace
-
-    from lstm_doctor.commands.settings import tracking_settings
-    from lstm_doctor.proving import add_common_scores
-    from lstm_doctor.tracking.queries import find_runs, target_tables
-
     parser = argparse.ArgumentParser(prog="lstm-doctor compare", description=__doc__)
     parser.add_argument(
         "selector",
@@ -38,6 +29,14 @@ def main(argv: list[str] | None = None) -> None:
         "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
     )
     args = parser.parse_args(argv)
+    from dataclasses import replace
+
+    from lstm_doctor.commands.settings import tracking_settings
+    from lstm_doctor.comparison import format_table
+    from lstm_doctor.comparison_report import write_report
+    from lstm_doctor.proving import add_common_scores
+    from lstm_doctor.tracking.queries import find_runs, target_tables
+
     settings = tracking_settings(args.settings)
     if args.tracking_uri:
         settings = replace(settings, uri=args.tracking_uri)

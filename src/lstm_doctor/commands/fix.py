@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lstm_doctor.commands import fix_runs, fix_screen
-from lstm_doctor.commands.fix_runs import ORIGINAL, plan
-from lstm_doctor.config import Config, TrackingConfig
-from lstm_doctor.config.overrides import merge
 from lstm_doctor.errors import ConfigError, Interrupted
 
-__all__ = ["ORIGINAL", "merge", "plan"]
+if TYPE_CHECKING:
+    from lstm_doctor.config import Config, TrackingConfig
 
 
 def diagnosed_overrides(logged: dict, stated: list[str]) -> list[str]:
@@ -37,18 +35,6 @@ def diagnosed_overrides(logged: dict, stated: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor fix <run id | last> [options]."""
-    from dataclasses import replace
-
-    from lstm_doctor import comparison_report, proving
-    from lstm_doctor.commands.cluster import connect
-    from lstm_doctor.commands.settings import tracking_settings
-    from lstm_doctor.config import validate
-    from lstm_doctor.doctor.proof import HONESTY, judged_on, why_metric
-    from lstm_doctor.doctor.report import prescriptions
-    from lstm_doctor.pipeline.run import signals_stop_the_workers
-    from lstm_doctor.proving import measure_for
-    from lstm_doctor.tracking import queries, store, sweeps
-
     parser = argparse.ArgumentParser(prog="lstm-doctor fix", description=__doc__)
     parser.add_argument("run", help="an MLflow run id, or `last` for the latest diagnosed run")
     parser.add_argument(
@@ -91,6 +77,20 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     check_arguments(args)
+    # Loaded after the arguments are read, so `fix --help` and a bad count answer at once.
+    from dataclasses import replace
+
+    from lstm_doctor import comparison_report, proving
+    from lstm_doctor.commands import fix_runs, fix_screen
+    from lstm_doctor.commands.cluster import connect
+    from lstm_doctor.commands.fix_runs import ORIGINAL, plan
+    from lstm_doctor.commands.settings import tracking_settings
+    from lstm_doctor.config import validate
+    from lstm_doctor.doctor.proof import HONESTY, judged_on, why_metric
+    from lstm_doctor.doctor.report import prescriptions
+    from lstm_doctor.pipeline.run import signals_stop_the_workers
+    from lstm_doctor.proving import measure_for
+    from lstm_doctor.tracking import queries, store, sweeps
 
     tracking_cfg = tracking_settings(args.settings)
     uri = store.tracking_uri(tracking_cfg)
@@ -199,6 +199,7 @@ def _screened(
     tracking_cfg: TrackingConfig,
 ) -> list[str]:
     """The screen's survivors (kept on the parent run, so --resume proves the same ones)."""
+    from lstm_doctor.commands import fix_runs, fix_screen
     from lstm_doctor.tracking import sweeps
 
     if args.resume:

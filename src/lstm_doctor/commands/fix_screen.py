@@ -73,10 +73,16 @@ def candidates(cfg: Config, prescribed: list[str]) -> list[str]:
 
 
 def halving_rounds(count: int, epochs: int) -> list[int]:
-    """Epochs per round: doubling from FIRST_ROUND_EPOCHS, capped at the run's own epochs,
-    until `count` candidates are halved down to SURVIVORS."""
+    """Epochs per round: doubling from FIRST_ROUND_EPOCHS until `count` candidates are halved
+    down to SURVIVORS, ending at the run's own epochs where that comes first (a round at the
+    same budget on the same seed would only repeat the last)."""
     rounds = max(1, math.ceil(math.log2(max(count, 1) / SURVIVORS)) + 1)
-    return [min(epochs, FIRST_ROUND_EPOCHS * 2**k) for k in range(rounds)]
+    budgets: list[int] = []
+    for k in range(rounds):
+        budgets.append(min(epochs, FIRST_ROUND_EPOCHS * 2**k))
+        if budgets[-1] == epochs:
+            break
+    return budgets
 
 
 def screen(
@@ -91,17 +97,21 @@ def screen(
             each one's validation loss on the targets they all share (lower is better).
     """
     started = time.monotonic()
-    alive, rounds, runs = list(options), [], 0
-    for number, round_epochs in enumerate(halving_rounds(len(options), epochs)):
+    alive: list[str] = list(options)
+    rounds: list[dict[str, float]] = []
+    runs = 0
+    budgets = halving_rounds(len(options), epochs)
+    for number, round_epochs in enumerate(budgets):
         scores = train(["", *alive], round_epochs, number)
         runs += len(alive) + 1
         rounds.append({change or "original": scores.get(change, math.inf) for change in
                        ["", *alive]})  # fmt: skip
         # Only a change that beats the original at this budget goes on.
-        beat = sorted((c for c in alive if scores.get(c, math.inf) < scores.get("", math.inf)),
+        original = scores.get("", math.inf)
+        beat = sorted((c for c in alive if scores.get(c, math.inf) < original),
                       key=lambda c: scores[c])  # fmt: skip
-        keep = max(SURVIVORS, len(alive) // 2)
-        alive = beat[:keep]
+        last = number == len(budgets) - 1
+        alive = beat[: SURVIVORS if last else max(SURVIVORS, len(alive) // 2)]
         if len(alive) <= SURVIVORS:
             break
     return Screen(list(options), alive, rounds, runs, time.monotonic() - started)

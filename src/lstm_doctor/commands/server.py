@@ -14,9 +14,7 @@ import socket
 import sys
 from pathlib import Path
 
-from lstm_doctor.commands.databases import check_database_url
 from lstm_doctor.errors import DoctorError
-from lstm_doctor.tracking.store import sqlite_path
 
 DEFAULT_STORE = "sqlite:///mlflow-server/mlflow.db"
 DEFAULT_ARTIFACTS = "mlflow-server/artifacts"
@@ -37,6 +35,8 @@ def server_argv(
 
 def absolute_store(uri: str) -> str:
     """A SQLite store's file made absolute, so the server finds it from any folder."""
+    from lstm_doctor.tracking.store import sqlite_path
+
     return f"sqlite:///{sqlite_path(uri).resolve()}" if uri.startswith("sqlite:///") else uri
 
 
@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     args, extra = parser.parse_known_args(argv)
     store = absolute_store(args.store)
+    from lstm_doctor.commands.databases import check_database_url
+    from lstm_doctor.tracking.store import sqlite_path
+
     shown = check_database_url(store, "--store")
     check_port_free(args.host, args.port)
     if store.startswith("sqlite:///"):

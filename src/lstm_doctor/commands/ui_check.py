@@ -198,17 +198,19 @@ def check_ui(
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor ui-check --store URI [--sweep NAME] [--out DIR]."""
+    parser = argparse.ArgumentParser(prog="lstm-doctor ui-check", description=__doc__)
+    parser.add_argument("--store", help="the MLflow store (default: the pipeline's own)")
+    parser.add_argument("--experiment", help="the experiment (default: the pipeline's own)")
+    parser.add_argument("--sweep", help="only the runs of this sweep (its folder name)")
+    parser.add_argument("--out", default="ui-check", help="where the screenshots go")
+    args = parser.parse_args(argv)
     from lstm_doctor.commands.settings import tracking_settings
     from lstm_doctor.tracking.store import tracking_uri
 
     # The defaults are the pipeline's own: tracking.* composed from conf/.
     settings = tracking_settings()
-    parser = argparse.ArgumentParser(prog="lstm-doctor ui-check", description=__doc__)
-    parser.add_argument("--store", default=tracking_uri(settings))
-    parser.add_argument("--experiment", default=settings.experiment)
-    parser.add_argument("--sweep", help="only the runs of this sweep (its folder name)")
-    parser.add_argument("--out", default="ui-check", help="where the screenshots go")
-    args = parser.parse_args(argv)
+    args.store = args.store or tracking_uri(settings)
+    args.experiment = args.experiment or settings.experiment
     result = check_ui(args.store, Path(args.out), args.experiment, args.sweep)
     print(f"MLflow UI shows {result['runs']} runs with their curves; screenshots in {args.out}/: "
           + ", ".join(result["screenshots"]))  # fmt: skip

@@ -7,41 +7,20 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from importlib.resources import files
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
 from lstm_doctor.config import validate
+from lstm_doctor.workspace import conf_dir, packaged_conf_dir
+
+__all__ = ["conf_dir", "packaged_conf_dir"]
 
 HEADER = (
     "# Generated from conf/ by `python -m lstm_doctor.config.params`: edit conf/, not this file.\n"
 )
-
-
-def conf_dir() -> Path:
-    """conf/ to compose: $LSTM_DOCTOR_CONF, else ./conf (the project being run), else the copy
-    installed with the package, else the source tree's (a checkout run without installing)."""
-    if os.environ.get("LSTM_DOCTOR_CONF"):
-        return Path(os.environ["LSTM_DOCTOR_CONF"]).resolve()
-    local = Path.cwd() / "conf"
-    if (local / "config.yaml").is_file():
-        return local
-    return packaged_conf_dir() or Path(__file__).resolve().parents[3] / "conf"
-
-
-def packaged_conf_dir() -> Path | None:
-    """conf/ as the wheel ships it, inside the package (lstm_doctor/conf); None in a source
-    tree or an editable install, where conf/ sits beside src/ instead."""
-    # Resolved through the package, not `import lstm_doctor.conf`: conf/ has no __init__.py,
-    # and setuptools' editable finder cannot import a namespace package nested in ours.
-    config = files("lstm_doctor") / "conf" / "config.yaml"
-    # Hydra composes a folder on disk, which an installed wheel's package data is.
-    path = Path(str(config))
-    return path.parent if path.is_file() else None
 
 
 def compose_config(overrides: list[str] | None = None, conf_dir: Path | str = "conf") -> DictConfig:
