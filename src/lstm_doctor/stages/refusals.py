@@ -68,7 +68,14 @@ def imputed_share(
     share = imputed / max(len(table), 1)
     if share > MAX_IMPUTED_SHARE:
         inserted = int(report.get("rows_inserted", 0))
-        if inserted > imputed / 2:
+        if inserted > imputed / 2 and report.get("utc_offsets_converted") and not ds.timezone:
+            # Local days read as UTC instants are 23 or 25 hours long around a clock change.
+            cause = (
+                f"{inserted} of them are rows inserted on a {report.get('freq')} grid of UTC "
+                "instants, while the file's UTC offsets change; set dataset.timezone to the "
+                "file's zone (e.g. Europe/Rome) so its days stay days"
+            )
+        elif inserted > imputed / 2:
             cause = (
                 f"{inserted} of them are rows inserted to put the file on a "
                 f"{report.get('freq')} grid{' (dataset.freq)' if ds.freq else ''}; "
