@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor compare <selector> [--baseline OVERRIDES] [--out DIR]."""
     from dataclasses import replace
 
-    from lstm_doctor.commands.settings import tracking_settings
+    from lstm_doctor.commands.settings import only_tracking
     from lstm_doctor.tracking.queries import find_runs
 
     parser = argparse.ArgumentParser(prog="lstm-doctor compare", description=__doc__)
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
         "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
     )
     args = parser.parse_args(argv)
-    settings = tracking_settings(args.settings)
+    settings = only_tracking(args.settings, "compare")
     if args.tracking_uri:
         settings = replace(settings, uri=args.tracking_uri)
     title, runs = find_runs(settings, args.selector)
