@@ -241,3 +241,21 @@ def test_report_records_the_shares(tmp_path: Path) -> None:
     assert read_json(paths.prepared / "report.json")["imputed_target_share"] == 0.0
     meta = scale.run(cfg, paths)
     assert meta["mase_lag"] == 24 and meta["scaler"]["notes"] == {}
+
+
+# --- 11. RuntimeWarnings kept off the console ------------------------------------------
+
+
+def test_runtime_warnings_stay_off_the_console(capfd: pytest.CaptureFixture[str]) -> None:
+    import warnings
+
+    from lstm_doctor.errors import report_errors
+
+    def noisy() -> float:
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=1)
+        return float(np.nanmean(np.array([np.nan])))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        assert np.isnan(report_errors(noisy))
+    assert "RuntimeWarning" not in capfd.readouterr().err
