@@ -25,7 +25,7 @@ LAYERS = {
         "test_architecture", "test_baselines", "test_compare", "test_config", "test_config_values",
         "test_curve_measures", "test_diagnose", "test_differential", "test_dvc_deps", "test_proof",
         "test_metrics", "test_overrides", "test_prepare", "test_prescriptions", "test_readme",
-        "test_scale",
+        "test_scale", "test_honest_inputs", "test_data_properties",
         "test_window",
     ],
     "data": ["test_data", "test_truth"],
@@ -33,7 +33,8 @@ LAYERS = {
         "test_bad_files", "test_bad_input", "test_commands", "test_concurrent_logging",
         "test_diagnosis_html", "test_dvc", "test_entry_errors", "test_fix", "test_packaging",
         "test_pipeline", "test_ray", "test_server", "test_shared_study", "test_signals",
-        "test_store_failures", "test_sweep", "test_sweep_load", "test_ui",
+        "test_store_failures", "test_sweep", "test_sweep_load", "test_ui", "test_sync",
+        "test_commands_refuse", "test_fresh_clone",
     ],
 }  # fmt: skip
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}

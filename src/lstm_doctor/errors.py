@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -43,10 +44,16 @@ def report_errors(fn: Callable[[], T]) -> T:
     """Run `fn`; turn a DoctorError into one line on stderr and exit status 2, and a signal
     into one line and the shell's status for it (128 + the signal's number).
 
-    Set LSTM_DOCTOR_DEBUG=1 to see the traceback instead.
+    RuntimeWarnings stay off the console. Set LSTM_DOCTOR_DEBUG=1 to see them and the
+    traceback instead.
     """
     try:
-        return fn()
+        with warnings.catch_warnings():
+            if not os.environ.get("LSTM_DOCTOR_DEBUG"):
+                # numpy's and pandas' RuntimeWarnings (mean of an empty slice, overflow in a
+                # cast) name no file or key: what they flag is checked and refused in words.
+                warnings.simplefilter("ignore", RuntimeWarning)
+            return fn()
     except Interrupted as exc:
         print(f"lstm-doctor: {exc}; the MLflow run is marked KILLED", file=sys.stderr)
         raise SystemExit(128 + exc.signal_number) from None

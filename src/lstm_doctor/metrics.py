@@ -104,31 +104,37 @@ def autocorrelation(values: np.ndarray, lag: int) -> float:
 
 # A season must show this much autocorrelation on the training span to be a baseline's.
 SEASON_ACF = 0.3
-# Calendar spans a season may take, and what calendar frequencies count in them.
+# Calendar spans a season may take, and how many steps of a calendar frequency make one.
 SPANS = ("1D", "7D", "365D")
 CALENDAR_SEASONS = {"B": (5,), "W": (52,), "MS": (12,), "ME": (12,), "M": (12,), "QS": (4,)}
+
+
+def season_lengths(freq: str, spans: tuple[str, ...] = SPANS) -> list[int]:
+    """The seasons (day, week, year) a frequency counts in a whole number of steps,
+    shortest first, multiples included: 'h' -> [24, 168, 8760], '7min' -> [1440] (a week;
+    a day is 205.7 steps), '2W' -> [26], '2MS' -> [6], '25min' -> []."""
+    import pandas as pd
+
+    offset = pd.tseries.frequencies.to_offset(freq)
+    try:
+        step = pd.Timedelta(offset)
+    except ValueError:  # calendar offsets (business day, month) have no fixed length
+        step = None
+    if step is not None and step > pd.Timedelta(0):
+        found = [pd.Timedelta(span) / step for span in spans]
+        return [int(s) for s in found if s > 1 and float(s).is_integer()]
+    n = max(abs(offset.n), 1)
+    base = CALENDAR_SEASONS.get(offset.name.split("-")[0], ())
+    return [s // n for s in base if s % n == 0 and s // n > 1]
 
 
 def seasons(train_target: np.ndarray, freq: str | None, period: int | None) -> list[int]:
     """The season lengths the data show, in steps: the configured period, plus each day,
     week or year (as the frequency counts them) the training span's autocorrelation bears
     out. Never hard-coded to one frequency; a season needs two cycles in the span."""
-    import pandas as pd
-
     candidates = {period} if period and period > 1 else set()
     if freq:
-        offset = pd.tseries.frequencies.to_offset(freq)
-        try:
-            step = pd.Timedelta(offset)
-        except ValueError:  # calendar offsets (business day, month) have no fixed length
-            step = None
-        if step is not None and step > pd.Timedelta(0):
-            for span in SPANS:
-                steps = pd.Timedelta(span) / step
-                if steps > 1 and float(steps).is_integer():
-                    candidates.add(int(steps))
-        else:
-            candidates |= set(CALENDAR_SEASONS.get(offset.name.split("-")[0], ()))
+        candidates |= set(season_lengths(freq))
     n = int(np.isfinite(np.asarray(train_target, dtype=float)).sum())
     return sorted(
         m
@@ -137,11 +143,17 @@ def seasons(train_target: np.ndarray, freq: str | None, period: int | None) -> l
     )
 
 
+def mase_lag(train_steps: int, season: int | None) -> int:
+    """The lag of MASE's in-sample naive forecast: the season, or 1 (persistence) when
+    there is none or the training span does not hold one full season after it."""
+    return season if season and 1 < season < train_steps else 1
+
+
 def mase_scale(train_target: np.ndarray, season: int | None) -> float:
     """MASE's denominator (as in the M4 competition): the in-sample MAE of the seasonal naive
     forecast (lag 1 without a season) over the training span."""
     y = np.asarray(train_target, dtype=np.float64)
-    lag = season if season and season > 1 and season < len(y) else 1
+    lag = mase_lag(len(y), season)
     diffs = np.abs(y[lag:] - y[:-lag])
     diffs = diffs[np.isfinite(diffs)]
     return float(diffs.mean()) if diffs.size else float("nan")

@@ -20,6 +20,10 @@ OBSERVED_TARGET = "observed_target.parquet"
 # Every validation and test target evaluate scored, with each answer (stages/targets.py):
 # proofs score runs on the targets they share.
 TARGETS_FILE = "targets.parquet"
+# Per row of prepared/table.parquet (same time index), a boolean column "observed": True
+# where the raw file held the target, False where prepare inserted or filled it. Written
+# by prepare for every forecast; scores count only the observed rows.
+TARGET_OBSERVED = "target_observed.parquet"
 
 
 def conf_dir() -> Path:
@@ -82,6 +86,13 @@ class StagePaths:
             reports=base / "reports",
         )
 
+    def blocked(self) -> list[Path]:
+        """Output folders whose place is taken by something that is not a folder (a file
+        named `models`, say): checked before any work, since writing would fail only at
+        the end of training."""
+        folders = (self.prepared, self.scaled, self.windows, self.models, self.reports)
+        return [p for p in folders if (p.exists() or p.is_symlink()) and not p.is_dir()]
+
 
 @contextmanager
 def atomic_dir(target: Path, merge: bool = False) -> Iterator[Path]:
@@ -91,6 +102,9 @@ def atomic_dir(target: Path, merge: bool = False) -> Iterator[Path]:
     that DVC could cache. With `merge`, only the entries written replace their namesakes
     inside `target` (reports/ also holds files that are not this stage's, e.g. .gitignore).
     """
+    if (target.exists() or target.is_symlink()) and not target.is_dir():
+        # Replacing a file with a folder would fail only after the block did its work.
+        raise NotADirectoryError(f"{target} is not a folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:

@@ -31,13 +31,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from dataclasses import replace
 
-    from lstm_doctor.commands.settings import tracking_settings
+    from lstm_doctor.commands.settings import only_tracking
     from lstm_doctor.comparison import format_table
     from lstm_doctor.comparison_report import write_report
     from lstm_doctor.proving import add_common_scores
     from lstm_doctor.tracking.queries import find_runs, target_tables
 
-    settings = tracking_settings(args.settings)
+    settings = only_tracking(args.settings, "compare")
     if args.tracking_uri:
         settings = replace(settings, uri=args.tracking_uri)
     title, runs = find_runs(settings, args.selector)

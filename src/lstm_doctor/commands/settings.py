@@ -23,3 +23,18 @@ def composed(overrides: list[str] | None = None) -> Config:
 def tracking_settings(overrides: list[str] | None = None) -> TrackingConfig:
     """tracking.* as the pipeline would see it (conf/, then the given overrides)."""
     return composed(overrides).tracking
+
+
+def only_tracking(overrides: list[str], command: str) -> TrackingConfig:
+    """tracking.* for a command that reads runs and trains nothing: any other key would be
+    ignored silently, so it is refused (`lstm-doctor show model.units=3`)."""
+    from lstm_doctor.config.overrides import parse
+    from lstm_doctor.errors import ConfigError
+
+    for override in parse(overrides):
+        if not override.key_or_group.startswith("tracking"):
+            raise ConfigError(
+                f"lstm-doctor {command} uses only tracking.* settings, not "
+                f"'{override.input_line}'; drop it (it would change nothing here)"
+            )
+    return tracking_settings(overrides)

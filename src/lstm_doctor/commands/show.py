@@ -11,11 +11,18 @@ def main(argv: list[str]) -> None:
 
     `lstm-doctor show [overrides]`: tracking.* overrides name the store, as for the pipeline.
     """
-    from lstm_doctor.commands.settings import tracking_settings
+    import argparse
+
+    from lstm_doctor.commands.settings import only_tracking
     from lstm_doctor.errors import DataError
     from lstm_doctor.tracking import queries, store
     from lstm_doctor.workspace import StagePaths, read_json
 
+    parser = argparse.ArgumentParser(prog="lstm-doctor show", description=__doc__)
+    parser.add_argument(
+        "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
+    )
+    settings = only_tracking(parser.parse_args(argv).settings, "show")
     paths = StagePaths.project()
     metrics_file = paths.reports / "metrics.json"
     run_file = paths.models / "run.json"
@@ -26,7 +33,6 @@ def main(argv: list[str]) -> None:
                 f"{needed} not found: this checkout has not run the pipeline yet; "
                 "run `dvc repro` (or `make run`) first"
             )
-    settings = tracking_settings(argv)
     uri = store.tracking_uri(settings)
     result = read_json(metrics_file)
     result["run_id"] = read_json(run_file)["run_id"]

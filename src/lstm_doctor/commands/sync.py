@@ -2,7 +2,8 @@
 
 Training goes on when the store stops taking its logs; its outputs are complete on disk.
 Once the store is back, this logs the curves (history.csv, monitors.csv), test metrics,
-plots, diagnosis and model file into the same MLflow run and ends it FINISHED.
+plots, diagnosis and model file into the same MLflow run and ends it FINISHED. Run again,
+it logs nothing twice; a run that ended KILLED or FAILED keeps its status.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor sync <folder> [tracking.* overrides]."""
-    from lstm_doctor.commands.settings import tracking_settings
+    from lstm_doctor.commands.settings import only_tracking
     from lstm_doctor.pipeline.log_later import log_later
 
     parser = argparse.ArgumentParser(prog="lstm-doctor sync", description=__doc__)
@@ -22,5 +23,14 @@ def main(argv: list[str] | None = None) -> None:
         "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
     )
     args = parser.parse_args(argv)
-    run_id, epochs = log_later(Path(args.folder), tracking_settings(args.settings))
-    print(f"run {run_id}: {epochs} epochs, metrics and artifacts logged; run FINISHED")
+    done = log_later(Path(args.folder), only_tracking(args.settings, "sync"))
+    before, after = done["status_before"], done["status_after"]
+    status = f"run {after}" if before == after else f"run {before} -> {after}"
+    if not done["points"] and not done["metrics"] and before == after:
+        print(f"run {done['run_id']}: {done['epochs']} epochs, nothing missing in the store; "
+              f"{status}, unchanged")  # fmt: skip
+        return
+    print(
+        f"run {done['run_id']}: {done['epochs']} epochs, {done['points']} curve points and "
+        f"{done['metrics']} test metrics newly logged; {status}"
+    )

@@ -16,6 +16,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from lstm_doctor.config import Config
+from lstm_doctor.config.schema import mapping_entry, mapping_keys
 from lstm_doctor.errors import ConfigError
 
 # conf/ groups that fill one section of the config each (experiment and hparams_search
@@ -65,11 +66,6 @@ def schema_keys() -> set[str]:
     return keys
 
 
-def mapping_keys() -> set[str]:
-    """Keys whose value is a mapping of the user's own entries (dataset.select.<column>)."""
-    return {"dataset.select"}
-
-
 def check(overrides: list[str], conf_dir: Path) -> None:
     """Refuse, in one line, an override naming a key or a group option that does not exist.
 
@@ -100,7 +96,7 @@ def check(overrides: list[str], conf_dir: Path) -> None:
                         f"{', '.join(options)}"
                     )
             continue
-        if name in keys or any(name.startswith(f"{m}.") for m in mapping_keys()):
+        if name in keys or mapping_entry(override, conf_dir):
             continue
         close = difflib.get_close_matches(name, sorted(keys) + groups, n=1)
         hint = f"did you mean {close[0]}? " if close else ""

@@ -7,7 +7,8 @@ key or a wrong type stops the run with one line naming the key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,31 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
 
+def mapping_keys() -> set[str]:
+    """Keys whose value is a mapping of the user's own entries (dataset.select.<column>)."""
+    return {"dataset.select"}
+
+
+def mapping_entry(override: Any, conf_dir: Path) -> bool:
+    """An entry of a mapping key (dataset.select.<column>): new ones need Hydra's '+'
+    (without it Hydra fails in seven lines), unless some option of the group has it."""
+    name = override.key_or_group
+    if not any(name.startswith(f"{m}.") for m in mapping_keys()):
+        return False
+    group, _, rest = name.partition(".")
+    if (
+        override.is_add()
+        or override.is_force_add()
+        or any(
+            OmegaConf.select(OmegaConf.load(f), rest) is not None
+            for f in (conf_dir / group).glob("*.yaml")
+        )
+    ):
+        return True
+    value = override.get_value_element_as_str()
+    raise ConfigError(f"config key '{name}' is a new entry: add it with a '+': '+{name}={value}'")
+
+
 def validate(raw: DictConfig | dict[str, Any]) -> Config:
     """Check a composed config against the schema and every key's allowed values.
 
@@ -202,12 +228,35 @@ def validate(raw: DictConfig | dict[str, Any]) -> Config:
     try:
         merged = OmegaConf.merge(OmegaConf.structured(Config), data)
     except OmegaConfBaseException as exc:
+        section = _value_for_section(data, Config, "")
+        if section:
+            raise ConfigError(section) from None
         key = getattr(exc, "full_key", None) or "?"
         reason = str(exc).splitlines()[0]
         raise ConfigError(f"config key '{key}': {reason}") from None
     cfg: Config = OmegaConf.to_object(merged)  # type: ignore[assignment]
     check_values(cfg)
     return cfg
+
+
+def _value_for_section(data: dict[str, Any], cls: Any, prefix: str) -> str | None:
+    """Where a plain value stands in for a whole section (`window: 5`), say so by name:
+    OmegaConf's own error names no key."""
+    for item in fields(cls):
+        kind = typing.get_type_hints(cls)[item.name]
+        if not is_dataclass(kind) or item.name not in data:
+            continue
+        key, value = f"{prefix}{item.name}", data[item.name]
+        if not isinstance(value, dict):
+            inner = ", ".join(f.name for f in fields(kind))
+            return (
+                f"config key '{key}' is {value!r}, but it is a section ({inner}); "
+                f"set one of its keys, e.g. {key}.{fields(kind)[0].name}=..."
+            )
+        found = _value_for_section(value, kind, f"{key}.")
+        if found:
+            return found
+    return None
 
 
 def load_params(path: str = "params.yaml") -> Config:

@@ -188,6 +188,11 @@ def _check_library_values(cfg: Any) -> None:
 
 
 def _check_combinations(cfg: Any) -> None:
+    if cfg.dataset.task == "forecast" and not [c for c in cfg.dataset.time_columns if c]:
+        raise ConfigError(
+            f"config key 'dataset.time_column' is {cfg.dataset.time_column!r}; name the "
+            "file's time column (e.g. dataset.time_column=ts) or a list of its parts"
+        )
     if cfg.dataset.task == "forecast" and cfg.dataset.format != "csv":
         raise ConfigError("config key 'dataset.format' must be csv for dataset.task=forecast")
     if cfg.dataset.task == "classify" and cfg.dataset.format != "ts":

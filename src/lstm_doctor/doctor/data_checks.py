@@ -44,6 +44,10 @@ def check_scales(values: np.ndarray, columns: list[str], cfg: Config) -> list[Fi
     ]
 
 
+# A share of made-up target rows from which the doctor warns (prepare refuses above 0.5).
+IMPUTED_WARNING_SHARE = 0.1
+
+
 def check_missing(report: dict[str, Any], rows: int, cfg: Config) -> list[Finding]:
     """Gaps in the data: left as NaN they poison the loss; many imputed values blur it."""
     missing = report.get("missing", {})
@@ -64,6 +68,22 @@ def check_missing(report: dict[str, Any], rows: int, cfg: Config) -> list[Findin
                 # Dropping rows breaks a forecast's time steps: only sequences may drop.
                 ["prepare.missing=interpolate", "prepare.missing=ffill"]
                 + (["prepare.missing=drop"] if cfg.dataset.task == "classify" else []),
+            )
+        ]
+    made_up = float(report.get("imputed_target_share", 0.0))
+    if made_up >= IMPUTED_WARNING_SHARE:
+        # prepare refuses above half; between, the series is partly invented and the
+        # model learns the filling method's shape as much as the data's.
+        return [
+            Finding(
+                "data.missing_values",
+                "warning",
+                evidence | {"share": share, "imputed_target_share": made_up},
+                f"{100 * made_up:.0f}% of the target's rows were made up by prepare.missing="
+                f"{cfg.prepare.missing} (gaps or rows inserted on the grid); the model learns "
+                "the filling as much as the data. Check dataset.freq, or cut the file to the "
+                "span that was measured.",
+                [],
             )
         ]
     return [

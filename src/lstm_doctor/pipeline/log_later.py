@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.errors import DataError, DoctorError
-from lstm_doctor.tracking import lifecycle
+from lstm_doctor.tracking import lifecycle, queries
 from lstm_doctor.workspace import StagePaths, read_json
 
 
@@ -29,15 +30,18 @@ def tell_if_store_lost(paths: StagePaths) -> None:
     )
 
 
-def log_later(root: Path, tracking: TrackingConfig) -> tuple[str, int]:
+def log_later(root: Path, tracking: TrackingConfig) -> dict[str, Any]:
     """Log what the run in `root` (a Hydra job folder or the DVC project) could not, into
-    its MLflow run, and end it FINISHED; returns the run id and the epochs now logged.
+    its MLflow run; returns what was done (run_id, epochs, points and metrics newly
+    logged, the status before and after).
 
-    Points already in the store are not logged twice: a store that failed at epoch 12
-    gets epochs 12 onwards.
+    Idempotent: points and metrics already in the store are never sent again, so a second
+    call logs nothing. Truthful: only a run still RUNNING (the store failed before it could
+    be ended) whose evaluation finished on disk is ended FINISHED; a run that ended KILLED
+    or FAILED keeps its status, and gets its missing curve points only.
 
     Raises:
-        DataError: when `root` holds no finished training.
+        DataError: when `root` holds no finished training, or its run is not in the store.
     """
     import pandas as pd
 
@@ -47,9 +51,59 @@ def log_later(root: Path, tracking: TrackingConfig) -> tuple[str, int]:
     run_file = paths.models / "run.json"
     if not run_file.exists() or not (paths.models / "history.csv").exists():
         raise DataError(f"{root}: no finished training here (models/run.json, history.csv)")
-    run_id = read_json(run_file)["run_id"]
+    run_id = read_json(run_file).get("run_id")
+    if not run_id:
+        raise DataError(
+            f"{run_file}: names no MLflow run (no run_id): this training was never recorded "
+            "in a store, so there is no run to complete; rerun it to record one"
+        )
+    status = _status(tracking, run_id, run_file)
+    metrics_file = paths.reports / "metrics.json"
+    completing = status == "RUNNING"
+    if completing and not metrics_file.exists():
+        raise DataError(
+            f"{root}: run {run_id} is RUNNING but its evaluation never finished here (no "
+            "reports/metrics.json); rerun it rather than end it FINISHED"
+        )
+    logged = lifecycle.logged_steps(run_id) or {}
+    curves = pd.read_csv(paths.models / "history.csv").set_index("epoch")
+    monitors = paths.models / "monitors.csv"
+    frames = [curves] + ([pd.read_csv(monitors)] if monitors.exists() else [])
+    points = {
+        str(key): _new_points(column, logged.get(str(key), set()))
+        for frame in frames
+        for key, column in frame.items()
+    }
+    points = {key: p for key, p in points.items() if p}
+    metrics: dict[str, float] = {}
+    series: dict[str, list[float]] = {}
+    if completing:
+        result = read_json(metrics_file)
+        metrics = {k: v for k, v in flat_metrics(result).items() if k not in logged}
+        series = {
+            f"lead_time_mae/{k}": v
+            for k, v in result.get("mae_by_lead_time", {}).items()
+            if f"lead_time_mae/{k}" not in logged
+        }
+    done = {"run_id": run_id, "epochs": len(curves), "points": sum(map(len, points.values()))}
+    done |= {"metrics": len(metrics), "status_before": status, "status_after": status}
+    if not (points or metrics or series or completing):
+        return done  # nothing missing: the store is left as it is
+    lifecycle.resume(tracking, run_id)
+    lifecycle.log_points(points)
+    if completing:
+        _log_outputs(paths, metrics, series)
+        done["status_after"] = "FINISHED"
+    lifecycle.end_run(done["status_after"])
+    if lifecycle.store_lost():
+        raise DataError(f"the tracking store failed again ({lifecycle.store_lost()}); try later")
+    return done
+
+
+def _status(tracking: TrackingConfig, run_id: str, run_file: Path) -> str:
+    """The run's status in the store, read before anything reopens it."""
     try:
-        lifecycle.resume(tracking, run_id)
+        return queries.run_status(tracking, run_id)
     except DoctorError:
         raise
     except Exception as exc:  # MLflow: no such run in this store
@@ -57,33 +111,21 @@ def log_later(root: Path, tracking: TrackingConfig) -> tuple[str, int]:
             f"run {run_id} (from {run_file}) is not in this tracking store ({exc}); point "
             "MLFLOW_TRACKING_URI or tracking.uri at the store the run started in"
         ) from None
-    logged = lifecycle.logged_steps(run_id) or {}
-    curves = pd.read_csv(paths.models / "history.csv").set_index("epoch")
-    monitors = paths.models / "monitors.csv"
-    frames = [curves] + ([pd.read_csv(monitors)] if monitors.exists() else [])
-    for frame in frames:
-        lifecycle.log_points({str(key): _new_points(column, logged.get(str(key), set()))
-                              for key, column in frame.items()})  # fmt: skip
-    metrics_file = paths.reports / "metrics.json"
-    if metrics_file.exists():
-        result = read_json(metrics_file)
-        lifecycle.log_metrics(flat_metrics(result))
-        lifecycle.log_series(
-            {f"lead_time_mae/{k}": v for k, v in result.get("mae_by_lead_time", {}).items()}
-        )
-        lifecycle.log_artifact(metrics_file)
-        if (paths.reports / "plots").exists():
-            lifecycle.log_artifact(paths.reports / "plots", "plots")
+
+
+def _log_outputs(paths: StagePaths, metrics: dict[str, float], series: dict) -> None:
+    """A completed run's outputs: test metrics not yet logged, artifacts, the diagnosis."""
+    lifecycle.log_metrics(metrics)
+    lifecycle.log_series(series)
+    lifecycle.log_artifact(paths.reports / "metrics.json")
+    if (paths.reports / "plots").exists():
+        lifecycle.log_artifact(paths.reports / "plots", "plots")
     diagnosis_file = paths.reports / "diagnosis.json"
     if diagnosis_file.exists():
         lifecycle.log_diagnosis(json.loads(diagnosis_file.read_text()), paths.reports)
     lifecycle.log_artifact(paths.models / "history.csv")
     lifecycle.log_artifact(paths.models / "model.keras", "model_file")
     lifecycle.set_tags({"logged_later": "true"})
-    lifecycle.end_run("FINISHED")
-    if lifecycle.store_lost():
-        raise DataError(f"the tracking store failed again ({lifecycle.store_lost()}); try later")
-    return run_id, len(curves)
 
 
 def _new_points(column: object, logged: set[int]) -> dict[int, float]:

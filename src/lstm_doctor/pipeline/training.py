@@ -23,7 +23,9 @@ def train_step(
     """
     from lstm_doctor.stages import train
     from lstm_doctor.stages.progress import EpochLines, quiet
+    from lstm_doctor.stages.refusals import refuse_blocked_outputs
 
+    refuse_blocked_outputs(paths)
     for file in (
         paths.prepared / "report.json",
         paths.scaled / "meta.json",

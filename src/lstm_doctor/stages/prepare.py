@@ -14,14 +14,25 @@ import pandas as pd
 
 from lstm_doctor.config import Config, DatasetConfig, PrepareConfig, SplitConfig, load_params
 from lstm_doctor.errors import DataError, report_errors
+from lstm_doctor.metrics import season_lengths
 from lstm_doctor.stages.cleaning import fill_missing, handle_outliers
-from lstm_doctor.stages.readers import LabelledSequences, read_table, read_ts
+from lstm_doctor.stages.readers import LabelledSequences, numeric_columns, read_table, read_ts
+from lstm_doctor.stages.refusals import (
+    imputed_share,
+    refuse_blocked_outputs,
+    refuse_constant_target,
+    refuse_non_finite,
+    refuse_one_class,
+)
 from lstm_doctor.stages.splits import split_bounds
 from lstm_doctor.stages.timestamps import parse_time
-from lstm_doctor.workspace import OBSERVED_TARGET, StagePaths, atomic_dir, write_json
-
-# Season length in steps for the frequencies people use, keyed by pandas' frequency prefix.
-PERIODS = {"min": 1440, "h": 24, "D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "M": 12}
+from lstm_doctor.workspace import (
+    OBSERVED_TARGET,
+    TARGET_OBSERVED,
+    StagePaths,
+    atomic_dir,
+    write_json,
+)
 
 
 def prepare_table(
@@ -37,7 +48,9 @@ def prepare_table(
             None means the schema's default split.
 
     Returns:
-        The table (index named "time") and a report of every change made.
+        The table (index named "time") and a report of every change made. The table's
+        attrs["target_observed"] says, per row, whether the file held its target value
+        (False: prepare inserted or filled it).
     """
     source = ds.path
     needed = [*ds.time_columns, ds.target, *ds.features, *ds.categorical, *ds.select]
@@ -53,6 +66,7 @@ def prepare_table(
         if frame.empty:
             raise DataError(f"{source}: no rows where {column} == {value!r}; check dataset.select")
     report["rows_selected"] = len(frame)
+    refuse_non_finite(numeric_columns(frame, [ds.target, *ds.features], source), source)
 
     index, time_report = parse_time(frame, ds)
     report |= time_report
@@ -75,7 +89,7 @@ def prepare_table(
     if ds.max_rows:
         frame = frame.iloc[-ds.max_rows :]
 
-    numeric = _numeric_columns(frame, [ds.target, *ds.features], source)
+    numeric = numeric_columns(frame, [ds.target, *ds.features], source)
     encoded = (
         pd.get_dummies(frame[ds.categorical].astype("string"), dtype="float64")
         if ds.categorical
@@ -91,6 +105,7 @@ def prepare_table(
     report["period"] = ds.period or period_of(freq)
 
     value_columns = list(numeric.columns)
+    observed = table[ds.target].notna()
     report["missing"] = {c: int(n) for c, n in table[value_columns].isna().sum().items() if n}
     if encoded.shape[1]:
         # A gap inserted by regularising has no category: spread it as "unknown" (all zero).
@@ -105,11 +120,16 @@ def prepare_table(
         report["outliers"] = {}
     table = fill_missing(table, value_columns, prep.missing)
     report["missing_after"] = int(table[value_columns].isna().sum().sum())
+    report |= imputed_share(observed, table, report, ds, source)
+    refuse_constant_target(table, ds.target, source)
+    mask = observed.reindex(table.index, fill_value=False)
     if prep.calendar_features:
         table = add_calendar_features(table)
     report["rows_out"] = len(table)
     report["columns"] = list(table.columns)
-    return table.astype("float64"), report
+    out = table.astype("float64")
+    out.attrs["target_observed"] = mask
+    return out, report
 
 
 def prepare_sequences(
@@ -121,6 +141,7 @@ def prepare_sequences(
         Arrays x_train, y_train (and x_test, y_test) with integer labels, plus a report.
     """
     classes = train.classes
+    refuse_one_class(train.labels, "dataset.path")
     parts = {"train": train} if test is None else {"train": train, "test": test}
     length = prep.sequence_length or max(len(s) for p in parts.values() for s in p.sequences)
     arrays: dict[str, np.ndarray] = {}
@@ -155,35 +176,12 @@ def add_calendar_features(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def period_of(freq: str) -> int | None:
-    """The usual season length for a pandas frequency ('h' -> 24, '30min' -> 48, 'D' -> 7)."""
-    offset = pd.tseries.frequencies.to_offset(freq)
-    try:
-        step = pd.Timedelta(offset)
-    except ValueError:  # calendar offsets (business day, month) have no fixed length
-        step = None
-    if step is not None and step < pd.Timedelta(days=1):
-        return int(pd.Timedelta(days=1) / step)
-    return PERIODS.get(offset.name.split("-")[0])
-
-
-def _numeric_columns(frame: pd.DataFrame, columns: list[str], source: str) -> pd.DataFrame:
-    out = {}
-    for column in dict.fromkeys(columns):
-        raw = frame[column]
-        values = pd.to_numeric(raw, errors="coerce")
-        bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-        if bad.any():
-            example = raw[bad].iloc[0]
-            raise DataError(
-                f"{source}: column {column!r} has non-numeric values (e.g. {example!r}); "
-                "clean it or list it under dataset.categorical"
-            )
-        if values.isna().all():
-            raise DataError(
-                f"{source}: column {column!r} is entirely missing; drop it from the config"
-            )
-        out[column] = values.astype("float64")
-    return pd.DataFrame(out, index=frame.index)
+    """The usual season length for a pandas frequency, multiples included ('h' -> 24,
+    '30min' -> 48, 'D' -> 7, '7min' -> 1440 (a week), '2W' -> 26, '2MS' -> 6); None when
+    neither a day nor a week is a whole number of its steps ('25min', '2D'): a truncated
+    season would be a seasonal-naive lag off by a fraction of a step every cycle."""
+    lengths = season_lengths(freq, spans=("1D", "7D"))
+    return lengths[0] if lengths else None
 
 
 def _infer_freq(index: pd.DatetimeIndex, source: str) -> str:
@@ -235,6 +233,7 @@ def _fill_sequence(sequence: np.ndarray, method: str) -> np.ndarray:
 def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
     """Read the raw data named by the config and write prepared/."""
     ds = cfg.dataset
+    refuse_blocked_outputs(paths)
     with atomic_dir(paths.prepared) as out:
         if ds.task == "classify":
             if ds.format != "ts":
@@ -250,12 +249,17 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
                 raise DataError("dataset.task=forecast needs dataset.format=csv")
             frame = read_table(ds)
             table, report = prepare_table(frame, ds, cfg.prepare, cfg.split)
+            observed_rows = table.attrs.pop("target_observed")
             table.to_parquet(out / "table.parquet")
+            # Which target rows the file held and which prepare made up: evaluate scores
+            # only the observed ones.
+            observed_rows.rename("observed").to_frame().to_parquet(out / TARGET_OBSERVED)
             if cfg.prepare.outliers != "none":
                 # The model learns from clipped values, but is scored against what was
                 # observed: clipped truth would flatter every metric and baseline.
                 observed, _ = prepare_table(frame, ds, replace(cfg.prepare, outliers="none"),
                                             cfg.split)  # fmt: skip
+                observed.attrs.clear()
                 observed[[ds.target]].to_parquet(out / OBSERVED_TARGET)
         report["task"] = ds.task
         write_json(out / "report.json", report)

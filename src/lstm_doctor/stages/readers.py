@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def read_table(ds: DatasetConfig) -> pd.DataFrame:
     path = _existing(ds.path, "dataset.path")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty (0 bytes); check dataset.path")
+    _refuse_binary(path)
     sep = "\t" if ds.sep == "\\t" else ds.sep
     try:
         codecs.lookup(ds.encoding)
@@ -58,12 +60,79 @@ def read_table(ds: DatasetConfig) -> pd.DataFrame:
         ) from None
     if frame.shape[1] == 1:
         _refuse_one_column(frame.columns[0], path, sep)
+    _refuse_duplicate_names(path, sep, ds.encoding)
     if frame.empty:
         raise DataError(
             f"{path}: has a header ({', '.join(map(str, frame.columns))}) but no data rows; "
             "check dataset.path"
         )
     return frame
+
+
+# The first bytes of files people save with a .csv name that are not text.
+BINARY_FORMATS = {
+    b"PAR1": ("a Parquet file", "pandas.read_parquet(path).to_csv(...)"),
+    b"PK\x03\x04": ("a zip archive (an Excel .xlsx workbook?)", "Excel's Save As CSV"),
+    b"\xd0\xcf\x11\xe0": ("an Excel .xls workbook", "Excel's Save As CSV"),
+}
+
+
+def _refuse_binary(path: Path) -> None:
+    """A Parquet file or a workbook named .csv would otherwise read as undecodable text,
+    and the hint would be a text encoding."""
+    if path.suffix == ".gz":
+        return
+    with path.open("rb") as file:
+        head = file.read(4)
+    for magic, (what, how) in BINARY_FORMATS.items():
+        if head.startswith(magic):
+            raise DataError(
+                f"{path}: is {what}, not CSV text; export it as CSV ({how}) and point "
+                "dataset.path at that"
+            )
+
+
+def _refuse_duplicate_names(path: Path, sep: str, encoding: str) -> None:
+    """pandas renames a repeated header ('y', 'y' -> 'y', 'y.1'): the config would then
+    pick the first without a word."""
+    header = pd.read_csv(path, sep=sep, encoding=encoding, header=None, nrows=1, dtype=str)
+    names = [str(n) for n in header.iloc[0].tolist()]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(
+            f"{path}: the header names column {repeated[0]!r} {names.count(repeated[0])} "
+            "times; rename the columns so each name is used once"
+        )
+
+
+# A number written with a decimal comma (1,5 or -1.234,5), as European spreadsheets save it.
+DECIMAL_COMMA = re.compile(r"-?[\d.]*\d,\d+")
+
+
+def numeric_columns(frame: pd.DataFrame, columns: list[str], source: str) -> pd.DataFrame:
+    """The columns as float64 (empty cells NaN), refusing text that is not a number."""
+    out = {}
+    for column in dict.fromkeys(columns):
+        raw = frame[column]
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+        if bad.any():
+            example = raw[bad].iloc[0]
+            if DECIMAL_COMMA.fullmatch(str(example).strip()):
+                raise DataError(
+                    f"{source}: column {column!r} writes decimals with a comma (e.g. "
+                    f"{example!r}); save the file with '.' as the decimal mark"
+                )
+            raise DataError(
+                f"{source}: column {column!r} has non-numeric values (e.g. {example!r}); "
+                "clean it or list it under dataset.categorical"
+            )
+        if values.isna().all():
+            raise DataError(
+                f"{source}: column {column!r} is entirely missing; drop it from the config"
+            )
+        out[column] = values.astype("float64")
+    return pd.DataFrame(out, index=frame.index)
 
 
 # Separators people's CSVs use, as the hint would spell them in an override.

@@ -6,7 +6,8 @@ split boundaries and the scaler statistics (JSON, never pickle).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import warnings
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,18 +15,21 @@ import pandas as pd
 
 from lstm_doctor.config import Config, ScalingConfig, SplitConfig, load_params
 from lstm_doctor.errors import DataError, report_errors
+from lstm_doctor.metrics import mase_lag
 from lstm_doctor.stages.splits import SPLITS, split_bounds
 from lstm_doctor.workspace import StagePaths, atomic_dir, read_json, write_json
 
 
 @dataclass
 class Scaler:
-    """x_scaled = (x - center) / scale, per feature."""
+    """x_scaled = (x - center) / scale, per feature; `notes` says, per column, where the
+    method's own spread could not be used and what was used instead."""
 
     method: str
     fit_on: str
     center: list[float]
     scale: list[float]
+    notes: dict[str, str] = field(default_factory=dict)
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         return (values - np.asarray(self.center)) / np.asarray(self.scale)
@@ -35,23 +39,72 @@ class Scaler:
         return values * self.scale[feature] + self.center[feature]
 
 
-def fit_scaler(values: np.ndarray, cfg: ScalingConfig) -> Scaler:
-    """Fit scaler statistics on `values` (rows x features, or sequences x steps x features)."""
+def fit_scaler(values: np.ndarray, cfg: ScalingConfig, columns: list[str] | None = None) -> Scaler:
+    """Fit scaler statistics on `values` (rows x features, or sequences x steps x features).
+
+    A spread of zero is never silently replaced by 1 on a column that varies: robust
+    scaling of a mostly-zero column (interquartile range 0) falls back to the median
+    absolute deviation, then the standard deviation, and says so in `notes`. Only a
+    column constant over the fitted span keeps scale 1 (it becomes 0), also noted.
+
+    Raises:
+        DataError: a column whose statistics are not finite (values near the float limit).
+    """
     flat = values.reshape(-1, values.shape[-1])
-    if cfg.method == "none":
-        center, scale = np.zeros(flat.shape[1]), np.ones(flat.shape[1])
-    elif cfg.method == "standard":
-        center, scale = np.nanmean(flat, axis=0), np.nanstd(flat, axis=0)
-    elif cfg.method == "minmax":
-        center = np.nanmin(flat, axis=0)
-        scale = np.nanmax(flat, axis=0) - center
-    else:  # robust: median and interquartile range, as sklearn's RobustScaler
-        q1, center, q3 = np.nanpercentile(flat, [25, 50, 75], axis=0)
-        scale = q3 - q1
-    # A constant feature has no spread: leave it unscaled rather than divide by zero.
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-    center = np.where(np.isfinite(center), center, 0.0)
-    return Scaler(cfg.method, cfg.fit_on, center.tolist(), scale.tolist())
+    names = columns or [f"channel_{i}" for i in range(flat.shape[1])]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: checked below
+        if cfg.method == "none":
+            center, scale = np.zeros(flat.shape[1]), np.ones(flat.shape[1])
+        elif cfg.method == "standard":
+            center, scale = np.nanmean(flat, axis=0), np.nanstd(flat, axis=0)
+        elif cfg.method == "minmax":
+            center = np.nanmin(flat, axis=0)
+            scale = np.nanmax(flat, axis=0) - center
+        else:  # robust: median and interquartile range, as sklearn's RobustScaler
+            q1, center, q3 = np.nanpercentile(flat, [25, 50, 75], axis=0)
+            scale = q3 - q1
+        fallbacks = {
+            "median absolute deviation": np.nanmedian(np.abs(flat - center), axis=0),
+            "standard deviation": np.nanstd(flat, axis=0),
+        }
+        varies = np.nanmax(flat, axis=0) > np.nanmin(flat, axis=0)
+    notes: dict[str, str] = {}
+    center, scale = np.array(center, dtype=np.float64), np.array(scale, dtype=np.float64)
+    for i, name in enumerate(names):
+        if not (np.isfinite(center[i]) and np.isfinite(scale[i])) and varies[i]:
+            raise DataError(
+                f"column {name!r}: its {cfg.method} statistics overflow (values too large "
+                "to scale as float); divide the column by a power of ten before training"
+            )
+        if scale[i] > 0 or cfg.method == "none":
+            continue
+        if not varies[i]:
+            notes[name] = f"constant over the {cfg.fit_on} span: left at scale 1 (becomes 0)"
+            scale[i], center[i] = 1.0, center[i] if np.isfinite(center[i]) else 0.0
+            continue
+        spread, value = next(
+            (k, float(v[i])) for k, v in fallbacks.items() if np.isfinite(v[i]) and v[i] > 0
+        )
+        notes[name] = f"{cfg.method} spread is 0 (mostly one value): scaled by its {spread}"
+        scale[i] = value
+    return Scaler(cfg.method, cfg.fit_on, center.tolist(), scale.tolist(), notes)
+
+
+def checked_transform(scaler: Scaler, values: np.ndarray, columns: list[str]) -> np.ndarray:
+    """The scaled values as float32, refusing any column the scaling made non-finite
+    (float32 overflows beyond 3.4e38, where float64 did not)."""
+    with np.errstate(all="ignore"):
+        scaled = scaler.transform(values).astype(np.float32)
+    broken = np.isinf(scaled).reshape(-1, scaled.shape[-1]).any(axis=0)
+    if broken.any():
+        name = columns[int(np.flatnonzero(broken)[0])]
+        raise DataError(
+            f"column {name!r} does not fit in float32 after {scaler.method} scaling (its "
+            "values are near 1e38 or beyond); divide it by a power of ten or set "
+            "scaling=standard"
+        )
+    return scaled
 
 
 def scale_series(
@@ -61,19 +114,40 @@ def scale_series(
     values = table.to_numpy(dtype=np.float64)
     bounds = split_bounds(len(values), split)
     lo, hi = bounds["train"] if cfg.fit_on == "train" else (0, len(values))
-    scaler = fit_scaler(values[lo:hi], cfg)
-    return scaler.transform(values).astype(np.float32), bounds, scaler
+    columns = [str(c) for c in table.columns]
+    target = values[bounds["train"][0] : bounds["train"][1], 0]
+    if not np.nanmax(target) > np.nanmin(target):
+        raise DataError(
+            f"the target {columns[0]!r} is constant over the training span (rows "
+            f"{bounds['train'][0]}-{bounds['train'][1] - 1}): nothing to learn and MASE is "
+            "undefined; use a span where it varies (dataset.max_rows, split.*_fraction)"
+        )
+    scaler = fit_scaler(values[lo:hi], cfg, columns)
+    return checked_transform(scaler, values, columns), bounds, scaler
 
 
 def split_sequences(
-    y_train: np.ndarray, has_test: bool, split: SplitConfig, seed: int
+    y_train: np.ndarray,
+    has_test: bool,
+    split: SplitConfig,
+    seed: int,
+    classes: list[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Indices of each split for labelled sequences: val (and test, if no test file) are
     drawn per class from the training file so every class is present in each."""
     rng = np.random.default_rng(seed)
     parts: dict[str, list[int]] = {name: [] for name in SPLITS}
+    needed = 2 if has_test else 3
     for label in np.unique(y_train):
         members = rng.permutation(np.flatnonzero(y_train == label))
+        if len(members) < needed:
+            # Stratifying cannot place it in every split: it would vanish from training
+            # (and a balanced class weight would skip it) without a word.
+            raise DataError(
+                f"dataset.path: class {classes[label] if classes else label!r} has "
+                f"{len(members)} sequence(s), and each of the {needed} splits (train, val"
+                f"{'' if has_test else ', test'}) needs one; add sequences of it or remove it"
+            )
         n_val = max(1, round(len(members) * split.val_fraction))
         n_test = 0 if has_test else max(1, round(len(members) * split.test_fraction))
         parts["val"] += members[:n_val].tolist()
@@ -115,7 +189,9 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         if report["task"] == "classify":
             arrays = dict(np.load(paths.prepared / "sequences.npz"))
             has_test = "x_test" in arrays
-            index = split_sequences(arrays["y_train"], has_test, cfg.split, cfg.seed)
+            index = split_sequences(
+                arrays["y_train"], has_test, cfg.split, cfg.seed, report["classes"]
+            )
             x_parts = {n: arrays["x_train"][index[n]] for n in ("train", "val")}
             y_parts = {n: arrays["y_train"][index[n]] for n in ("train", "val")}
             if has_test:
@@ -133,11 +209,10 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
             y = np.concatenate([y_parts[n] for n in SPLITS])
             sizes = np.cumsum([0] + [len(x_parts[n]) for n in SPLITS])
             bounds = {n: (int(sizes[i]), int(sizes[i + 1])) for i, n in enumerate(SPLITS)}
-            np.savez(out / "sequences.npz", x=scaler.transform(x).astype(np.float32), y=y)
-            meta |= {
-                "classes": report["classes"],
-                "columns": [f"channel_{i}" for i in range(x.shape[2])],
-            }
+            columns = [f"channel_{i}" for i in range(x.shape[2])]
+            x = checked_transform(scaler, x, columns)
+            np.savez(out / "sequences.npz", x=x, y=y)
+            meta |= {"classes": report["classes"], "columns": columns}
         else:
             table = pd.read_parquet(paths.prepared / "table.parquet")
             values, bounds, scaler = scale_series(table, cfg.split, cfg.scaling)
@@ -149,9 +224,22 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
                 "freq": report["freq"],
                 "period": report["period"],
             }
+            meta |= _mase_lag(report["period"], bounds["train"][1] - bounds["train"][0])
         meta |= {"bounds": bounds, "scaler": asdict(scaler), "target_index": 0}
         write_json(out / "meta.json", meta)
     return meta
+
+
+def _mase_lag(period: int | None, train_steps: int) -> dict[str, Any]:
+    """MASE's in-sample lag, and why it is not the season when it falls back to 1."""
+    lag = mase_lag(train_steps, period)
+    if period and period > 1 and lag == 1:
+        return {
+            "mase_lag": 1,
+            "mase_lag_note": f"the season ({period} steps) does not fit in the training span "
+            f"({train_steps} steps): MASE is scaled by persistence (lag 1)",
+        }
+    return {"mase_lag": lag}
 
 
 def main() -> None:

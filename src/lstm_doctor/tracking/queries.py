@@ -18,6 +18,12 @@ from lstm_doctor.tracking.store import CONFIG_ARTIFACT, quoted, tracking_uri, us
 from lstm_doctor.workspace import TARGETS_FILE
 
 
+def run_status(cfg: TrackingConfig, run_id: str) -> str:
+    """The run's status in the store (RUNNING, FINISHED, FAILED or KILLED)."""
+    use_store(cfg)
+    return MlflowClient().get_run(run_id).info.status
+
+
 def run_url(cfg: TrackingConfig, run_id: str) -> str | None:
     """Where to find the run in `mlflow ui` (default port), or None if the store lacks it."""
     uri = tracking_uri(cfg)
