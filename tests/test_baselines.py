@@ -101,3 +101,25 @@ def test_no_better_than_naive_is_judged_on_the_best_naive_not_the_linear() -> No
     assert "train.no_better_than_naive" in codes and "train.no_better_than_linear" in codes
     (naive,) = [f for f in found if f.code == "train.no_better_than_naive"]
     assert "seasonal_naive_mae" in naive.evidence
+
+
+def test_targets_prepare_made_up_are_never_scored() -> None:
+    """The model is exact on observed targets and wildly off on the imputed ones: scored
+    only where the file held the target, its error is 0 (counting them, it would not be)."""
+    from lstm_doctor.stages.evaluate import evaluate_forecast
+    from lstm_doctor.stages.scale import Scaler
+
+    series = np.arange(100, dtype=float)
+    test = windows_over(series, 60, 100)
+    truth = series[test.starts[:, None] + test.length + np.arange(test.horizon)]
+    held = np.ones(100, dtype=bool)
+    held[80:85] = False
+    predictions = np.where(held[test.starts[:, None] + 4 + np.arange(2)], truth, truth + 1000)
+    scaler = Scaler(method="none", fit_on="train", center=[0.0], scale=[1.0])
+    times = pd.date_range("2024-01-01", periods=100, freq="h")
+    result, _ = evaluate_forecast(predictions, test, scaler, None, times, train_span=(0, 60),
+                                  target_observed=held)  # fmt: skip
+    assert result["model"]["mae"] == 0.0 and result["test_targets_imputed"] == 10
+    assert result["mae_by_lead_time"]["model"] == [0.0, 0.0]
+    counted, _ = evaluate_forecast(predictions, test, scaler, None, times, train_span=(0, 60))
+    assert counted["model"]["mae"] > 100

@@ -9,7 +9,10 @@ from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score
 
 
 def forecast_errors(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
-    """MAE, RMSE and sMAPE (percent) over every window and horizon step."""
+    """MAE, RMSE and sMAPE (percent) over every window and horizon step whose truth was
+    observed: a NaN truth (a target prepare made up) is not scored. A NaN forecast is."""
+    observed = ~np.isnan(actual)
+    actual, predicted = actual[observed], np.broadcast_to(predicted, observed.shape)[observed]
     diff = predicted - actual
     denom = np.abs(actual) + np.abs(predicted)
     ratio = np.divide(
@@ -160,8 +163,13 @@ def mase_scale(train_target: np.ndarray, season: int | None) -> float:
 
 
 def mae_by_lead_time(actual: np.ndarray, predicted: np.ndarray) -> list[float]:
-    """MAE at each step ahead (1..H), over every window: error growing with the lead time."""
-    return [float(v) for v in np.mean(np.abs(predicted - actual), axis=0)]
+    """MAE at each step ahead (1..H), over every window whose truth was observed (NaN truths
+    are not scored): error growing with the lead time."""
+    errors = np.abs(predicted - actual)
+    observed = ~np.isnan(actual)
+    counts = observed.sum(axis=0)
+    totals = np.where(observed, errors, 0.0).sum(axis=0)
+    return [float(t / c) if c else float("nan") for t, c in zip(totals, counts, strict=True)]
 
 
 def changes_predictability(train_target: np.ndarray, seasons: list[int]) -> dict[str, float]:

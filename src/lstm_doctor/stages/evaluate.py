@@ -33,6 +33,7 @@ from lstm_doctor.stages.targets import (
 from lstm_doctor.stages.window import Windows, load_windows
 from lstm_doctor.workspace import (
     OBSERVED_TARGET,
+    TARGET_OBSERVED,
     TARGETS_FILE,
     StagePaths,
     atomic_dir,
@@ -60,6 +61,7 @@ def evaluate_forecast(
     learned: dict[str, np.ndarray] | None = None,
     train_span: tuple[int, int] | None = None,
     freq: str | None = None,
+    target_observed: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Model and baselines on the same test windows, in the target's units.
 
@@ -74,6 +76,8 @@ def evaluate_forecast(
         the time of each window's first target step (`times` is the series' index).
         `observed` is the target as observed, where prepare clipped or dropped outliers:
         the truth and the baselines' history come from it, not from the clipped series.
+        `target_observed` says, per series step, whether the file held the target there;
+        targets it did not hold are not scored.
     """
     series = target_series(windows, scaler, observed)
     starts, length = windows.starts, windows.length
@@ -81,18 +85,26 @@ def evaluate_forecast(
     train_target = series[lo:hi]
     found = metrics.seasons(train_target, freq, period)
     actual, model, forecasts = answers(predictions, windows, scaler, series, found, period, learned)
+    if target_observed is not None:
+        # A target prepare inserted or filled is not the truth: it is left unscored.
+        scored = target_observed[starts[:, None] + length + np.arange(actual.shape[1])]
+        actual = np.where(scored, actual, np.nan)
     scale = metrics.mase_scale(train_target, period)
     errors = {name: metrics.forecast_errors(actual, f) for name, f in forecasts.items()}
     for entry in [*errors.values()]:
         entry["mase"] = entry["mae"] / scale if scale else float("nan")
     result: dict[str, Any] = {
         "test_windows": len(starts),
+        "test_targets_scored": int(np.sum(~np.isnan(actual))),
+        "test_targets_imputed": int(np.sum(np.isnan(actual))),
         "model": metrics.forecast_errors(actual, model),
         "baselines": errors,
         "seasons": found,
         "train_steps": hi - lo,
         "changes_predictability": metrics.changes_predictability(train_target, found),
         "mase_scale": scale,
+        # The lag MASE's scale used: the season, or 1 where the season does not fit.
+        "mase_lag": metrics.mase_lag(hi - lo, period),
     }
     result["model"]["mase"] = result["model"]["mae"] / scale if scale else float("nan")
     result["skill"] = {
@@ -113,6 +125,15 @@ def observed_target(paths: StagePaths) -> np.ndarray | None:
     """The target as observed where prepare handled outliers, else None (the series is it)."""
     file = paths.prepared / OBSERVED_TARGET
     return pd.read_parquet(file).iloc[:, 0].to_numpy(dtype=np.float64) if file.exists() else None
+
+
+def read_target_observed(paths: StagePaths) -> np.ndarray | None:
+    """Per series step, whether the raw file held the target (prepare's record), or None
+    where prepare kept none (every step then counts as observed)."""
+    file = paths.prepared / TARGET_OBSERVED
+    if not file.exists():
+        return None
+    return pd.read_parquet(file)["observed"].to_numpy(dtype=bool)
 
 
 def evaluate_classifier(
@@ -193,6 +214,7 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
             )
         else:
             times, observed = series_times(paths), observed_target(paths)
+            held = read_target_observed(paths)
             weights, _ = fit_ridge(windows["train"], windows["val"])
             linear = {name: predict_ridge(weights, windows[name]) for name in ("val", "test")}
             result, one_step = evaluate_forecast(
@@ -205,6 +227,7 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
                 learned={"linear": linear["test"]},
                 train_span=tuple(meta["bounds"]["train"]),
                 freq=meta.get("freq"),
+                target_observed=held,
             )
             plots.plot_lead_time(result["mae_by_lead_time"], out / "plots" / "lead_time.png")
             one_step.to_csv(out / "predictions.csv", index=False)
@@ -219,6 +242,7 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
                 meta.get("period"),
                 {"linear": linear},
                 times,
+                held,
             ).to_parquet(out / TARGETS_FILE)
         result["epochs"] = len(history)
         val_loss = history["val_loss"]
