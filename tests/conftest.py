@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # A test marked slow is integration whatever its file; test_architecture fails a file left out.
 LAYERS = {
     "unit": [
+        "test_console",
         "test_architecture", "test_baselines", "test_compare", "test_config", "test_config_values",
         "test_curve_measures", "test_diagnose", "test_differential", "test_dvc_deps", "test_proof",
         "test_metrics", "test_overrides", "test_prepare", "test_prescriptions", "test_readme",

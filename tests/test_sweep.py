@@ -20,6 +20,7 @@ def test_every_job_is_a_child_run_with_all_its_epochs(sweep) -> None:
     assert "sweep lr_sweep: 6 jobs, 2 failed" in result.stdout
     # Each job, as it ends, says how far the sweep has got (the last says 6/6).
     assert "sweep lr_sweep: 6/6 jobs done, 2 failed" in result.stdout
+    assert "compare them: lstm-doctor compare lr_sweep" in result.stdout
     assert "database is locked" not in result.stderr
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("lstm-doctor").experiment_id

@@ -34,6 +34,10 @@ def summary(result: dict, output_dir: Path, uri: str) -> str:
         lines.append(f"  best baseline: {best}; the model {verdict}"
                      + ("" if result["skill"]["best"] > 0 else f" {best}"))  # fmt: skip
     lines.append(f"outputs: {output_dir}")
+    for page in (output_dir / "reports" / "diagnosis.html", output_dir / "diagnosis.html"):
+        if page.exists():
+            lines.append(f"diagnosis page: {page.resolve()}  ({page.resolve().as_uri()})")
+            break
     lines.append(f"mlflow run: {result['run_id']}  ({browse_hint(uri)})")
     return "\n".join(lines)
 

@@ -102,6 +102,9 @@ class SweepRun(Callback):
             f"sweep {Path(config.hydra.sweep.dir).name}: {counts['jobs']} jobs, "
             f"{counts['failed']} failed; MLflow parent run {info['parent_run_id']}"
         )
+        name = Path(config.hydra.sweep.dir).name
+        print(f"compare them: lstm-doctor compare {name}   (which learned better, beyond seed "
+              "noise)")  # fmt: skip
 
 
 def end_interrupted(signal_name: str) -> None:

@@ -22,7 +22,7 @@ def train_step(
         TrainingDiverged: after the diverged run's diagnosis is written and logged.
     """
     from lstm_doctor.stages import train
-    from lstm_doctor.stages.progress import EpochLines, quiet
+    from lstm_doctor.stages.progress import epoch_lines, quiet
     from lstm_doctor.stages.refusals import refuse_blocked_outputs
 
     refuse_blocked_outputs(paths)
@@ -39,7 +39,7 @@ def train_step(
             cfg,
             paths,
             callbacks=[keras_logging.epoch_logger(lifecycle.log_metrics_async)]
-            + ([EpochLines(cfg.training.epochs)] if progress and not quiet() else []),
+            + ([epoch_lines(cfg)] if progress and not quiet() else []),
             monitor_sink=lifecycle.log_metrics_async,
             run_id=run_id,
         )
