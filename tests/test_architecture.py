@@ -22,12 +22,13 @@ LAYERS = {
     "errors": 0, "workspace": 0, "metrics": 0, "curve_measures": 0,
     "config": 1, "comparison": 1, "comparison_report": 2,
     "stages": 2, "doctor": 2, "tracking": 3,
-    "pipeline": 4, "commands": 5,
+    "pipeline": 4, "keras": 4, "commands": 5,
 }  # fmt: skip
 # Heavy or owned libraries, and the parts allowed to import them.
 LIBRARIES = {
     "mlflow": {"tracking"},
-    "keras": {"stages", "tracking"},  # tracking: the Keras flavour and the epoch logger
+    # tracking: the Keras flavour and the epoch logger; keras: the adapter for users' scripts
+    "keras": {"stages", "tracking", "keras"},
     "tensorflow": {"stages", "tracking"},
     "hydra": {"config", "commands"},
     "ray": {"commands"},  # the optional extra `cluster`: only where a command fans out

@@ -95,7 +95,9 @@ def run_findings(evidence: Evidence) -> list[Finding]:
 def judge(evidence: Evidence) -> dict[str, Any]:
     """The diagnosis of any run's evidence: findings ranked, linked and given a verdict."""
     findings = evidence.data + run_findings(evidence)
-    findings = ranked(prune_fixes(findings, evidence.cfg))
+    if evidence.origin == "pipeline":  # a script's fixes are not overrides of a config
+        findings = prune_fixes(findings, evidence.cfg)
+    findings = ranked(findings)
     primary = causes.link(findings)
     return {
         "verdict": verdict(findings),
