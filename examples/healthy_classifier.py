@@ -31,11 +31,11 @@ def model(shape: tuple) -> keras.Model:
     m = keras.Sequential(
         [keras.Input(shape), keras.layers.LSTM(16), keras.layers.Dense(2, activation="softmax")]
     )
-    m.compile(keras.optimizers.Adam(learning_rate=3e-3), "sparse_categorical_crossentropy")
+    m.compile(keras.optimizers.Adam(learning_rate=1e-2), "sparse_categorical_crossentropy")
     return m
 
 
-FIT = {"epochs": 12, "batch_size": 32}
+FIT = {"epochs": 40, "batch_size": 32}
 CALLBACKS = [keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)]
 
 

@@ -19,11 +19,11 @@ def data(n: int = 1600) -> tuple:
 
 def model(shape: tuple) -> keras.Model:
     m = keras.Sequential([keras.Input(shape), keras.layers.LSTM(32), keras.layers.Dense(1)])
-    m.compile(keras.optimizers.Adam(learning_rate=3e-3), "mse")
+    m.compile(keras.optimizers.Adam(learning_rate=1e-2), "mse")
     return m
 
 
-FIT = {"epochs": 30, "batch_size": 32}
+FIT = {"epochs": 50, "batch_size": 32}
 CALLBACKS = [keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)]
 
 

@@ -17,6 +17,7 @@ def data(n: int = 1600) -> tuple:
     table = np.column_stack([smooth_noise(n, rng, 0.5) for _ in range(4)])
     y = np.zeros(n)
     y[5:] = 3 * table[4:-1, 1] - 2 * table[2:-3, 2] + table[:-5, 3] + 0.05 * rng.normal(size=n - 5)
+    y /= y.std()
     table[:, 0] = y
     return chronological(*windows(table, y, 12))
 

@@ -28,9 +28,11 @@ def chronological(x: np.ndarray, y: np.ndarray, val: float = 0.2) -> tuple[np.nd
 
 
 def seasonal_series(n: int, seed: int = 0, season: int = 24) -> np.ndarray:
-    """Two features and a target: the target depends on both, nonlinearly, with noise."""
+    """A target and two fast-changing inputs: each value is a season plus the product of
+    the inputs one step before (a lookup or a line cannot forecast it, an LSTM can)."""
     rng = np.random.default_rng(seed)
-    a, b = smooth_noise(n, rng), smooth_noise(n, rng, 0.95)
+    a, b = smooth_noise(n, rng, 0.5), smooth_noise(n, rng, 0.5)
     t = np.arange(n)
-    y = np.sin(2 * np.pi * t / season) + np.tanh(2 * a) * b + 0.1 * rng.normal(size=n)
+    y = np.sin(2 * np.pi * t / season) + 0.05 * rng.normal(size=n)
+    y[1:] += np.tanh(2 * a[:-1]) * b[:-1]
     return np.column_stack([y, a, b])

@@ -32,6 +32,7 @@ LAYERS = {
     "data": ["test_data", "test_truth"],
     "integration": [
         "test_bad_files", "test_bad_input", "test_commands", "test_concurrent_logging",
+        "test_users_scripts",
         "test_diagnosis_html", "test_dvc", "test_entry_errors", "test_fix", "test_packaging",
         "test_pipeline", "test_ray", "test_server", "test_shared_study", "test_signals",
         "test_store_failures", "test_sweep", "test_sweep_load", "test_ui",
