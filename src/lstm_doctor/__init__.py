@@ -8,11 +8,11 @@ __version__ = "0.1.0"
 
 
 def autolog(out_dir: str | None = None) -> None:
-    """Diagnose every `keras.Model.fit` from now on (see lstm_doctor.keras.autolog).
+    """Diagnose every `keras.Model.fit` from now on (see lstm_doctor.keras.patching).
 
     Keras loads here, when called, never at `import lstm_doctor`.
     """
-    from lstm_doctor.keras.autolog import autolog as patch
+    from lstm_doctor.keras.patching import autolog as patch
 
     patch(out_dir=out_dir)
 

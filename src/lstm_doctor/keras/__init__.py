@@ -18,11 +18,11 @@ def __getattr__(name: str) -> Any:
 
         return DoctorCallback
     if name == "autolog":
-        from lstm_doctor.keras.autolog import autolog
+        from lstm_doctor.keras.patching import autolog
 
         return autolog
     if name == "prove":
-        from lstm_doctor.keras.prove import prove
+        from lstm_doctor.keras.proving import prove
 
         return prove
     raise AttributeError(f"module 'lstm_doctor.keras' has no attribute {name!r}")

@@ -35,8 +35,21 @@ def read_run(run_id: str) -> tuple[pd.DataFrame, dict[str, str]]:
     Raises:
         DataError: no such run in the store, or a run with no `loss` curve.
     """
+    import logging
+
     from mlflow.exceptions import MlflowException
 
+    from lstm_doctor.tracking.store import sqlite_path
+
+    uri = mlflow.get_tracking_uri()
+    if uri.startswith("sqlite:///") and not sqlite_path(uri).exists():
+        raise DataError(
+            f"no MLflow run '{run_id}': there is no store at {uri} "
+            "(set MLFLOW_TRACKING_URI to the store that logged it)"
+        )
+    # Reading a run is no news: MLflow's notes on its database tables would bury the answer.
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     client = _client()
     try:
         run = client.get_run(run_id)
