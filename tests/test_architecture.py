@@ -21,14 +21,15 @@ PACKAGE = SRC / "lstm_doctor"
 LAYERS = {
     "errors": 0, "workspace": 0, "metrics": 0, "curve_measures": 0, "significance": 0,
     "config": 1, "run_groups": 1, "common_targets": 1,
-    "comparison": 2, "comparison_report": 3,
+    "comparison": 2, "comparison_report": 3, "proving": 3,
     "stages": 2, "doctor": 2, "tracking": 3,
-    "pipeline": 4, "commands": 5,
+    "pipeline": 4, "keras": 4, "commands": 5,
 }  # fmt: skip
 # Heavy or owned libraries, and the parts allowed to import them.
 LIBRARIES = {
     "mlflow": {"tracking"},
-    "keras": {"stages", "tracking"},  # tracking: the Keras flavour and the epoch logger
+    # tracking: the Keras flavour and the epoch logger; keras: the adapter for users' scripts
+    "keras": {"stages", "tracking", "keras"},
     "tensorflow": {"stages", "tracking"},
     "hydra": {"config", "commands"},
     "ray": {"commands"},  # the optional extra `cluster`: only where a command fans out

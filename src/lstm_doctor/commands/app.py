@@ -115,7 +115,7 @@ def _run_one(raw_cfg: object) -> float:
 # Each command is a module of this package with a main(argv), imported only when called.
 SUBCOMMANDS = {
     "show": "show", "compare": "compare", "ui-check": "ui_check", "fix": "fix", "sync": "sync",
-    "server": "server",
+    "server": "server", "diagnose": "diagnose", "prove": "prove",
 }  # fmt: skip
 
 

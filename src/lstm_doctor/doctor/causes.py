@@ -58,6 +58,12 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "data.class_imbalance": (
         "train.not_learning", "train.majority_class", "train.no_better_than_linear",
     ),
+    # A target its inputs do not inform (a user's own arrays): nothing to learn, whatever
+    # the curves do on the way.
+    "data.no_signal": (
+        "train.not_learning", "train.slow_convergence", "train.oscillating",
+        "train.underfitting", "train.overfitting", "train.wasted_epochs", *RESULTS,
+    ),
     # Step size, seen in the update/weight ratio.
     "train.step_too_small": (
         "train.vanishing_gradients", "train.not_learning", "train.slow_convergence",

@@ -22,6 +22,7 @@ from lstm_doctor.doctor import (
     series_checks,
     training_checks,
 )
+from lstm_doctor.doctor.evidence import Evidence
 from lstm_doctor.doctor.findings import Finding, ranked, verdict
 from lstm_doctor.doctor.report import first_prescription, to_markdown, try_command
 from lstm_doctor.workspace import StagePaths, read_json, write_json
@@ -74,26 +75,61 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
     return findings
 
 
-def run_findings(
-    cfg: Config,
-    history: pd.DataFrame,
-    monitors: pd.DataFrame,
-    metrics: dict[str, Any] | None,
-    period: int | None,
-    train_windows: int | None = None,
-) -> list[Finding]:
-    """Checks on the curves, the monitors and (when there are any) the test metrics."""
+def run_findings(evidence: Evidence) -> list[Finding]:
+    """Checks on the curves, the monitors and (when there are any) the held-out metrics."""
+    cfg, history, monitors = evidence.cfg, evidence.history, evidence.monitors
     loss = history["loss"].to_numpy(dtype=float) if "loss" in history else np.empty(0)
+    train_windows = evidence.train_windows
     steps = training_checks.steps_per_epoch(train_windows, cfg) if train_windows else None
     findings = training_checks.check_divergence(loss, cfg)
     findings += training_checks.check_curves(history, cfg, steps, monitors)
     findings += gradient_checks.check_gradients(monitors, cfg)
     symptoms = {f.code for f in findings}
     findings += gradient_checks.check_step_size(monitors, cfg, symptoms, history)
-    if metrics is not None:
-        findings += result_checks.check_results(metrics, history, cfg, period)
+    if evidence.metrics is not None:
+        findings += result_checks.check_results(evidence.metrics, history, cfg, evidence.period)
     findings += result_checks.check_model(cfg)
     return findings
+
+
+def judge(evidence: Evidence) -> dict[str, Any]:
+    """The diagnosis of any run's evidence: findings ranked, linked and given a verdict."""
+    findings = evidence.data + run_findings(evidence)
+    if evidence.origin == "pipeline":  # a script's fixes are not overrides of a config
+        findings = prune_fixes(findings, evidence.cfg)
+    findings = ranked(findings)
+    primary = causes.link(findings)
+    return {
+        "verdict": verdict(findings),
+        "primary": primary,
+        "codes": [f.code for f in findings],
+        "findings": [f.as_dict() for f in findings],
+        "run_id": evidence.run_id,
+        "overrides": evidence.overrides,
+    }
+
+
+def pipeline_evidence(
+    cfg: Config,
+    paths: StagePaths,
+    history: pd.DataFrame,
+    monitors: pd.DataFrame,
+    metrics: dict[str, Any] | None,
+    run_id: str | None,
+    overrides: list[str] | None = None,
+) -> Evidence:
+    """The pipeline's adapter: its stage files and the run's curves as the doctor's input."""
+    return Evidence(
+        cfg=cfg,
+        history=history,
+        monitors=monitors,
+        metrics=metrics,
+        period=read_json(paths.scaled / "meta.json").get("period"),
+        train_windows=read_json(paths.windows / "meta.json")["counts"]["train"],
+        data=data_findings(cfg, paths),
+        run_id=run_id,
+        overrides=overrides or [],
+    )
 
 
 def diagnose(
@@ -106,21 +142,7 @@ def diagnose(
     overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """Every check; writes diagnosis.json and diagnosis.md into the reports folder."""
-    period = read_json(paths.scaled / "meta.json").get("period")
-    train_windows = read_json(paths.windows / "meta.json")["counts"]["train"]
-    findings = data_findings(cfg, paths) + run_findings(
-        cfg, history, monitors, metrics, period, train_windows
-    )
-    findings = ranked(prune_fixes(findings, cfg))
-    primary = causes.link(findings)
-    result = {
-        "verdict": verdict(findings),
-        "primary": primary,
-        "codes": [f.code for f in findings],
-        "findings": [f.as_dict() for f in findings],
-        "run_id": run_id,
-        "overrides": overrides or [],
-    }
+    result = judge(pipeline_evidence(cfg, paths, history, monitors, metrics, run_id, overrides))
     fix = first_prescription(result)
     result["first_fix"] = fix
     result["first_command"] = try_command(result["overrides"], fix) if fix else None

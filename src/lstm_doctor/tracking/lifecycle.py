@@ -149,19 +149,22 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
 def log_diagnosis(result: dict[str, Any], reports: Path, summary: str = "") -> None:
     """The diagnosis as run tags (filterable in the UI), its summary as the run's
     description (the UI shows it on the run page) and its files as artifacts."""
-    codes = result["codes"]
+    mlflow.set_tags(diagnosis_tags(result, summary))
+    for name in ("diagnosis.json", "diagnosis.md", "diagnosis.html"):
+        if (reports / name).exists():
+            mlflow.log_artifact(str(reports / name))
+
+
+def diagnosis_tags(result: dict[str, Any], summary: str = "") -> dict[str, str]:
+    """The verdict, the primary causes, the codes and each finding's severity as run tags."""
     tags = {
         "diagnosis.verdict": result["verdict"],
-        "diagnosis.codes": ",".join(codes) or "none",
+        "diagnosis.codes": ",".join(result["codes"]) or "none",
         "diagnosis.primary": ",".join(result.get("primary") or []) or "none",
     }
     if summary:
         tags["mlflow.note.content"] = summary
-    tags |= {f"diagnosis.{f['code']}": f["severity"] for f in result["findings"]}
-    mlflow.set_tags(tags)
-    for name in ("diagnosis.json", "diagnosis.md", "diagnosis.html"):
-        if (reports / name).exists():
-            mlflow.log_artifact(str(reports / name))
+    return tags | {f"diagnosis.{f['code']}": f["severity"] for f in result["findings"]}
 
 
 @while_store_takes

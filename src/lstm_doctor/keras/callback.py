@@ -1,0 +1,152 @@
+"""`DoctorCallback`: the doctor inside a user's own `model.fit(..., callbacks=[doctor])`.
+
+Records the curves, the optimiser's step (the update/weight ratio over each epoch's first
+step, from weight snapshots: any backend) and, when handed the arrays, the loss of a small
+probe batch before any update; at the end of fit writes diagnosis.json/.md/.html. Nothing
+here can stop the user's training: any failure is one warning line and the fit goes on.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+from lstm_doctor.doctor.script import ScriptRun
+from lstm_doctor.keras import facts
+from lstm_doctor.keras.finish import active_mlflow_run, finish
+
+PROBE = 256  # windows in the probe batch: one forward pass an epoch
+
+
+class DoctorCallback(keras.callbacks.Callback):
+    """Diagnose this fit when it ends; `diagnosis` then holds the diagnosis.json dict.
+
+    Args:
+        x_train, y_train: the training arrays (optional: without them the curves and the
+            optimiser's step are still diagnosed).
+        validation_data: (x_val, y_val), as given to fit.
+        validation_split: as given to fit (Keras holds out the last samples: so does this).
+        out_dir: where the three files go (default a new folder under ./lstm-doctor/).
+        target_index: the input feature that is the target (found when windows overlap).
+        season: the season in steps, for seasonal naive.
+        task: "forecast" or "classify" (told from the targets and the loss otherwise).
+    """
+
+    def __init__(
+        self,
+        x_train: Any = None,
+        y_train: Any = None,
+        validation_data: Any = None,
+        validation_split: float | None = None,
+        out_dir: str | None = None,
+        target_index: int | None = None,
+        season: int | None = None,
+        task: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.diagnosis: dict[str, Any] | None = None
+        self.out_dir, self.target_index, self.season, self.task = (
+            out_dir,
+            target_index,
+            season,
+            task,
+        )
+        self.batch_size: int | None = None
+        self.early_stopping = False
+        self._failed = False
+        self.arrays: dict[str, np.ndarray | None] = {}
+        self._guard(self._set_arrays, x_train, y_train, validation_data, validation_split)
+
+    def _set_arrays(self, x: Any, y: Any, validation_data: Any, split: float | None) -> None:
+        self.arrays = facts.split_arrays(x, y, validation_data, split)
+
+    def _guard(self, fn: Any, *args: Any) -> None:
+        """Run one of the doctor's steps; a failure is one warning, never the user's error."""
+        if self._failed:
+            return
+        try:
+            fn(*args)
+        except Exception as exc:
+            self._failed = fn.__name__ != "_set_arrays"
+            warnings.warn(f"lstm-doctor: {exc}; the fit goes on", stacklevel=2)
+            if fn.__name__ == "_set_arrays":
+                self.arrays = {}
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.epochs: list[dict[str, float]] = []
+        self.records: list[dict[str, float]] = []
+        self._measure = False
+        self._guard(self._begin)
+
+    def _begin(self) -> None:
+        x, y = self.arrays.get("x_train"), self.arrays.get("y_train")
+        self._probe = (x[:PROBE], y[:PROBE]) if x is not None and y is not None else None
+        self._initial = facts.probe_loss(self.model, *self._probe) if self._probe else None
+        self._constant = facts.constant_loss(self.model, self._probe[1]) if self._probe else None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._measure = not self._failed
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        if self._measure:
+            self._guard(self._snapshot)
+
+    def _snapshot(self) -> None:
+        self._before = facts.weights(self.model)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._measure:
+            self._measure = False
+            self._guard(self._step)
+
+    def _step(self) -> None:
+        self._ratios = facts.step_ratios(self._before, facts.weights(self.model))
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._guard(self._record, epoch, dict(logs or {}))
+
+    def _record(self, epoch: int, logs: dict[str, Any]) -> None:
+        self.epochs.append({k: float(np.asarray(v)) for k, v in logs.items()})
+        record = {f"step_ratio/{k}": v for k, v in getattr(self, "_ratios", {}).items()}
+        if self._probe is not None:
+            record["probe_loss"] = facts.probe_loss(self.model, *self._probe)
+            if epoch == 0 or not self.records:
+                record["probe_loss_initial"] = self._initial
+                record["probe_loss_constant"] = self._constant
+        self.records.append(record)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._guard(self._finish)
+
+    def _finish(self) -> None:
+        run = self.script_run()
+        self.diagnosis = finish(run, self.out_dir, log_to=run.mlflow_run_id)
+
+    def script_run(self) -> ScriptRun:
+        """What this fit showed, as the doctor's script adapter takes it."""
+        history = pd.DataFrame(self.epochs)
+        arrays = self.arrays
+        predicted = None
+        if arrays.get("x_val") is not None:
+            predicted = self.model.predict(arrays["x_val"], verbose=0)
+        epochs = int(self.params.get("epochs") or len(history))
+        return ScriptRun(
+            history=history,
+            **{k: arrays.get(k) for k in ("x_train", "y_train", "x_val", "y_val")},
+            predicted=predicted,
+            monitors=pd.DataFrame(self.records),
+            batch_size=self.batch_size,
+            epochs=epochs,
+            task=self.task or facts.task_from_loss(self.model),
+            target_index=self.target_index,
+            season=self.season,
+            # Fewer epochs than asked for: a callback stopped the fit (early stopping).
+            early_stopping=self.early_stopping or len(history) < epochs,
+            live=True,
+            mlflow_run_id=active_mlflow_run(),
+            **facts.optimizer_and_units(self.model),
+        )

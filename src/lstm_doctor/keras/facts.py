@@ -1,0 +1,128 @@
+"""What the doctor reads off a user's Keras model and arrays: the training and validation
+arrays (rebuilding Keras' own `validation_split`), the loss of a probe batch, the weights
+before and after a step, the optimiser, the first LSTM layer's size and the task."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+import numpy as np
+
+from lstm_doctor.errors import DataError
+
+
+def _array(value: Any) -> np.ndarray | None:
+    return None if value is None else np.asarray(value)
+
+
+def split_arrays(
+    x: Any, y: Any, validation_data: Any = None, validation_split: float | None = None
+) -> dict[str, np.ndarray | None]:
+    """x_train, y_train, x_val, y_val as fit will use them.
+
+    `validation_split` holds out the last samples before any shuffling, as Keras does.
+
+    Raises:
+        DataError: arrays whose lengths disagree, or not arrays at all.
+    """
+    x_train, y_train = _array(x), _array(y)
+    x_val = y_val = None
+    if validation_data is not None:
+        x_val, y_val = (_array(v) for v in tuple(validation_data)[:2])
+    for name, (a, b) in {"train": (x_train, y_train), "validation": (x_val, y_val)}.items():
+        if a is not None and b is not None and len(a) != len(b):
+            raise DataError(
+                f"the {name} arrays disagree: x has {len(a)} samples, y has {len(b)}; "
+                "diagnosing the curves only"
+            )
+    if validation_split and x_train is not None and y_train is not None and x_val is None:
+        at = math.floor(len(x_train) * (1.0 - validation_split))
+        x_train, x_val, y_train, y_val = x_train[:at], x_train[at:], y_train[:at], y_train[at:]
+    return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val}
+
+
+def _loss_fn(model: keras.Model) -> Any:
+    loss = model.loss
+    if isinstance(loss, (list, tuple, dict)):
+        raise ValueError("a model with several losses has no one probe loss")
+    return keras.losses.get(loss) if isinstance(loss, str) else loss
+
+
+def probe_loss(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    """The model's loss on the probe batch, as it stands (no update)."""
+    predicted = model(x, training=False)
+    value = _loss_fn(model)(keras.ops.convert_to_tensor(y), predicted)
+    return float(np.mean(keras.ops.convert_to_numpy(value)))
+
+
+def constant_loss(model: keras.Model, y: np.ndarray) -> float:
+    """The probe's loss for the best input-blind answer: each output's mean (regression) or
+    the class shares (a softmax over classes)."""
+    y = np.asarray(y)
+    outputs = int(model.output_shape[-1])
+    if outputs > 1 and (np.issubdtype(y.dtype, np.integer) or y.ndim == 1 or y.shape[-1] == 1):
+        counts = np.bincount(y.astype(int).ravel(), minlength=outputs)[:outputs] + 1e-3
+        constant = np.tile(counts / counts.sum(), (len(y), 1))
+    else:
+        constant = np.broadcast_to(y.astype(float).mean(axis=0, keepdims=True), y.shape)
+    value = _loss_fn(model)(
+        keras.ops.convert_to_tensor(y), keras.ops.convert_to_tensor(constant.astype("float32"))
+    )
+    return float(np.mean(keras.ops.convert_to_numpy(value)))
+
+
+def weights(model: keras.Model) -> dict[str, np.ndarray]:
+    """Each trainable variable's value now, by its path (works on every backend)."""
+    return {v.path: keras.ops.convert_to_numpy(v).copy() for v in model.trainable_variables}
+
+
+def step_ratios(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per layer: the norm of one step's change over the norm of the weights before it."""
+    by_layer: dict[str, list[float]] = {}
+    for path, old in before.items():
+        if path not in after:
+            continue
+        layer = path.rsplit("/", 1)[0]
+        change = float(np.sum((after[path] - old) ** 2))
+        size = float(np.sum(old**2))
+        by_layer.setdefault(layer, [0.0, 0.0])
+        by_layer[layer][0] += change
+        by_layer[layer][1] += size
+    return {k: math.sqrt(c) / math.sqrt(s) for k, (c, s) in by_layer.items() if s > 0}
+
+
+def task_from_loss(model: keras.Model) -> str | None:
+    """classify for a cross-entropy loss, forecast for another, None when unknown."""
+    loss = getattr(model, "loss", None)
+    name = loss if isinstance(loss, str) else getattr(loss, "name", None) or type(loss).__name__
+    if not name or loss is None:
+        return None
+    return "classify" if "crossentropy" in name.lower().replace("_", "") else "forecast"
+
+
+def optimizer_and_units(model: keras.Model) -> dict[str, Any]:
+    """The optimiser's class name and learning rate, and the first LSTM layer's units."""
+    optimizer = getattr(model, "optimizer", None)
+    lr = getattr(optimizer, "learning_rate", None)
+    try:
+        rate = float(keras.ops.convert_to_numpy(lr)) if lr is not None else None
+    except (TypeError, ValueError):  # a schedule: its value now is not the configured rate
+        rate = None
+    units = next(
+        (int(layer.units) for layer in _layers(model) if type(layer).__name__ == "LSTM"), None
+    )
+    name = type(optimizer).__name__ if optimizer is not None else None
+    return {"optimizer": name, "lr": rate, "units": units}
+
+
+def _layers(model: Any) -> list[Any]:
+    found = []
+    for layer in getattr(model, "layers", []):
+        found.append(layer)
+        found += _layers(layer) if hasattr(layer, "layers") else []
+        inner = getattr(layer, "forward_layer", None) or getattr(layer, "layer", None)
+        if inner is not None:  # Bidirectional, TimeDistributed
+            found.append(inner)
+    return found

@@ -1,0 +1,86 @@
+"""A user's own MLflow runs, as the doctor reads and tags them: the per-epoch curves and
+params a run logged (for example by `mlflow.keras.autolog()`), and the diagnosis sent back
+to that run as tags and artifacts, as for pipeline runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+
+from lstm_doctor.errors import DataError
+from lstm_doctor.tracking.lifecycle import diagnosis_tags
+
+# Keys Keras' autolog logs without a step at each evaluation (mlflow#14293): not curves.
+STEPLESS_PREFIX = "validation_"
+
+
+def active_run_id() -> str | None:
+    """The id of the MLflow run active in this process, if any."""
+    run = mlflow.active_run()
+    return run.info.run_id if run else None
+
+
+def _client() -> Any:
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient()
+
+
+def read_run(run_id: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A run's per-epoch curves (one row a step, one column a metric) and its params.
+
+    Raises:
+        DataError: no such run in the store, or a run with no `loss` curve.
+    """
+    import logging
+
+    from mlflow.exceptions import MlflowException
+
+    from lstm_doctor.tracking.store import sqlite_path
+
+    uri = mlflow.get_tracking_uri()
+    if uri.startswith("sqlite:///") and not sqlite_path(uri).exists():
+        raise DataError(
+            f"no MLflow run '{run_id}': there is no store at {uri} "
+            "(set MLFLOW_TRACKING_URI to the store that logged it)"
+        )
+    # Reading a run is no news: MLflow's notes on its database tables would bury the answer.
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    client = _client()
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        raise DataError(
+            f"no MLflow run '{run_id}' in the store {mlflow.get_tracking_uri()} "
+            "(set MLFLOW_TRACKING_URI to the store that logged it)"
+        ) from None
+    curves: dict[str, dict[int, float]] = {}
+    for key in run.data.metrics:
+        if key.startswith(STEPLESS_PREFIX):
+            continue
+        curves[key] = {m.step: m.value for m in client.get_metric_history(run_id, key)}
+    if "loss" not in curves:
+        raise DataError(f"MLflow run '{run_id}' logged no per-epoch 'loss' curve to diagnose")
+    history = pd.DataFrame(curves).sort_index()
+    return history.reset_index(drop=True), dict(run.data.params)
+
+
+def log_to_run(run_id: str, result: dict[str, Any], folder: Path) -> None:
+    """The diagnosis' tags and its three files (as artifacts) on the given run."""
+    client = _client()
+    for key, value in diagnosis_tags(result).items():
+        client.set_tag(run_id, key, value)
+    for name in ("diagnosis.json", "diagnosis.md", "diagnosis.html"):
+        if (folder / name).exists():
+            client.log_artifact(run_id, str(folder / name))
+
+
+def load_model(uri: str) -> Any:
+    """A Keras model logged to MLflow (runs:/..., models:/...)."""
+    import mlflow.keras
+
+    return mlflow.keras.load_model(uri)
