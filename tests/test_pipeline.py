@@ -67,11 +67,11 @@ def test_run_logs_params_curves_tags_and_test_metrics(forecast_run) -> None:
 
 def test_run_times_its_epochs_and_logs_the_curve_measures(forecast_run) -> None:
     """Each epoch's wall time in history.csv and as a curve; the curve measures, as
-    curve_measures defines them, in metrics.json's `curve` and as the run's metrics."""
+    curve_measures defines them, in evaluation.json's `curve` and as the run's metrics."""
     result, paths, uri = forecast_run
     history = pd.read_csv(paths.models / "history.csv")
     assert (history["epoch_seconds"] > 0).all()
-    saved = json.loads((paths.reports / "metrics.json").read_text())["curve"]
+    saved = json.loads((paths.reports / "evaluation.json").read_text())["curve"]
     assert set(saved) == set(NAMES)
     assert saved == pytest.approx(measure(history), nan_ok=True)
     epochs = int(saved["epochs_to_best_5pct"])
@@ -152,9 +152,9 @@ def test_diagnosis_names_codes_with_evidence_and_overrides(forecast_run) -> None
 
 
 def test_metrics_are_in_the_targets_units(forecast_run) -> None:
-    """Recompute the persistence baseline from the raw CSV: it must match metrics.json."""
+    """Recompute the persistence baseline from the raw CSV: it must match evaluation.json."""
     _, paths, _ = forecast_run
-    metrics = json.loads((paths.reports / "metrics.json").read_text())
+    metrics = json.loads((paths.reports / "evaluation.json").read_text())
     raw = pd.read_csv(ROOT / "data/raw/electricity/hourly_electricity.csv")["y"].to_numpy()[-1200:]
     starts = np.load(paths.windows / "windows.npz")["test"]
     last = raw[starts + 23]
@@ -239,7 +239,7 @@ def test_app_trains_a_classifier_with_accuracy_curves(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "test accuracy" in result.stdout and "majority_class" in result.stdout
-    metrics = json.loads((tmp_path / "job" / "reports" / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "job" / "reports" / "evaluation.json").read_text())
     assert metrics["test_windows"] == 40
     assert set(metrics["model"]["f1"]) == {"Standing", "Running", "Walking", "Badminton"}
     assert np.asarray(metrics["model"]["confusion_matrix"]).sum() == 40

@@ -78,11 +78,11 @@ def test_presets_and_group_options_the_readme_names_exist() -> None:
 
 
 def test_the_default_runs_quoted_numbers_are_the_committed_metrics() -> None:
-    """The `make run` output quoted in the README is what reports/metrics.json (committed by
+    """The `make run` output quoted in the README is what reports/evaluation.json (committed by
     the last `dvc repro` of the default) says, to the digits shown."""
     import json
 
-    metrics = json.loads((ROOT / "reports" / "metrics.json").read_text())
+    metrics = json.loads((ROOT / "reports" / "evaluation.json").read_text())
     block = README[README.index("test MAE ") : README.index("outputs: reports")]
     model = metrics["model"]
     assert f"test MAE {model['mae']:.4g}  RMSE {model['rmse']:.4g}" in block

@@ -34,7 +34,7 @@ def job_folder(root: Path, run_id: str | None, evaluated: bool = True) -> Path:
             "skill": {"persistence": 0.25},
             "mae_by_lead_time": {"model": [1.0, 2.0]},
         }
-        write_json(job / "reports" / "metrics.json", metrics)
+        write_json(job / "reports" / "evaluation.json", metrics)
     return job
 
 

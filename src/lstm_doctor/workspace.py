@@ -17,6 +17,9 @@ from typing import Any
 # The target as observed (before outlier handling), written by prepare when outliers are
 # handled: models learn from clipped values but are scored against what was observed.
 OBSERVED_TARGET = "observed_target.parquet"
+# What evaluate writes: the few numbers runs are compared on (DVC metrics), and everything.
+METRICS_FILE = "metrics.json"
+EVALUATION_FILE = "evaluation.json"
 # Every validation and test target evaluate scored, with each answer (stages/targets.py):
 # proofs score runs on the targets they share.
 TARGETS_FILE = "targets.parquet"

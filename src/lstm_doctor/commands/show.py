@@ -16,7 +16,7 @@ def main(argv: list[str]) -> None:
     from lstm_doctor.commands.settings import only_tracking
     from lstm_doctor.errors import DataError
     from lstm_doctor.tracking import queries, store
-    from lstm_doctor.workspace import StagePaths, read_json
+    from lstm_doctor.workspace import EVALUATION_FILE, StagePaths, read_json
 
     parser = argparse.ArgumentParser(prog="lstm-doctor show", description=__doc__)
     parser.add_argument(
@@ -24,7 +24,7 @@ def main(argv: list[str]) -> None:
     )
     settings = only_tracking(parser.parse_args(argv).settings, "show")
     paths = StagePaths.project()
-    metrics_file = paths.reports / "metrics.json"
+    metrics_file = paths.reports / EVALUATION_FILE
     run_file = paths.models / "run.json"
     for needed in (metrics_file, run_file):
         if not needed.exists():

@@ -54,6 +54,10 @@ figcaption { font-size: 13px; color: #555; padding: 2px 6px; }
 .sev.error { background: #c0392b; } .sev.warning { background: #d68910; }
 .sev.info { background: #7f8c8d; }
 ul.symptoms { margin: 4px 0; padding-left: 20px; }
+table.results { border-collapse: collapse; background: #fff; }
+table.results th, table.results td { border: 1px solid #ddd; padding: 3px 10px;
+       text-align: right; font-size: 13.5px; }
+table.results td:first-child { text-align: left; }
 """
 
 
@@ -91,7 +95,7 @@ def render(
     monitors: pd.DataFrame,
 ) -> str:
     """The whole page as one HTML string (the plots inlined as SVG)."""
-    from lstm_doctor.doctor import html_plots
+    from lstm_doctor.doctor import html_plots, html_results
 
     marks = html_plots.epoch_marks(result["findings"])
     training = [
@@ -103,6 +107,7 @@ def render(
     parts = [
         _head(result),
         _summary(result),
+        html_results.section(paths.reports),
         _figures("Training", training),
         _figures("Data", _series_figures(cfg, paths)),
         _cards(result),
@@ -181,7 +186,7 @@ def _summary(result: dict[str, Any]) -> str:
     if not sick or not primary:
         out.append(
             "<p>Nothing a warning's worth: the data look usable, the curves fall and settle, "
-            "and the model beats every baseline.</p>"
+            "and the model beats every baseline (the numbers below).</p>"
             if not sick
             else "<p>See the findings below.</p>"
         )

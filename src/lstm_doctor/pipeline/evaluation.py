@@ -9,14 +9,14 @@ from lstm_doctor.config import Config
 from lstm_doctor.doctor.diagnose import diagnose, read_monitors
 from lstm_doctor.doctor.report import summary_paragraph
 from lstm_doctor.tracking import lifecycle
-from lstm_doctor.workspace import TARGETS_FILE, StagePaths
+from lstm_doctor.workspace import EVALUATION_FILE, METRICS_FILE, TARGETS_FILE, StagePaths
 
 
 def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[str, Any]:
     """Evaluate in the open run, diagnose it, and log metrics, plots and the diagnosis.
 
     Returns:
-        metrics.json's content with the run id and the diagnosis added.
+        evaluation.json's content with the run id and the diagnosis added.
     """
     import pandas as pd
 
@@ -37,7 +37,8 @@ def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[
             for name, values in result.get("mae_by_lead_time", {}).items()
         }
     )
-    lifecycle.log_artifact(paths.reports / "metrics.json")
+    lifecycle.log_artifact(paths.reports / METRICS_FILE)
+    lifecycle.log_artifact(paths.reports / EVALUATION_FILE)
     # Every scored target, so a proof can score its runs on the targets they share.
     lifecycle.log_artifact(paths.reports / TARGETS_FILE)
     lifecycle.log_artifact(paths.reports / "plots", "plots")

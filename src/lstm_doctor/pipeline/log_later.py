@@ -12,7 +12,7 @@ from typing import Any
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.errors import DataError, DoctorError
 from lstm_doctor.tracking import lifecycle, queries
-from lstm_doctor.workspace import StagePaths, read_json
+from lstm_doctor.workspace import EVALUATION_FILE, METRICS_FILE, StagePaths, read_json
 
 
 def tell_if_store_lost(paths: StagePaths) -> None:
@@ -58,12 +58,12 @@ def log_later(root: Path, tracking: TrackingConfig) -> dict[str, Any]:
             "in a store, so there is no run to complete; rerun it to record one"
         )
     status = _status(tracking, run_id, run_file)
-    metrics_file = paths.reports / "metrics.json"
+    metrics_file = paths.reports / EVALUATION_FILE
     completing = status == "RUNNING"
     if completing and not metrics_file.exists():
         raise DataError(
             f"{root}: run {run_id} is RUNNING but its evaluation never finished here (no "
-            "reports/metrics.json); rerun it rather than end it FINISHED"
+            f"reports/{EVALUATION_FILE}); rerun it rather than end it FINISHED"
         )
     logged = lifecycle.logged_steps(run_id) or {}
     curves = pd.read_csv(paths.models / "history.csv").set_index("epoch")
@@ -117,7 +117,8 @@ def _log_outputs(paths: StagePaths, metrics: dict[str, float], series: dict) -> 
     """A completed run's outputs: test metrics not yet logged, artifacts, the diagnosis."""
     lifecycle.log_metrics(metrics)
     lifecycle.log_series(series)
-    lifecycle.log_artifact(paths.reports / "metrics.json")
+    lifecycle.log_artifact(paths.reports / METRICS_FILE)
+    lifecycle.log_artifact(paths.reports / EVALUATION_FILE)
     if (paths.reports / "plots").exists():
         lifecycle.log_artifact(paths.reports / "plots", "plots")
     diagnosis_file = paths.reports / "diagnosis.json"

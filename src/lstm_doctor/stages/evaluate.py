@@ -1,9 +1,11 @@
 """Stage evaluate: test metrics in the target's own units, beside naive baselines.
 
-Reads models/ and the windows; writes reports/metrics.json (DVC metrics; the learning
-curves' measures under `curve`), reports/curves.csv and reports/predictions.csv (DVC plots),
-reports/targets.parquet (every validation and test target with each answer, so proofs score
-runs on the targets they share) and reports/plots/*.png.
+Reads models/ and the windows; writes reports/metrics.json (DVC metrics: the few numbers
+runs are compared on), reports/evaluation.json (everything: each baseline, the error by lead
+time, the learning curves' measures under `curve`), reports/curves.csv and
+reports/predictions.csv (DVC plots), reports/targets.parquet (every validation and test
+target with each answer, so proofs score runs on the targets they share) and
+reports/plots/*.png.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from lstm_doctor.stages.targets import (
 )
 from lstm_doctor.stages.window import Windows, load_windows
 from lstm_doctor.workspace import (
+    EVALUATION_FILE,
+    METRICS_FILE,
     OBSERVED_TARGET,
     TARGET_OBSERVED,
     TARGETS_FILE,
@@ -158,6 +162,7 @@ def evaluate_classifier(
         baselines[name] = {k: scores[k] for k in ("accuracy", "balanced_accuracy")}
     result: dict[str, Any] = {
         "test_windows": len(actual),
+        "classes": list(classes),
         "model": metrics.classification_scores(actual, predicted, classes),
         "baselines": baselines,
     }
@@ -185,7 +190,7 @@ def flat_metrics(result: dict[str, Any]) -> dict[str, float]:
 
 def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
     """Evaluate the trained model on the test windows and write reports/; returns what
-    metrics.json holds (the caller logs it and has the doctor read it)."""
+    evaluation.json holds (the caller logs it and has the doctor read it)."""
     windows, meta = load_windows(paths)
     test = windows["test"]
     model = keras.models.load_model(paths.models / "model.keras", safe_mode=True)
@@ -250,5 +255,19 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         result["best_epoch"] = int(val_loss.idxmin()) + 1 if val_loss.notna().any() else None
         result["best_val_loss"] = float(val_loss.min())
         result["curve"] = curve_measures.measure(history)
-        write_json(out / "metrics.json", result)
+        write_json(out / EVALUATION_FILE, result)
+        write_json(out / METRICS_FILE, headline(result))
     return result
+
+
+def headline(result: dict[str, Any]) -> dict[str, float | int | None]:
+    """The few numbers people compare across runs (reports/metrics.json, what `dvc metrics
+    show` and `dvc exp show` print): the test metric, the skill against the best baseline
+    and the linear model, the best validation loss and the epochs run. The rest (every
+    baseline, the error by lead time, the curve measures) is in evaluation.json."""
+    model, skill = result["model"], result.get("skill", {})
+    names = ("accuracy", "balanced_accuracy") if "accuracy" in model else ("mae", "mase")
+    numbers: dict[str, float | int | None] = {f"test_{n}": model.get(n) for n in names}
+    numbers |= {f"skill_vs_{k}": skill[k] for k in ("best", "linear") if k in skill}
+    numbers |= {k: result.get(k) for k in ("best_val_loss", "epochs")}
+    return numbers
