@@ -37,8 +37,12 @@ def test_a_run_writes_its_diagnosis_page_offline_and_logs_it(sick_run) -> None:
     for code in diagnosis["codes"]:
         assert code in text, code
     assert "<svg" in text or "data:image/png" in text
-    # The learning curves, the monitors, the autocorrelation and the split histograms.
-    assert text.count("<svg") == 4
+    # The test span, the learning curves, the monitors, the autocorrelation and the split
+    # histograms; the results in numbers: the model against every baseline.
+    assert text.count("<svg") == 5
+    assert "Results on the test span" in text and 'class="results"' in text
+    for name, errors in result["baselines"].items():
+        assert f"<code>{name}" in text and f"{errors['mae']:.4g}" in text
     assert "http://" not in text and "https://" not in text
     assert not re.search(r"""(src|href)=["'](?!#|data:)""", text)  # nothing to fetch
     logged = {a.path for a in MlflowClient(uri).list_artifacts(result["run_id"])}

@@ -35,6 +35,7 @@ def job_folder(root: Path, run_id: str | None, evaluated: bool = True) -> Path:
             "mae_by_lead_time": {"model": [1.0, 2.0]},
         }
         write_json(job / "reports" / "evaluation.json", metrics)
+        write_json(job / "reports" / "metrics.json", {"test_mae": 1.5})
     return job
 
 

@@ -117,8 +117,9 @@ def _log_outputs(paths: StagePaths, metrics: dict[str, float], series: dict) -> 
     """A completed run's outputs: test metrics not yet logged, artifacts, the diagnosis."""
     lifecycle.log_metrics(metrics)
     lifecycle.log_series(series)
-    lifecycle.log_artifact(paths.reports / METRICS_FILE)
-    lifecycle.log_artifact(paths.reports / EVALUATION_FILE)
+    for name in (METRICS_FILE, EVALUATION_FILE):
+        if (paths.reports / name).exists():
+            lifecycle.log_artifact(paths.reports / name)
     if (paths.reports / "plots").exists():
         lifecycle.log_artifact(paths.reports / "plots", "plots")
     diagnosis_file = paths.reports / "diagnosis.json"
