@@ -87,6 +87,11 @@ def test_a_real_fix_is_chosen_on_validation_and_confirmed_on_test() -> None:
     # Where the fixed model stands: against seasonal naive (off by 10) on the same targets.
     assert proof.standing["skill against the best"] == pytest.approx([0.9] * 3, abs=0.05)
     assert any(line.startswith("confirmed on test") for line in proof.notes())
+    # The report's table says it too, beside the verdict: skill on the same targets.
+    from lstm_doctor.comparison_report import render_html
+
+    page = render_html("t", proof.summaries, "original", b"", proof.notes())
+    assert "skill vs best (same targets)" in page and "chosen on validation" in page
 
 
 def test_no_common_target_is_said_and_judged_on_own_span_skill() -> None:

@@ -185,6 +185,11 @@ def _summary(name: str, members: list[RunRecord], metric: str) -> ConfigSummary:
         for key, value in run.metrics.items():
             if key.startswith("skill_vs_"):
                 summary.skills.setdefault(key.removeprefix("skill_vs_"), []).append(value)
+            elif key.startswith("test_common_skill_vs_"):
+                # Where the fixed model stands on the targets every run shares: "better than
+                # the original" must never hide "still loses to a lookup".
+                name = f"{key.removeprefix('test_common_skill_vs_')} (same targets)"
+                summary.skills.setdefault(name, []).append(value)
     measured = [curve_of(run) for run in done]
     summary.curve = {
         n: MeasureSummary(
