@@ -1,0 +1,83 @@
+"""What `DoctorCallback` costs a user's own `model.fit`: the same fit with and without it.
+
+    python bench/callback_overhead.py [--pairs 7] [--epochs 10] [--windows 6000]
+
+A seasonal series in numpy windows (examples/series.py), a Keras LSTM(32), `fit` with
+validation data; each pair runs the plain fit and the fit with the doctor (handed the
+arrays, as users are told to), alternating, same seed. Prints each pair's ratio, the
+median, and how the doctor's time splits: its per-epoch watch (snapshots of the weights
+around one step, the probe batch's loss) and its diagnosis when the fit ends (baselines
+on the user's arrays, the three files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples"))  # the examples' own data helpers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pairs", type=int, default=7)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--windows", type=int, default=6000)
+    args = parser.parse_args()
+
+    import keras
+    from series import chronological, seasonal_series, windows
+
+    from lstm_doctor.keras import DoctorCallback
+
+    table = seasonal_series(args.windows + 24)
+    table = (table - table.mean(0)) / table.std(0)
+    x, y, xv, yv = chronological(*windows(table, table[:, 0], 24))
+
+    class TimedDoctor(DoctorCallback):
+        """The doctor, with the seconds of its end-of-fit diagnosis kept."""
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            start = time.perf_counter()
+            super().on_train_end(logs)
+            self.finish_seconds = time.perf_counter() - start
+
+    def fit(with_doctor: bool, out: str) -> tuple[float, float]:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [keras.Input(x.shape[1:]), keras.layers.LSTM(32), keras.layers.Dense(1)]
+        )
+        model.compile(keras.optimizers.Adam(learning_rate=1e-3), "mse")
+        callbacks = (
+            [TimedDoctor(x, y, validation_data=(xv, yv), out_dir=out)] if with_doctor else []
+        )
+        start = time.perf_counter()
+        model.fit(x, y, validation_data=(xv, yv), epochs=args.epochs, batch_size=64,
+                  verbose=0, callbacks=callbacks)  # fmt: skip
+        elapsed = time.perf_counter() - start
+        return elapsed, (callbacks[0].finish_seconds if callbacks else 0.0)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fit(False, tmp)  # warm-up: graph tracing, first-touch costs
+        fit(True, tmp)
+        ratios, watch, finish = [], [], []
+        for i in range(args.pairs):
+            plain, _ = fit(False, tmp)
+            doctored, finishing = fit(True, f"{tmp}/{i}")
+            ratios.append(doctored / plain)
+            watch.append((doctored - finishing) / plain)
+            finish.append(finishing / plain)
+            print(f"pair {i}: plain {plain:.2f} s, with the doctor {doctored:.2f} s "
+                  f"(diagnosis {finishing:.2f} s), ratio {ratios[-1]:.3f}")  # fmt: skip
+    print(f"median ratio with the doctor / plain over {args.pairs} pairs: "
+          f"{statistics.median(ratios):.3f} (the watch during fit {statistics.median(watch):.3f}, "
+          f"the diagnosis at its end +{statistics.median(finish):.3f})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
