@@ -179,3 +179,33 @@ def test_every_name_the_benchmarks_import_exists() -> None:
                     assert hasattr(module, alias.name) or importlib.util.find_spec(
                         f"{node.module}.{alias.name}"
                     ), f"{script.name}: {node.module}.{alias.name}"
+
+
+def stage_file_names() -> dict[str, str]:
+    """The stage output file names workspace.py declares, by constant."""
+    tree = ast.parse((PACKAGE / "workspace.py").read_text())
+    return {
+        node.targets[0].id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id.isupper()
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        and "." in node.value.value
+    }
+
+
+def test_the_stage_files_are_named_only_in_the_contract() -> None:
+    """A stage output's file name is said once, in workspace.py; every reader and writer
+    uses the constant, so renaming a file cannot leave a reader behind."""
+    names = stage_file_names()
+    assert {"table.parquet", "meta.json", "history.csv", "diagnosis.json"} <= set(names.values())
+    found = []
+    for name, path in modules().items():
+        if path.name == "workspace.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in set(names.values()):
+                found.append(f"{name}:{node.lineno} {node.value!r}")
+    assert not found, f"stage file names written outside workspace.py: {found}"

@@ -14,6 +14,24 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+# The files the stages write, named once: stages, the pipeline, the doctor and the commands
+# all read and write them through these names (tests/test_architecture.py holds every other
+# module to it).
+PREPARED_TABLE = "table.parquet"  # prepared/: the regular, time-indexed table (forecasts)
+SEQUENCES = "sequences.npz"  # prepared/ and scaled/: labelled sequences (classifiers)
+PREPARE_REPORT = "report.json"  # prepared/: what preparation changed
+SCALED_SERIES = "series.npz"  # scaled/: the scaled series
+META = "meta.json"  # scaled/ and windows/: bounds, scaler statistics; window settings
+WINDOW_STARTS = "windows.npz"  # windows/: the start offsets per split
+MODEL_FILE = "model.keras"  # models/
+HISTORY_FILE = "history.csv"  # models/: the per-epoch curves
+MONITORS_FILE = "monitors.csv"  # models/: the gradient monitor, per epoch
+RUN_FILE = "run.json"  # models/: the MLflow run that trained the model
+CURVES_FILE = "curves.csv"  # reports/: the curves for `dvc plots`
+PREDICTIONS_FILE = "predictions.csv"  # reports/: the test span, one step ahead
+DIAGNOSIS_JSON = "diagnosis.json"  # reports/ (and the run's artifacts): the diagnosis
+DIAGNOSIS_MD = "diagnosis.md"
+DIAGNOSIS_HTML = "diagnosis.html"
 # The target as observed (before outlier handling), written by prepare when outliers are
 # handled: models learn from clipped values but are scored against what was observed.
 OBSERVED_TARGET = "observed_target.parquet"

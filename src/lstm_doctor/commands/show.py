@@ -4,6 +4,7 @@ the diagnosis, and where to look (the MLflow run's page, DVC's metrics and plots
 from __future__ import annotations
 
 from lstm_doctor.commands.summary import browse_hint, summary
+from lstm_doctor.workspace import DIAGNOSIS_JSON, RUN_FILE
 
 
 def main(argv: list[str]) -> None:
@@ -25,7 +26,7 @@ def main(argv: list[str]) -> None:
     settings = only_tracking(parser.parse_args(argv).settings, "show")
     paths = StagePaths.project()
     metrics_file = paths.reports / EVALUATION_FILE
-    run_file = paths.models / "run.json"
+    run_file = paths.models / RUN_FILE
     for needed in (metrics_file, run_file):
         if not needed.exists():
             # A fresh clone has the committed reports/ but never ran: no model, no MLflow run.
@@ -37,7 +38,7 @@ def main(argv: list[str]) -> None:
     result = read_json(metrics_file)
     result["run_id"] = read_json(run_file)["run_id"]
     print(summary(result, paths.reports, uri))
-    diagnosis = paths.reports / "diagnosis.json"
+    diagnosis = paths.reports / DIAGNOSIS_JSON
     if diagnosis.exists():
         from lstm_doctor.doctor.report import console_summary
 

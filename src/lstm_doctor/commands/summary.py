@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lstm_doctor.workspace import DIAGNOSIS_HTML
+
 
 def summary(result: dict, output_dir: Path, uri: str) -> str:
     """A few lines a person reads after a run."""
@@ -34,7 +36,7 @@ def summary(result: dict, output_dir: Path, uri: str) -> str:
         lines.append(f"  best baseline: {best}; the model {verdict}"
                      + ("" if result["skill"]["best"] > 0 else f" {best}"))  # fmt: skip
     lines.append(f"outputs: {output_dir}")
-    for page in (output_dir / "reports" / "diagnosis.html", output_dir / "diagnosis.html"):
+    for page in (output_dir / "reports" / DIAGNOSIS_HTML, output_dir / DIAGNOSIS_HTML):
         if page.exists():
             lines.append(f"diagnosis page: {page.resolve()}  ({page.resolve().as_uri()})")
             break

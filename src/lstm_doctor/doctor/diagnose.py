@@ -25,26 +25,38 @@ from lstm_doctor.doctor import (
 from lstm_doctor.doctor.evidence import Evidence
 from lstm_doctor.doctor.findings import Finding, ranked, verdict
 from lstm_doctor.doctor.report import first_prescription, to_markdown, try_command
-from lstm_doctor.workspace import StagePaths, read_json, write_json
+from lstm_doctor.workspace import (
+    DIAGNOSIS_JSON,
+    DIAGNOSIS_MD,
+    META,
+    MONITORS_FILE,
+    PREPARE_REPORT,
+    PREPARED_TABLE,
+    SCALED_SERIES,
+    SEQUENCES,
+    StagePaths,
+    read_json,
+    write_json,
+)
 
 CALENDAR = {"hour_sin", "hour_cos", "dow_sin", "dow_cos"}
 
 
 def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
     """Checks on the prepared and scaled data, before any training."""
-    report = read_json(paths.prepared / "report.json")
-    scaled = read_json(paths.scaled / "meta.json")
-    counts = read_json(paths.windows / "meta.json").get("counts", {})
+    report = read_json(paths.prepared / PREPARE_REPORT)
+    scaled = read_json(paths.scaled / META)
+    counts = read_json(paths.windows / META).get("counts", {})
     bounds = scaled["bounds"]
     findings: list[Finding] = []
     if scaled["task"] == "classify":
-        arrays = np.load(paths.prepared / "sequences.npz")
+        arrays = np.load(paths.prepared / SEQUENCES)
         findings += data_checks.check_scales(arrays["x_train"], scaled["columns"], cfg)
         findings += data_checks.check_classes(report["class_counts"], report["classes"])
         missing = {"missing": {}, "missing_after": int(np.isnan(arrays["x_train"]).sum())}
         findings += data_checks.check_missing(missing, len(arrays["x_train"]), cfg)
     else:
-        table = pd.read_parquet(paths.prepared / "table.parquet")
+        table = pd.read_parquet(paths.prepared / PREPARED_TABLE)
         columns = [
             c
             for c in table.columns
@@ -62,10 +74,10 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
         findings += series_checks.check_outliers(table, columns, cfg, (lo, hi), season)
         calendar = bool(CALENDAR & set(table.columns))
         findings += series_checks.check_window(target, scaled.get("period"), cfg, calendar, freq)
-        values = np.load(paths.scaled / "series.npz")["values"]
+        values = np.load(paths.scaled / SCALED_SERIES)["values"]
         findings += series_checks.check_shift(values[:, 0].astype(float), bounds, cfg)
     findings += data_checks.check_leakage(bounds, cfg)
-    window_meta = read_json(paths.windows / "meta.json")
+    window_meta = read_json(paths.windows / META)
     span = window_meta.get("length", 0) + window_meta.get("horizon", 0)
     train_steps = bounds["train"][1] - bounds["train"][0]
     findings += data_checks.check_window_count(
@@ -124,8 +136,8 @@ def pipeline_evidence(
         history=history,
         monitors=monitors,
         metrics=metrics,
-        period=read_json(paths.scaled / "meta.json").get("period"),
-        train_windows=read_json(paths.windows / "meta.json")["counts"]["train"],
+        period=read_json(paths.scaled / META).get("period"),
+        train_windows=read_json(paths.windows / META)["counts"]["train"],
         data=data_findings(cfg, paths),
         run_id=run_id,
         overrides=overrides or [],
@@ -147,8 +159,8 @@ def diagnose(
     result["first_fix"] = fix
     result["first_command"] = try_command(result["overrides"], fix) if fix else None
     paths.reports.mkdir(parents=True, exist_ok=True)
-    write_json(paths.reports / "diagnosis.json", result)
-    (paths.reports / "diagnosis.md").write_text(to_markdown(result))
+    write_json(paths.reports / DIAGNOSIS_JSON, result)
+    (paths.reports / DIAGNOSIS_MD).write_text(to_markdown(result))
     from lstm_doctor.doctor import html_report  # matplotlib loads only when a run is diagnosed
 
     html_report.write(result, cfg, paths, history, monitors)
@@ -211,5 +223,5 @@ def prune_fixes(findings: list[Finding], cfg: Config) -> list[Finding]:
 
 def read_monitors(folder: Path) -> pd.DataFrame:
     """The per-epoch monitor records train saved, or an empty frame."""
-    file = folder / "monitors.csv"
+    file = folder / MONITORS_FILE
     return pd.read_csv(file) if file.exists() else pd.DataFrame()

@@ -25,7 +25,14 @@ from lstm_doctor.doctor.report import (
     try_command,
 )
 from lstm_doctor.metrics import seasons
-from lstm_doctor.workspace import StagePaths, read_json
+from lstm_doctor.workspace import (
+    DIAGNOSIS_HTML,
+    META,
+    PREPARE_REPORT,
+    PREPARED_TABLE,
+    StagePaths,
+    read_json,
+)
 
 CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
@@ -74,7 +81,7 @@ def write(
         the path written.
     """
     page = render(result, cfg, paths, history, monitors)
-    target = paths.reports / "diagnosis.html"
+    target = paths.reports / DIAGNOSIS_HTML
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=".diagnosis.", suffix=".html", dir=target.parent)
     try:
@@ -121,11 +128,11 @@ def _series_figures(cfg: Config, paths: StagePaths) -> list[tuple[str | None, st
     prepare and scale stages have written their files)."""
     from lstm_doctor.doctor import html_plots
 
-    table_file, meta_file = paths.prepared / "table.parquet", paths.scaled / "meta.json"
+    table_file, meta_file = paths.prepared / PREPARED_TABLE, paths.scaled / META
     if cfg.dataset.task == "classify" or not (table_file.exists() and meta_file.exists()):
         return []
     meta = read_json(meta_file)
-    report_file = paths.prepared / "report.json"
+    report_file = paths.prepared / PREPARE_REPORT
     freq = (read_json(report_file) if report_file.exists() else {}).get("freq") or meta.get("freq")
     name = cfg.dataset.target
     target = pd.read_parquet(table_file, columns=[name])[name].to_numpy(dtype=float)

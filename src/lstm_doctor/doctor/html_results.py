@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.workspace import EVALUATION_FILE, read_json
+from lstm_doctor.workspace import EVALUATION_FILE, PREDICTIONS_FILE, read_json
 
 # The test span drawn: its last this-many steps, so a year of hours stays legible.
 SHOWN_STEPS = 24 * 14
@@ -29,7 +29,7 @@ def section(reports: Path) -> str:
     if "model" not in result or "baselines" not in result:
         return ""
     parts = ["<h2>Results on the test span</h2>", table(result)]
-    predictions = reports / "predictions.csv"
+    predictions = reports / PREDICTIONS_FILE
     if "accuracy" in result["model"]:
         svg = confusion_svg(result["model"].get("confusion_matrix"), result.get("classes"))
         caption = "Confusion matrix on the test sequences (rows: the true class)."

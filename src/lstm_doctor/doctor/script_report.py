@@ -10,7 +10,7 @@ import pandas as pd
 
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.report import first_prescription, format_value, primaries, symptoms
-from lstm_doctor.workspace import StagePaths, write_json
+from lstm_doctor.workspace import DIAGNOSIS_JSON, DIAGNOSIS_MD, StagePaths, write_json
 
 
 def console_lines(result: dict[str, Any]) -> str:
@@ -88,8 +88,8 @@ def write(
     from lstm_doctor.doctor import html_report  # matplotlib loads only when a run is diagnosed
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / "diagnosis.json", result)
-    (out_dir / "diagnosis.md").write_text(to_markdown(result))
+    write_json(out_dir / DIAGNOSIS_JSON, result)
+    (out_dir / DIAGNOSIS_MD).write_text(to_markdown(result))
     nowhere = out_dir / ".no-stage-files"  # a script has no stage folders: no series plots
     paths = StagePaths(nowhere, nowhere, nowhere, nowhere, out_dir)
     html_report.write(result, cfg, paths, history, monitors)

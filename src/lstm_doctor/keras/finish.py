@@ -11,6 +11,7 @@ from typing import Any
 
 from lstm_doctor.doctor.script import ScriptRun, diagnose_script, script_config, task_of
 from lstm_doctor.doctor.script_report import console_lines, write
+from lstm_doctor.workspace import DIAGNOSIS_HTML, DIAGNOSIS_MD
 
 
 def new_folder(parent: Path | str = "lstm-doctor") -> Path:
@@ -46,6 +47,7 @@ def finish(run: ScriptRun, out_dir: Path | str | None, log_to: str | None = None
 
         log_to_run(log_to, result, folder)
     print(console_lines(result))
-    print(f"  details: {folder / 'diagnosis.md'}")
+    page = (folder / DIAGNOSIS_HTML).resolve()
+    print(f"  details: {folder / DIAGNOSIS_MD}   page: {page}  ({page.as_uri()})")
     result["out_dir"] = str(folder)
     return result

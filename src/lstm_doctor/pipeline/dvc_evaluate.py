@@ -10,13 +10,13 @@ from lstm_doctor.errors import report_errors
 from lstm_doctor.pipeline.evaluation import evaluate_step
 from lstm_doctor.pipeline.run import from_params, owning_the_run
 from lstm_doctor.tracking import lifecycle
-from lstm_doctor.workspace import read_json
+from lstm_doctor.workspace import RUN_FILE, read_json
 
 
 def evaluate_in_train_run() -> dict[str, Any]:
     """params.yaml's run: evaluate stage, in the run train opened."""
     cfg, paths, overrides = from_params()
-    run_id = read_json(paths.models / "run.json")["run_id"]
+    run_id = read_json(paths.models / RUN_FILE)["run_id"]
     with owning_the_run(lambda: lifecycle.resume(cfg.tracking, run_id), paths):
         result = evaluate_step(cfg, paths, overrides)
     return result

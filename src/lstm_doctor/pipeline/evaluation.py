@@ -9,7 +9,13 @@ from lstm_doctor.config import Config
 from lstm_doctor.doctor.diagnose import diagnose, read_monitors
 from lstm_doctor.doctor.report import summary_paragraph
 from lstm_doctor.tracking import lifecycle
-from lstm_doctor.workspace import EVALUATION_FILE, METRICS_FILE, TARGETS_FILE, StagePaths
+from lstm_doctor.workspace import (
+    EVALUATION_FILE,
+    HISTORY_FILE,
+    METRICS_FILE,
+    TARGETS_FILE,
+    StagePaths,
+)
 
 
 def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[str, Any]:
@@ -24,7 +30,7 @@ def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[
 
     result = evaluate.run(cfg, paths)
     run_id = lifecycle.active_run_id()
-    history = pd.read_csv(paths.models / "history.csv")
+    history = pd.read_csv(paths.models / HISTORY_FILE)
     diagnosis = diagnose(
         cfg, paths, history, read_monitors(paths.models), result, run_id, overrides
     )

@@ -12,7 +12,17 @@ from typing import Any
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.errors import DataError, DoctorError
 from lstm_doctor.tracking import lifecycle, queries
-from lstm_doctor.workspace import EVALUATION_FILE, METRICS_FILE, StagePaths, read_json
+from lstm_doctor.workspace import (
+    DIAGNOSIS_JSON,
+    EVALUATION_FILE,
+    HISTORY_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    MONITORS_FILE,
+    RUN_FILE,
+    StagePaths,
+    read_json,
+)
 
 
 def tell_if_store_lost(paths: StagePaths) -> None:
@@ -48,8 +58,8 @@ def log_later(root: Path, tracking: TrackingConfig) -> dict[str, Any]:
     from lstm_doctor.stages.evaluate import flat_metrics
 
     paths = StagePaths.job(root)  # models/ and reports/ sit the same in both layouts
-    run_file = paths.models / "run.json"
-    if not run_file.exists() or not (paths.models / "history.csv").exists():
+    run_file = paths.models / RUN_FILE
+    if not run_file.exists() or not (paths.models / HISTORY_FILE).exists():
         raise DataError(f"{root}: no finished training here (models/run.json, history.csv)")
     run_id = read_json(run_file).get("run_id")
     if not run_id:
@@ -66,8 +76,8 @@ def log_later(root: Path, tracking: TrackingConfig) -> dict[str, Any]:
             f"reports/{EVALUATION_FILE}); rerun it rather than end it FINISHED"
         )
     logged = lifecycle.logged_steps(run_id) or {}
-    curves = pd.read_csv(paths.models / "history.csv").set_index("epoch")
-    monitors = paths.models / "monitors.csv"
+    curves = pd.read_csv(paths.models / HISTORY_FILE).set_index("epoch")
+    monitors = paths.models / MONITORS_FILE
     frames = [curves] + ([pd.read_csv(monitors)] if monitors.exists() else [])
     points = {
         str(key): _new_points(column, logged.get(str(key), set()))
@@ -122,11 +132,11 @@ def _log_outputs(paths: StagePaths, metrics: dict[str, float], series: dict) -> 
             lifecycle.log_artifact(paths.reports / name)
     if (paths.reports / "plots").exists():
         lifecycle.log_artifact(paths.reports / "plots", "plots")
-    diagnosis_file = paths.reports / "diagnosis.json"
+    diagnosis_file = paths.reports / DIAGNOSIS_JSON
     if diagnosis_file.exists():
         lifecycle.log_diagnosis(json.loads(diagnosis_file.read_text()), paths.reports)
-    lifecycle.log_artifact(paths.models / "history.csv")
-    lifecycle.log_artifact(paths.models / "model.keras", "model_file")
+    lifecycle.log_artifact(paths.models / HISTORY_FILE)
+    lifecycle.log_artifact(paths.models / MODEL_FILE, "model_file")
     lifecycle.set_tags({"logged_later": "true"})
 
 

@@ -9,7 +9,14 @@ from lstm_doctor.config import Config
 from lstm_doctor.doctor.diagnose import diagnose
 from lstm_doctor.doctor.report import console_summary, summary_paragraph
 from lstm_doctor.tracking import keras_logging, lifecycle
-from lstm_doctor.workspace import StagePaths
+from lstm_doctor.workspace import (
+    HISTORY_FILE,
+    META,
+    PREPARE_REPORT,
+    PREPARED_TABLE,
+    SEQUENCES,
+    StagePaths,
+)
 
 
 def train_step(
@@ -27,9 +34,9 @@ def train_step(
 
     refuse_blocked_outputs(paths)
     for file in (
-        paths.prepared / "report.json",
-        paths.scaled / "meta.json",
-        paths.windows / "meta.json",
+        paths.prepared / PREPARE_REPORT,
+        paths.scaled / META,
+        paths.windows / META,
     ):
         lifecycle.log_artifact(file, f"data/{file.parent.name}")
     log_inputs(cfg, paths)
@@ -51,7 +58,7 @@ def train_step(
         print(console_summary(diagnosis))
         raise
     lifecycle.flush()
-    lifecycle.log_artifact(paths.models / "history.csv")
+    lifecycle.log_artifact(paths.models / HISTORY_FILE)
     if cfg.tracking.log_model:
         lifecycle.log_model(result["model"], result["example"])
     return result
@@ -67,17 +74,17 @@ def log_inputs(cfg: Config, paths: StagePaths) -> None:
 
     from lstm_doctor.workspace import read_json
 
-    bounds = read_json(paths.scaled / "meta.json")["bounds"]
+    bounds = read_json(paths.scaled / META)["bounds"]
     contexts = {"train": "training", "val": "validation", "test": "testing"}
     ds = cfg.dataset
     # A file URI names the source one way only (a bare path reads as several kinds to MLflow).
     source = Path(ds.path).resolve().as_uri()
-    if (paths.prepared / "table.parquet").exists():
-        table = pd.read_parquet(paths.prepared / "table.parquet")
+    if (paths.prepared / PREPARED_TABLE).exists():
+        table = pd.read_parquet(paths.prepared / PREPARED_TABLE)
         splits = {contexts[k]: table.iloc[lo:hi] for k, (lo, hi) in bounds.items()}
         lifecycle.log_datasets(splits, source, ds.name, ds.target)
     else:
-        arrays = np.load(paths.scaled / "sequences.npz")
+        arrays = np.load(paths.scaled / SEQUENCES)
         splits = {contexts[k]: (arrays["x"][lo:hi], arrays["y"][lo:hi])
                   for k, (lo, hi) in bounds.items()}  # fmt: skip
         lifecycle.log_datasets(splits, source, ds.name)

@@ -34,9 +34,13 @@ from lstm_doctor.stages.targets import (
 )
 from lstm_doctor.stages.window import Windows, load_windows
 from lstm_doctor.workspace import (
+    CURVES_FILE,
     EVALUATION_FILE,
+    HISTORY_FILE,
     METRICS_FILE,
+    MODEL_FILE,
     OBSERVED_TARGET,
+    PREDICTIONS_FILE,
     TARGET_OBSERVED,
     TARGETS_FILE,
     StagePaths,
@@ -193,13 +197,13 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
     evaluation.json holds (the caller logs it and has the doctor read it)."""
     windows, meta = load_windows(paths)
     test = windows["test"]
-    model = keras.models.load_model(paths.models / "model.keras", safe_mode=True)
-    history = pd.read_csv(paths.models / "history.csv")
+    model = keras.models.load_model(paths.models / MODEL_FILE, safe_mode=True)
+    history = pd.read_csv(paths.models / HISTORY_FILE)
     scaler = Scaler(**meta["scaler"])
     outputs = predict(model, test)
     with atomic_dir(paths.reports, merge=True) as out:
         (out / "plots").mkdir()
-        history.to_csv(out / "curves.csv", index=False)
+        history.to_csv(out / CURVES_FILE, index=False)
         plots.plot_curves(history, out / "plots" / "curves.png")
         if meta["task"] == "classify":
             train_labels = windows["train"].labels[windows["train"].starts]  # type: ignore[index]
@@ -235,7 +239,7 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
                 target_observed=held,
             )
             plots.plot_lead_time(result["mae_by_lead_time"], out / "plots" / "lead_time.png")
-            one_step.to_csv(out / "predictions.csv", index=False)
+            one_step.to_csv(out / PREDICTIONS_FILE, index=False)
             plots.plot_predictions(one_step, out / "plots" / "predictions.png")
             outputs_by_split = {"val": predict(model, windows["val"]), "test": outputs}
             forecast_rows(

@@ -28,6 +28,9 @@ from lstm_doctor.stages.splits import split_bounds
 from lstm_doctor.stages.timestamps import parse_time
 from lstm_doctor.workspace import (
     OBSERVED_TARGET,
+    PREPARE_REPORT,
+    PREPARED_TABLE,
+    SEQUENCES,
     TARGET_OBSERVED,
     StagePaths,
     atomic_dir,
@@ -243,14 +246,14 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
             train = read_ts(ds.path, "dataset.path")
             test = read_ts(ds.test_path, "dataset.test_path") if ds.test_path else None
             arrays, report = prepare_sequences(train, test, cfg.prepare)
-            np.savez(out / "sequences.npz", **arrays)
+            np.savez(out / SEQUENCES, **arrays)
         else:
             if ds.format != "csv":
                 raise DataError("dataset.task=forecast needs dataset.format=csv")
             frame = read_table(ds)
             table, report = prepare_table(frame, ds, cfg.prepare, cfg.split)
             observed_rows = table.attrs.pop("target_observed")
-            table.to_parquet(out / "table.parquet")
+            table.to_parquet(out / PREPARED_TABLE)
             # Which target rows the file held and which prepare made up: evaluate scores
             # only the observed ones.
             observed_rows.rename("observed").to_frame().to_parquet(out / TARGET_OBSERVED)
@@ -262,7 +265,7 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
                 observed.attrs.clear()
                 observed[[ds.target]].to_parquet(out / OBSERVED_TARGET)
         report["task"] = ds.task
-        write_json(out / "report.json", report)
+        write_json(out / PREPARE_REPORT, report)
     return report
 
 

@@ -17,7 +17,17 @@ from lstm_doctor.config import Config, ScalingConfig, SplitConfig, load_params
 from lstm_doctor.errors import DataError, report_errors
 from lstm_doctor.metrics import mase_lag
 from lstm_doctor.stages.splits import SPLITS, split_bounds
-from lstm_doctor.workspace import StagePaths, atomic_dir, read_json, write_json
+from lstm_doctor.workspace import (
+    META,
+    PREPARE_REPORT,
+    PREPARED_TABLE,
+    SCALED_SERIES,
+    SEQUENCES,
+    StagePaths,
+    atomic_dir,
+    read_json,
+    write_json,
+)
 
 
 @dataclass
@@ -176,18 +186,18 @@ def time_values(index: pd.DatetimeIndex) -> tuple[np.ndarray, str | None]:
 
 def series_times(paths: StagePaths) -> pd.DatetimeIndex:
     """The scaled series' timestamps, in the zone the data were prepared in."""
-    times = pd.DatetimeIndex(np.load(paths.scaled / "series.npz")["time"])
-    zone = read_json(paths.scaled / "meta.json").get("timezone")
+    times = pd.DatetimeIndex(np.load(paths.scaled / SCALED_SERIES)["time"])
+    zone = read_json(paths.scaled / META).get("timezone")
     return times.tz_localize("UTC").tz_convert(zone) if zone else times
 
 
 def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
     """Read prepared/ and write scaled/."""
-    report = read_json(paths.prepared / "report.json")
+    report = read_json(paths.prepared / PREPARE_REPORT)
     meta: dict[str, Any] = {"task": report["task"], "split": asdict(cfg.split)}
     with atomic_dir(paths.scaled) as out:
         if report["task"] == "classify":
-            arrays = dict(np.load(paths.prepared / "sequences.npz"))
+            arrays = dict(np.load(paths.prepared / SEQUENCES))
             has_test = "x_test" in arrays
             index = split_sequences(
                 arrays["y_train"], has_test, cfg.split, cfg.seed, report["classes"]
@@ -211,13 +221,13 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
             bounds = {n: (int(sizes[i]), int(sizes[i + 1])) for i, n in enumerate(SPLITS)}
             columns = [f"channel_{i}" for i in range(x.shape[2])]
             x = checked_transform(scaler, x, columns)
-            np.savez(out / "sequences.npz", x=x, y=y)
+            np.savez(out / SEQUENCES, x=x, y=y)
             meta |= {"classes": report["classes"], "columns": columns}
         else:
-            table = pd.read_parquet(paths.prepared / "table.parquet")
+            table = pd.read_parquet(paths.prepared / PREPARED_TABLE)
             values, bounds, scaler = scale_series(table, cfg.split, cfg.scaling)
             time, zone = time_values(pd.DatetimeIndex(table.index))
-            np.savez(out / "series.npz", values=values, time=time)
+            np.savez(out / SCALED_SERIES, values=values, time=time)
             meta |= {
                 "timezone": zone,
                 "columns": list(table.columns),
@@ -226,7 +236,7 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
             }
             meta |= _mase_lag(report["period"], bounds["train"][1] - bounds["train"][0])
         meta |= {"bounds": bounds, "scaler": asdict(scaler), "target_index": 0}
-        write_json(out / "meta.json", meta)
+        write_json(out / META, meta)
     return meta
 
 

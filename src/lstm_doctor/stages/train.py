@@ -26,7 +26,15 @@ from lstm_doctor.errors import DoctorError
 from lstm_doctor.metrics import batches
 from lstm_doctor.stages.monitor import GradientMonitor
 from lstm_doctor.stages.window import Windows, load_windows
-from lstm_doctor.workspace import StagePaths, atomic_dir, write_json
+from lstm_doctor.workspace import (
+    HISTORY_FILE,
+    MODEL_FILE,
+    MONITORS_FILE,
+    RUN_FILE,
+    StagePaths,
+    atomic_dir,
+    write_json,
+)
 
 
 class WindowBatches(keras.utils.PyDataset):
@@ -249,9 +257,9 @@ def run(
             monitors,
         )
     with atomic_dir(paths.models) as out:
-        model.save(out / "model.keras")
-        history.to_csv(out / "history.csv", index=False)
-        monitors.to_csv(out / "monitors.csv", index=False)
-        write_json(out / "run.json", {"run_id": run_id})
+        model.save(out / MODEL_FILE)
+        history.to_csv(out / HISTORY_FILE, index=False)
+        monitors.to_csv(out / MONITORS_FILE, index=False)
+        write_json(out / RUN_FILE, {"run_id": run_id})
     example, _ = windows["test"].batch(np.arange(min(4, len(windows["test"]))))
     return {"model": model, "history": history, "monitors": monitors, "example": example}

@@ -15,7 +15,16 @@ import numpy as np
 from lstm_doctor.config import Config, WindowConfig, load_params
 from lstm_doctor.errors import DataError, report_errors
 from lstm_doctor.stages.splits import SPLITS
-from lstm_doctor.workspace import StagePaths, atomic_dir, read_json, write_json
+from lstm_doctor.workspace import (
+    META,
+    SCALED_SERIES,
+    SEQUENCES,
+    WINDOW_STARTS,
+    StagePaths,
+    atomic_dir,
+    read_json,
+    write_json,
+)
 
 
 def window_starts(bounds: tuple[int, int], cfg: WindowConfig, skip: int = 0) -> np.ndarray:
@@ -118,14 +127,14 @@ class Windows:
 
 def load_windows(paths: StagePaths) -> tuple[dict[str, Windows], dict[str, Any]]:
     """The three splits' Windows over scaled/, and the merged scaled + window metadata."""
-    meta = read_json(paths.scaled / "meta.json") | read_json(paths.windows / "meta.json")
-    offsets = np.load(paths.windows / "windows.npz")
+    meta = read_json(paths.scaled / META) | read_json(paths.windows / META)
+    offsets = np.load(paths.windows / WINDOW_STARTS)
     if meta["task"] == "classify":
-        arrays = np.load(paths.scaled / "sequences.npz")
+        arrays = np.load(paths.scaled / SEQUENCES)
         data, labels = arrays["x"], arrays["y"]
         length = data.shape[1]
     else:
-        data, labels = np.load(paths.scaled / "series.npz")["values"], None
+        data, labels = np.load(paths.scaled / SCALED_SERIES)["values"], None
         length = meta["length"]
     splits = {
         name: Windows(
@@ -144,7 +153,7 @@ def load_windows(paths: StagePaths) -> tuple[dict[str, Windows], dict[str, Any]]
 
 def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
     """Read scaled/meta.json and write windows/."""
-    scaled = read_json(paths.scaled / "meta.json")
+    scaled = read_json(paths.scaled / META)
     bounds = {name: tuple(b) for name, b in scaled["bounds"].items()}
     if scaled["task"] == "classify":
         starts = {name: np.arange(*bounds[name], dtype=np.int64) for name in SPLITS}
@@ -161,8 +170,8 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         }
     meta["counts"] = {name: len(s) for name, s in starts.items()}
     with atomic_dir(paths.windows) as out:
-        np.savez(out / "windows.npz", **starts)
-        write_json(out / "meta.json", meta)
+        np.savez(out / WINDOW_STARTS, **starts)
+        write_json(out / META, meta)
     return meta
 
 

@@ -18,6 +18,7 @@ from lstm_doctor.config import Config, TrackingConfig, flatten
 from lstm_doctor.tracking import delivery
 from lstm_doctor.tracking.delivery import flush, log_metrics_async, store_lost, while_store_takes
 from lstm_doctor.tracking.store import CONFIG_ARTIFACT, use_store
+from lstm_doctor.workspace import DIAGNOSIS_HTML, DIAGNOSIS_JSON, DIAGNOSIS_MD
 
 __all__ = ["flush", "log_metrics_async", "store_lost"]  # the pipeline reaches them from here
 
@@ -150,7 +151,7 @@ def log_diagnosis(result: dict[str, Any], reports: Path, summary: str = "") -> N
     """The diagnosis as run tags (filterable in the UI), its summary as the run's
     description (the UI shows it on the run page) and its files as artifacts."""
     mlflow.set_tags(diagnosis_tags(result, summary))
-    for name in ("diagnosis.json", "diagnosis.md", "diagnosis.html"):
+    for name in (DIAGNOSIS_JSON, DIAGNOSIS_MD, DIAGNOSIS_HTML):
         if (reports / name).exists():
             mlflow.log_artifact(str(reports / name))
 

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 from lstm_doctor.comparison import RunRecord
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.tracking.store import CONFIG_ARTIFACT, quoted, tracking_uri, use_store
-from lstm_doctor.workspace import TARGETS_FILE
+from lstm_doctor.workspace import DIAGNOSIS_JSON, TARGETS_FILE
 
 
 def run_status(cfg: TrackingConfig, run_id: str) -> str:
@@ -203,7 +203,7 @@ def diagnosed_run(cfg: TrackingConfig, selector: str) -> DiagnosedRun:
             ) from None
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
-        local = client.download_artifacts(run.info.run_id, "diagnosis.json")
+        local = client.download_artifacts(run.info.run_id, DIAGNOSIS_JSON)
     except (mlflow.exceptions.MlflowException, OSError):
         raise DataError(
             f"run {run.info.run_id} has no diagnosis.json artifact (it ended before evaluate); "

@@ -12,6 +12,7 @@ import pandas as pd
 
 from lstm_doctor.errors import DataError
 from lstm_doctor.tracking.lifecycle import diagnosis_tags
+from lstm_doctor.workspace import DIAGNOSIS_HTML, DIAGNOSIS_JSON, DIAGNOSIS_MD
 
 # Keys Keras' autolog logs without a step at each evaluation (mlflow#14293): not curves.
 STEPLESS_PREFIX = "validation_"
@@ -74,7 +75,7 @@ def log_to_run(run_id: str, result: dict[str, Any], folder: Path) -> None:
     client = _client()
     for key, value in diagnosis_tags(result).items():
         client.set_tag(run_id, key, value)
-    for name in ("diagnosis.json", "diagnosis.md", "diagnosis.html"):
+    for name in (DIAGNOSIS_JSON, DIAGNOSIS_MD, DIAGNOSIS_HTML):
         if (folder / name).exists():
             client.log_artifact(run_id, str(folder / name))
 
