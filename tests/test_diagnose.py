@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lstm_doctor.commands.fix_runs import ORIGINAL, merge, plan
-from lstm_doctor.doctor import data_checks, result_checks, series_checks
+from lstm_doctor.doctor import curve_summary, data_checks, result_checks, series_checks
 from lstm_doctor.doctor import training_checks as run_checks
 from lstm_doctor.doctor.causes import link
 from lstm_doctor.doctor.diagnose import in_effect
@@ -61,8 +61,8 @@ def test_a_flat_curve_over_a_handful_of_updates_asks_for_more_of_them() -> None:
     # with enough updates the usual prescriptions stand
     (many,) = run_checks.check_curves(flat, tiny_step, steps=50)
     assert many.fixes[:2] == ["scaling=standard", "optimizer.lr=0.001"]
-    assert run_checks.steps_per_epoch(40, tiny_config("training.batch_size=64")) == 1
-    assert run_checks.steps_per_epoch(1000, CFG) == 8  # capped by TINY's max_steps_per_epoch
+    assert curve_summary.steps_per_epoch(40, tiny_config("training.batch_size=64")) == 1
+    assert curve_summary.steps_per_epoch(1000, CFG) == 8  # capped by TINY's max_steps_per_epoch
 
 
 def test_still_falling_at_the_last_epoch_is_slow_convergence() -> None:

@@ -7,8 +7,14 @@ import re
 
 import pytest
 
-from lstm_doctor.doctor import data_checks, gradient_checks, result_checks, series_checks
-from lstm_doctor.doctor import training_checks as run_checks
+from lstm_doctor.doctor import (
+    curve_reading,
+    curve_summary,
+    data_checks,
+    gradient_checks,
+    result_checks,
+    series_checks,
+)
 
 from .conftest import ROOT
 
@@ -44,12 +50,12 @@ def test_every_code_the_doctor_reports_is_documented_and_no_other() -> None:
         ("data.outliers", f"≥ {100 * series_checks.DOMINANT_SHARE:g}% of the target's"),
         ("data.off_grid_rows", f"from {100 * data_checks.OFF_GRID_WARNING_SHARE:g}% of the rows"),
         ("train.majority_class", f"≥ {100 * result_checks.COLLAPSE_SHARE:g}% of answers one class"),
-        ("train.not_learning", f"fewer than {run_checks.MIN_UPDATES} optimiser updates"),
+        ("train.not_learning", f"fewer than {curve_summary.MIN_UPDATES} optimiser updates"),
         ("train.exploding_gradients", f"≥ {gradient_checks.SPIKE:g}× the median of the epochs"),
         ("train.step_too_small", f"< 1/{gradient_checks.STEP_FACTOR:g} of the healthy"),
         ("train.step_too_small", f"~{gradient_checks.HEALTHY_STEP:g} of their norm"),
         ("train.step_too_large", f"> {gradient_checks.STEP_FACTOR:g}× the healthy ratio"),
-        ("train.slow_convergence", f"> {100 * run_checks.SLIDING:g}% more off"),
+        ("train.slow_convergence", f"> {100 * curve_reading.SLIDING:g}% more off"),
     ],
 )
 def test_the_thresholds_the_readme_quotes_are_the_codes(code: str, said: str) -> None:

@@ -16,6 +16,7 @@ import pandas as pd
 from lstm_doctor.config import Config
 from lstm_doctor.doctor import (
     causes,
+    curve_summary,
     data_checks,
     gradient_checks,
     result_checks,
@@ -92,7 +93,7 @@ def run_findings(evidence: Evidence) -> list[Finding]:
     cfg, history, monitors = evidence.cfg, evidence.history, evidence.monitors
     loss = history["loss"].to_numpy(dtype=float) if "loss" in history else np.empty(0)
     train_windows = evidence.train_windows
-    steps = training_checks.steps_per_epoch(train_windows, cfg) if train_windows else None
+    steps = curve_summary.steps_per_epoch(train_windows, cfg) if train_windows else None
     findings = training_checks.check_divergence(loss, cfg)
     findings += training_checks.check_curves(history, cfg, steps, monitors)
     findings += gradient_checks.check_gradients(monitors, cfg)
