@@ -112,6 +112,9 @@ class ModelConfig:
     recurrent_initializer: str = "orthogonal"
     dense_units: int = 0  # hidden Dense before the output; 0 = none
     unroll: bool = False
+    # Forecast the correction to a lookup instead of the level: none | persistence |
+    # seasonal_naive (an output of zero is then that lookup's forecast).
+    residual_to: str = "none"
 
 
 @dataclass
