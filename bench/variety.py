@@ -37,7 +37,10 @@ def _write_ts(path: Path, sequences: np.ndarray, labels: list[str]) -> None:
     head = [f"@problemName {path.stem}", "@timeStamps false", "@missing false",
             "@univariate true", "@equalLength true", f"@seriesLength {sequences.shape[1]}",
             f"@classLabel true {' '.join(sorted(set(labels)))}", "@data"]  # fmt: skip
-    rows = [",".join(f"{v:.5g}" for v in s) + f":{label}" for s, label in zip(sequences, labels)]
+    rows = [
+        ",".join(f"{v:.5g}" for v in seq) + f":{label}"
+        for seq, label in zip(sequences, labels, strict=True)
+    ]
     path.write_text("\n".join(head + rows) + "\n")
 
 
@@ -111,16 +114,15 @@ def csv(name: str, file: str) -> list[str]:
 def series() -> dict[str, list[str]]:
     """Every series of the benchmark: its name and the overrides that select it."""
     classifier = (OUT / "data" / "small_classifier").relative_to(ROOT)
+    small = ["dataset=italy_power", "dataset.name=small_classifier",
+             f"dataset.path={classifier}_TRAIN.ts", f"dataset.test_path={classifier}_TEST.ts"]  # fmt: skip
     return {
         "electricity (hourly)": ["dataset=electricity"],
         "beijing_pm25 (hourly)": ["dataset=beijing_pm25"],
         "stocks (business days)": ["dataset=stocks"],
         "italy_power (classify)": ["dataset=italy_power"],
         "basic_motions (classify)": ["dataset=basic_motions"],
-        "small classifier (50 seqs)": [
-            "dataset=italy_power", "dataset.name=small_classifier",
-            f"dataset.path={classifier}_TRAIN.ts", f"dataset.test_path={classifier}_TEST.ts",
-        ],  # fmt: skip
+        "small classifier (50 seqs)": small,
         "daily, yearly season": csv("daily_yearly", "daily_yearly.csv"),
         "hourly zero-inflated": csv("hourly_zero", "hourly_zero.csv"),
         "weekly": csv("weekly", "weekly.csv"),
@@ -170,7 +172,7 @@ def run_one(name: str, overrides: list[str], uri: str, conf: Path) -> dict:
     try:
         cfg = validate(compose_config(overrides, conf_dir=conf))
         metrics = run_pipeline(cfg, paths, run_name=slug, overrides=overrides, progress=False)
-    except Exception as exc:  # noqa: BLE001  (a failure is a row of the table, not the end)
+    except Exception as exc:  # a failure is a row of the table, not the end
         return {"name": name, "error": f"{type(exc).__name__}: {exc}"[:200]}
     diagnosis = read_json(paths.reports / "diagnosis.json")
     return {

@@ -90,7 +90,7 @@ def test_persistence_residual_with_per_window_normalisation() -> None:
     series = np.arange(20, dtype=np.float32).reshape(20, 1) ** 2
     w = Windows(series, np.array([2]), "forecast", length=3, horizon=2, lookup_lag=1,
                 normalize="standard")  # fmt: skip
-    x, y, stats = w.batch_with_stats(np.array([0]))
+    _, y, stats = w.batch_with_stats(np.array([0]))
     truth = series[5:7, 0]
     assert stats is not None and stats[0].tolist() == [[16.0, 16.0]]  # the last input, twice
     np.testing.assert_allclose(w.restore(y, stats)[0], truth, rtol=1e-6)

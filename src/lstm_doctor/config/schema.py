@@ -66,6 +66,10 @@ class PrepareConfig:
     outliers: str = "none"  # none | clip | drop
     outlier_threshold: float = 6.0  # robust z (median / MAD) beyond which a value is an outlier
     calendar_features: bool = True  # add hour-of-day / day-of-week sin-cos columns
+    # With calendar_features, the year's phase too (day of year; week of year for weekly
+    # data, month for monthly): auto | always | never. auto adds it at daily or longer
+    # steps when the data span two years (sub-daily data: ask for it with always).
+    year_features: str = "auto"
     sequence_length: int | None = None  # classify: pad/truncate every sequence to this
     pad: str = "post"  # post | pre
 

@@ -105,6 +105,7 @@ CHOICES: dict[str, tuple[str | None, ...]] = {
     "scaling.fit_on": ("train", "all"),
     "window.normalize": ("none", "last", "standard"),
     "model.residual_to": ("none", "persistence", "seasonal_naive"),
+    "prepare.year_features": ("auto", "always", "never"),
     "model.activation": ACTIVATIONS,
     "model.recurrent_activation": ACTIVATIONS,
     "model.kernel_initializer": INITIALIZERS,

@@ -25,9 +25,8 @@ from lstm_doctor.doctor import (
 from lstm_doctor.doctor.evidence import Evidence
 from lstm_doctor.doctor.findings import Finding, ranked, verdict
 from lstm_doctor.doctor.report import first_prescription, to_markdown, try_command
+from lstm_doctor.metrics import CALENDAR_COLUMNS, calendar_spans
 from lstm_doctor.workspace import StagePaths, read_json, write_json
-
-CALENDAR = {"hour_sin", "hour_cos", "dow_sin", "dow_cos"}
 
 
 def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
@@ -48,7 +47,7 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
         columns = [
             c
             for c in table.columns
-            if c not in CALENDAR and c not in report.get("encoded_columns", [])
+            if c not in CALENDAR_COLUMNS and c not in report.get("encoded_columns", [])
         ]
         lo, hi = bounds["train"]
         findings += data_checks.check_scales(
@@ -60,7 +59,7 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
         freq = scaled.get("freq") or report.get("freq")
         season, _ = series_checks.dominant_season(target, scaled.get("period"), freq)
         findings += series_checks.check_outliers(table, columns, cfg, (lo, hi), season)
-        calendar = bool(CALENDAR & set(table.columns))
+        calendar = calendar_spans(table.columns)
         findings += series_checks.check_window(target, scaled.get("period"), cfg, calendar, freq)
         values = np.load(paths.scaled / "series.npz")["values"]
         findings += series_checks.check_shift(values[:, 0].astype(float), bounds, cfg)
