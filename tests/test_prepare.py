@@ -329,3 +329,25 @@ def test_the_prepared_parquet_keeps_the_zone(tmp_path: Path) -> None:
     assert str(stored.index.tz) == "Europe/Rome"
     assert list(stored.index.hour) == [0, 1, 3, 4]
     assert read_json(paths.prepared / "report.json")["timezone"] == "Europe/Rome"
+
+
+@pytest.mark.parametrize(
+    ("freq", "periods", "year_features", "pairs"),
+    [("h", 3 * 8760, "auto", {"hour", "dow"}), ("h", 3 * 8760, "always", {"hour", "dow", "doy"}),
+     ("D", 3 * 365, "auto", {"dow", "doy"}), ("D", 365, "auto", {"dow"}),
+     ("D", 3 * 365, "never", {"dow"}), ("W-SUN", 3 * 52, "auto", {"woy"}),
+     ("MS", 36, "auto", {"month"})],
+)  # fmt: skip
+def test_the_calendar_pairs_follow_the_steps_and_the_span(
+    freq: str, periods: int, year_features: str, pairs: set[str]
+) -> None:
+    from lstm_doctor.stages.calendar import add_calendar_features
+
+    index = pd.date_range("2021-01-01", periods=periods, freq=freq)
+    table = add_calendar_features(pd.DataFrame({"y": 0.0}, index=index), year_features)
+    assert {c.rsplit("_", 1)[0] for c in table.columns if c != "y"} == pairs
+    year = next((c for c in table.columns if c.split("_")[0] in ("doy", "woy", "month")), None)
+    if year:  # one turn a year: the same phase a year apart, to within a day's drift
+        first = table[year].iloc[0]
+        again = table[year][table.index >= index[0] + pd.DateOffset(years=1)].iloc[0]
+        assert abs(again - first) < 0.03

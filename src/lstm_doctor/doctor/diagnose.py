@@ -7,6 +7,7 @@ returns a short console summary.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from lstm_doctor.doctor.evidence import Evidence
 from lstm_doctor.doctor.findings import Finding, ranked, verdict
 from lstm_doctor.doctor.report import first_prescription, to_markdown, try_command
 from lstm_doctor.metrics import CALENDAR_COLUMNS, calendar_spans
-from lstm_doctor.workspace import StagePaths, read_json, write_json
+from lstm_doctor.workspace import FIT_SIZES, StagePaths, read_json, write_json
 
 
 def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
@@ -117,9 +118,11 @@ def pipeline_evidence(
     run_id: str | None,
     overrides: list[str] | None = None,
 ) -> Evidence:
-    """The pipeline's adapter: its stage files and the run's curves as the doctor's input."""
+    """The pipeline's adapter: its stage files and the run's curves as the doctor's input.
+    The checks judge the batch and patience the run trained with (models/fit_sizes.json,
+    resolved from the data's size), not only the configured ones."""
     return Evidence(
-        cfg=cfg,
+        cfg=as_trained(cfg, paths),
         history=history,
         monitors=monitors,
         metrics=metrics,
@@ -129,6 +132,21 @@ def pipeline_evidence(
         run_id=run_id,
         overrides=overrides or [],
     )
+
+
+def as_trained(cfg: Config, paths: StagePaths) -> Config:
+    """`cfg` with the batch size and patience train resolved for the data in their place."""
+    file = paths.models / FIT_SIZES
+    if not file.exists():
+        return cfg
+    sizes, t = read_json(file), cfg.training
+    training = replace(
+        t,
+        batch_size=sizes["batch_size"],
+        early_stopping=replace(t.early_stopping, patience=sizes["early_stopping_patience"]),
+        reduce_lr=replace(t.reduce_lr, patience=sizes["reduce_lr_patience"]),
+    )
+    return replace(cfg, training=training)
 
 
 def diagnose(
