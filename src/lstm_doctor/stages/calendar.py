@@ -12,11 +12,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstm_doctor.metrics import autocorrelation
 
-def add_calendar_features(table: pd.DataFrame, year_features: str = "auto") -> pd.DataFrame:
+
+def add_calendar_features(
+    table: pd.DataFrame, year_features: str = "auto", train_target: np.ndarray | None = None
+) -> pd.DataFrame:
     """The calendar's phases as sin/cos pairs (so 23h sits next to 0h, December next to
     January): hour of day and day of week where they vary, and the year's phase as
-    `year_pair` chooses it (`prepare.year_features`)."""
+    `year_pair` chooses it (`prepare.year_features`; `train_target`, the target over the
+    training span, is what `auto` asks whether a year shows)."""
     index = pd.DatetimeIndex(table.index)
     out = table.copy()
     hour = index.hour + index.minute / 60
@@ -25,7 +30,7 @@ def add_calendar_features(table: pd.DataFrame, year_features: str = "auto") -> p
     # Weekly steps fall on one weekday, monthly ones on any: the weekday says nothing there.
     if len(index) > 1 and _step(index) < pd.Timedelta("7D"):
         _add_pair(out, "dow", index.day_of_week, 7)
-    pair = year_pair(index, year_features)
+    pair = year_pair(index, year_features, train_target)
     if pair == "doy":
         _add_pair(out, "doy", index.day_of_year - 1, 365.25)
     elif pair == "woy":
@@ -35,23 +40,32 @@ def add_calendar_features(table: pd.DataFrame, year_features: str = "auto") -> p
     return out
 
 
-# The year's phase is learnable from a span of at least two years (each phase seen twice
-# in the whole table, more than once in the training span).
-YEAR_SPAN_DAYS = 2 * 365
+# A year shows in the training span when its autocorrelation a year apart is at least this
+# and beats the half-year's by PEAK_MARGIN: a peak, not the slow decay of a drifting series
+# (a stock price's), whose year-old value says nothing about its phase.
+YEAR_ACF = 0.3
+PEAK_MARGIN = 0.2
 
 
-def year_pair(index: pd.DatetimeIndex, year_features: str) -> str | None:
+def year_pair(
+    index: pd.DatetimeIndex, year_features: str, train_target: np.ndarray | None = None
+) -> str | None:
     """Which pair gives the year's phase: 'doy' (steps shorter than a week), 'woy' (weekly),
-    'month' (monthly or quarterly), or None. `auto` adds it where the steps are a day or
-    longer and the data span two years: there a year is a few hundred steps at most, too
-    long for a window the data can afford yet the season that matters most; at sub-daily
+    'month' (monthly or quarterly), or None. `auto` adds it at steps of a day or longer
+    where the training span shows a yearly peak (two years at least): there a year is a
+    few hundred steps at most, longer than a window the data can afford; at sub-daily
     steps the day and the week carry the signal and `always` asks for the year too."""
     if year_features == "never" or len(index) < 2:
         return None
     step = _step(index)
-    span_days = (index[-1] - index[0]) / pd.Timedelta("1D")
-    if year_features == "auto" and (step < pd.Timedelta("1D") or span_days < YEAR_SPAN_DAYS):
-        return None
+    if year_features == "auto":
+        if step < pd.Timedelta("1D") or train_target is None:
+            return None
+        # A year in steps of this calendar (business days count about 261).
+        lag = int((index < index[0] + pd.DateOffset(years=1)).sum())
+        r_year = autocorrelation(train_target, lag)
+        if r_year < YEAR_ACF or r_year < autocorrelation(train_target, lag // 2) + PEAK_MARGIN:
+            return None
     if step < pd.Timedelta("6D"):
         return "doy"
     return "woy" if step < pd.Timedelta("28D") else "month"

@@ -125,7 +125,9 @@ def prepare_table(
     refuse_constant_target(table, ds.target, source)
     mask = observed.reindex(table.index, fill_value=False)
     if prep.calendar_features:
-        table = add_calendar_features(table, prep.year_features)
+        n_train = split_bounds(len(table), split or SplitConfig())["train"][1]
+        train_target = table[ds.target].to_numpy(dtype=float)[:n_train]
+        table = add_calendar_features(table, prep.year_features, train_target)
     report["rows_out"] = len(table)
     report["columns"] = list(table.columns)
     out = table.astype("float64")
