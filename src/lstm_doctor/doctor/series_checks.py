@@ -154,7 +154,10 @@ def dominant_season(
     y = y[np.isfinite(y)]
     if len(y) < 6 or not np.std(y):
         return None, 0.0
-    r = acf(y, len(y) // 3)
+    # Up to half the span: a calendar season needs two cycles (metrics.seasons), while a
+    # peak found with no calendar to go by needs three.
+    r = acf(y, len(y) // 2)
+    own_peaks = len(y) // 3
 
     # A season is a peak: its autocorrelation must beat the half-season trough clearly.
     def is_peak(lag: int) -> bool:
@@ -167,7 +170,7 @@ def dominant_season(
         return period, float(r[period])
     candidates = [m for m in seasons(y, freq, period) if is_peak(m)]
     if not candidates:  # no calendar to go by: the autocorrelation's own peaks
-        candidates = [m for m in range(2, len(r)) if is_peak(m)]
+        candidates = [m for m in range(2, own_peaks) if is_peak(m)]
     if not candidates:
         return None, 0.0
 
@@ -243,7 +246,9 @@ def check_window(
             f", and a window of {lag} would leave fewer than {MIN_INDEPENDENT_WINDOWS} "
             f"independent training windows: {how}."
         )
-        return [Finding("data.window_shorter_than_season", "warning", evidence, said, fixes)]
+        # With nothing to prescribe it is a note, not a defect the run could fix.
+        severity = "warning" if fixes else "info"
+        return [Finding("data.window_shorter_than_season", severity, evidence, said, fixes)]
     # Hour-of-day and day-of-week inputs tell the model where in a daily or weekly season
     # it is: a window half the season long then suffices.
     severity = "info" if told and cfg.window.length >= lag // 2 else "warning"
