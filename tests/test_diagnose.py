@@ -343,3 +343,38 @@ def test_few_independent_windows_are_flagged_however_many_overlap() -> None:
 def test_a_zigzag_loss_that_never_settles_is_oscillating() -> None:
     loss = [3.608, 1.623, 1.467, 1.376, 1.832, 1.757, 1.692, 1.497, 1.757, 1.692, 1.51, 1.548]
     assert "train.oscillating" in codes(run_checks.check_curves(history(loss), CFG))
+
+
+def yearly_daily(years: int = 3) -> np.ndarray:
+    t = np.arange(365 * years)
+    return np.sin(2 * np.pi * t / 365) + 0.1 * np.random.default_rng(1).standard_normal(len(t))
+
+
+def test_a_long_season_the_calendar_tells_is_not_unseen() -> None:
+    target = yearly_daily()
+    cfg = tiny_config("window.length=28")
+    told = frozenset({"7D", "365D"})
+    assert series_checks.check_window(target, None, cfg, calendar=told, freq="D") == []
+
+
+def test_a_long_season_no_window_can_cover_is_prescribed_as_its_calendar_input() -> None:
+    """Three years of daily data cannot fill 30 year-long windows: the year's phase is given
+    through the calendar, never as window.length=365."""
+    target = yearly_daily()
+    (found,) = series_checks.check_window(
+        target, None, tiny_config("window.length=28"), calendar=frozenset({"7D"}), freq="D"
+    )
+    assert found.severity == "warning" and found.evidence["calendar_span"] == "365D"
+    assert found.fixes == ["prepare.year_features=always"]
+    off = tiny_config("window.length=28", "prepare.calendar_features=false")
+    (found,) = series_checks.check_window(target, None, off, calendar=False, freq="D")
+    assert found.fixes == ["prepare.calendar_features=true prepare.year_features=always"]
+
+
+def test_a_short_season_keeps_the_window_that_covers_it() -> None:
+    t = np.arange(7 * 100)
+    target = np.sin(2 * np.pi * t / 7) + 0.1 * np.random.default_rng(2).standard_normal(len(t))
+    (found,) = series_checks.check_window(
+        target, None, tiny_config("window.length=3"), calendar=frozenset(), freq="D"
+    )
+    assert found.fixes[0] == "window.length=7"

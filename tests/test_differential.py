@@ -11,6 +11,7 @@ import pytest
 from lstm_doctor.doctor import gradient_checks, series_checks
 from lstm_doctor.doctor import training_checks as run_checks
 from lstm_doctor.doctor.causes import EXPLAINS, link
+from lstm_doctor.doctor.data_checks import MIN_INDEPENDENT_WINDOWS
 from lstm_doctor.doctor.findings import Finding
 from lstm_doctor.doctor.report import console_summary, first_prescription, to_markdown
 
@@ -194,7 +195,13 @@ def test_the_season_is_found_at_any_frequency(freq: str, season: int, steps: int
     short = tiny_config(f"window.length={max(season // 4, 1)}")
     (found,) = series_checks.check_window(target, None, short, calendar=False, freq=freq)
     assert found.evidence["season"] == season
-    assert found.fixes[0] == f"window.length={season}"
+    if season * MIN_INDEPENDENT_WINDOWS <= steps:  # a short season: the window that covers it
+        assert found.fixes[0] == f"window.length={season}"
+    else:  # never a window the data cannot fill: the year's calendar pair, or the longest
+        assert f"window.length={season}" not in found.fixes
+        year = "prepare.year_features=always"
+        longest = f"window.length={steps // MIN_INDEPENDENT_WINDOWS}"
+        assert found.fixes[0] == (year if freq in ("W", "MS") else longest)
 
 
 def test_curve_findings_report_the_curve_measures_by_their_one_definition() -> None:

@@ -329,3 +329,39 @@ def test_the_prepared_parquet_keeps_the_zone(tmp_path: Path) -> None:
     assert str(stored.index.tz) == "Europe/Rome"
     assert list(stored.index.hour) == [0, 1, 3, 4]
     assert read_json(paths.prepared / "report.json")["timezone"] == "Europe/Rome"
+
+
+@pytest.mark.parametrize(
+    ("freq", "periods", "year_features", "pairs"),
+    [("h", 3 * 8760, "auto", {"hour", "dow"}), ("h", 3 * 8760, "always", {"hour", "dow", "doy"}),
+     ("D", 3 * 365, "auto", {"dow", "doy"}), ("D", 365, "auto", {"dow"}),
+     ("D", 3 * 365, "never", {"dow"}), ("W-SUN", 3 * 52, "auto", {"woy"}),
+     ("MS", 36, "auto", {"month"})],
+)  # fmt: skip
+def test_the_calendar_pairs_follow_the_steps_and_the_span(
+    freq: str, periods: int, year_features: str, pairs: set[str]
+) -> None:
+    from lstm_doctor.stages.calendar import add_calendar_features
+
+    index = pd.date_range("2021-01-01", periods=periods, freq=freq)
+    yearly = np.cos(2 * np.pi * index.day_of_year.to_numpy() / 365.25)
+    table = add_calendar_features(pd.DataFrame({"y": 0.0}, index=index), year_features, yearly)
+    assert {c.rsplit("_", 1)[0] for c in table.columns if c != "y"} == pairs
+    year = next((c for c in table.columns if c.split("_")[0] in ("doy", "woy", "month")), None)
+    if year:  # one turn a year: the same phase a year apart, to within a day's drift
+        first = table[year].iloc[0]
+        again = table[year][table.index >= index[0] + pd.DateOffset(years=1)].iloc[0]
+        assert abs(again - first) < 0.03
+
+
+def test_auto_adds_the_year_only_where_the_training_span_shows_one() -> None:
+    """A drifting series (a random walk: its autocorrelation decays, it never peaks a year
+    on) is given no year input; the same dates with a yearly cycle are."""
+    from lstm_doctor.stages.calendar import year_pair
+
+    index = pd.date_range("2015-01-01", periods=4 * 365, freq="D")
+    walk = np.cumsum(np.random.default_rng(3).standard_normal(len(index)))
+    assert year_pair(index, "auto", walk) is None
+    yearly = np.sin(2 * np.pi * np.arange(len(index)) / 365.25)
+    assert year_pair(index, "auto", yearly) == "doy"
+    assert year_pair(index, "auto", None) is None and year_pair(index, "always") == "doy"

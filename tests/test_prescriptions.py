@@ -222,3 +222,16 @@ def test_a_cause_with_nothing_to_prescribe_says_so() -> None:
 
     page = _summary(result)
     assert "No configuration change is prescribed" in page and "lstm-doctor fix" not in page
+
+
+def test_losing_to_the_seasonal_lookup_prescribes_forecasting_the_correction_to_it() -> None:
+    """No specific cause (the window covers the season): the model is given the winning
+    lookup as its starting point, and not again once it has it."""
+    history = pd.DataFrame({"loss": [1.0, 0.2], "val_loss": [1.0, 0.25]})
+    cfg = tiny_config("window.length=24")
+    found = result_checks.check_results(naive_results(1.5, 1.6, 1.4), history, cfg, 24)
+    (naive,) = [f for f in found if f.code == "train.no_better_than_naive"]
+    assert naive.fixes[0] == "model.residual_to=seasonal_naive"
+    has_it = tiny_config("window.length=24", "model.residual_to=seasonal_naive")
+    found = result_checks.check_results(naive_results(1.5, 1.6, 1.4), history, has_it, 24)
+    assert all(not fix.startswith("model.residual_to") for f in found for fix in f.fixes)

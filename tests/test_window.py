@@ -70,3 +70,33 @@ def test_memory_grows_with_the_series_not_the_window_length() -> None:
     assert len(w) == 2_000_000 - 168 - 24 + 1
     assert x.shape == (256, 168, 8)
     assert peak < 100 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_residual_targets_are_corrections_to_the_lookup() -> None:
+    # series[t] = t: window start 0, length 4, horizon 3, targets 4, 5, 6. The lag-2 lookup
+    # reads the latest same-phase value before the window's end: 2, 3, then 2 again (6 - 4).
+    series = np.arange(20, dtype=np.float32).reshape(20, 1)
+    w = Windows(series, np.array([0, 5]), "forecast", length=4, horizon=3, lookup_lag=2)
+    x, y, stats = w.batch_with_stats(np.array([0, 1]))
+    assert x[0, :, 0].tolist() == [0, 1, 2, 3]  # inputs are unchanged
+    assert stats is not None and stats[0].tolist() == [[2, 3, 2], [7, 8, 7]]
+    assert y.tolist() == [[2, 2, 4], [2, 2, 4]]
+    # An untrained model's zero is the lookup; the restored truth is the truth.
+    assert w.restore(np.zeros((2, 3)), stats).tolist() == [[2, 3, 2], [7, 8, 7]]
+    assert w.restore(y, stats).tolist() == [[4, 5, 6], [9, 10, 11]]
+
+
+def test_persistence_residual_with_per_window_normalisation() -> None:
+    series = np.arange(20, dtype=np.float32).reshape(20, 1) ** 2
+    w = Windows(series, np.array([2]), "forecast", length=3, horizon=2, lookup_lag=1,
+                normalize="standard")  # fmt: skip
+    _, y, stats = w.batch_with_stats(np.array([0]))
+    truth = series[5:7, 0]
+    assert stats is not None and stats[0].tolist() == [[16.0, 16.0]]  # the last input, twice
+    np.testing.assert_allclose(w.restore(y, stats)[0], truth, rtol=1e-6)
+
+
+def test_a_lookup_before_the_series_reads_its_first_step() -> None:
+    series = np.arange(10, dtype=np.float32).reshape(10, 1) + 100
+    w = Windows(series, np.array([0]), "forecast", length=2, horizon=1, lookup_lag=5)
+    assert w.lookups(np.array([0])).tolist() == [[100.0]]  # step -3 does not exist

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score
@@ -129,6 +130,45 @@ def season_lengths(freq: str, spans: tuple[str, ...] = SPANS) -> list[int]:
     n = max(abs(offset.n), 1)
     base = CALENDAR_SEASONS.get(offset.name.split("-")[0], ())
     return [s // n for s in base if s % n == 0 and s // n > 1]
+
+
+# Calendar spans a season may be: within this share of one, a season of that many steps is
+# that span (52 weeks are a year, 5 business days a week).
+SPAN_TOLERANCE = 0.02
+SPAN_DAYS = {"1D": 1.0, "7D": 7.0, "365D": 365.25}
+CALENDAR_SPAN_OF = {"B": ("7D", 5), "W": ("365D", 52), "MS": ("365D", 12), "ME": ("365D", 12),
+                    "M": ("365D", 12), "QS": ("365D", 4), "QE": ("365D", 4)}  # fmt: skip
+
+
+def season_span(lag: int, freq: str | None) -> str | None:
+    """The calendar span ('1D', '7D' or '365D') that `lag` steps at `freq` last, within
+    SPAN_TOLERANCE, or None: 24 hourly steps are '1D', 52 weekly ones '365D', 12 monthly
+    ones '365D', 5 business days '7D', 10 hourly steps none."""
+    import pandas as pd
+
+    if not freq or lag < 2:
+        return None
+    offset = pd.tseries.frequencies.to_offset(freq)
+    try:
+        days = pd.Timedelta(offset) * lag / pd.Timedelta("1D")
+    except ValueError:  # business days, months: counted in the calendar's own units
+        span, per = CALENDAR_SPAN_OF.get(offset.name.split("-")[0], (None, 0))
+        return span if per and lag * max(abs(offset.n), 1) == per else None
+    for span, length in SPAN_DAYS.items():
+        if abs(days / length - 1) <= SPAN_TOLERANCE:
+            return span
+    return None
+
+
+# Each calendar pair (stages/calendar.py: `<name>_sin`, `<name>_cos`) and the span whose
+# phase it tells the model.
+CALENDAR_PAIRS = {"hour": "1D", "dow": "7D", "doy": "365D", "woy": "365D", "month": "365D"}
+CALENDAR_COLUMNS = frozenset(f"{name}_{f}" for name in CALENDAR_PAIRS for f in ("sin", "cos"))
+
+
+def calendar_spans(columns: Any) -> frozenset[str]:
+    """The spans ('1D', '7D', '365D') whose phase a table's calendar columns give."""
+    return frozenset(span for name, span in CALENDAR_PAIRS.items() if f"{name}_sin" in columns)
 
 
 def seasons(train_target: np.ndarray, freq: str | None, period: int | None) -> list[int]:

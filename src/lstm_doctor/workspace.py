@@ -41,6 +41,8 @@ EVALUATION_FILE = "evaluation.json"
 # Every validation and test target evaluate scored, with each answer (stages/targets.py):
 # proofs score runs on the targets they share.
 TARGETS_FILE = "targets.parquet"
+# In models/: the batch and patience train resolved from the data's size (config.sizing).
+FIT_SIZES = "fit_sizes.json"
 # Per row of prepared/table.parquet (same time index), a boolean column "observed": True
 # where the raw file held the target, False where prepare inserted or filled it. Written
 # by prepare for every forecast; scores count only the observed rows.

@@ -66,6 +66,10 @@ class PrepareConfig:
     outliers: str = "none"  # none | clip | drop
     outlier_threshold: float = 6.0  # robust z (median / MAD) beyond which a value is an outlier
     calendar_features: bool = True  # add hour-of-day / day-of-week sin-cos columns
+    # With calendar_features, the year's phase too (day of year; week of year for weekly
+    # data, month for monthly): auto | always | never. auto adds it at daily or longer
+    # steps when the data span two years (sub-daily data: ask for it with always).
+    year_features: str = "auto"
     sequence_length: int | None = None  # classify: pad/truncate every sequence to this
     pad: str = "post"  # post | pre
 
@@ -112,6 +116,9 @@ class ModelConfig:
     recurrent_initializer: str = "orthogonal"
     dense_units: int = 0  # hidden Dense before the output; 0 = none
     unroll: bool = False
+    # Forecast the correction to a lookup instead of the level: none | persistence |
+    # seasonal_naive (an output of zero is then that lookup's forecast).
+    residual_to: str = "none"
 
 
 @dataclass

@@ -104,6 +104,8 @@ CHOICES: dict[str, tuple[str | None, ...]] = {
     "scaling.method": ("none", "standard", "minmax", "robust"),
     "scaling.fit_on": ("train", "all"),
     "window.normalize": ("none", "last", "standard"),
+    "model.residual_to": ("none", "persistence", "seasonal_naive"),
+    "prepare.year_features": ("auto", "always", "never"),
     "model.activation": ACTIVATIONS,
     "model.recurrent_activation": ACTIVATIONS,
     "model.kernel_initializer": INITIALIZERS,

@@ -7,6 +7,7 @@ returns a short console summary.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,11 @@ from lstm_doctor.doctor import (
 from lstm_doctor.doctor.evidence import Evidence
 from lstm_doctor.doctor.findings import Finding, ranked, verdict
 from lstm_doctor.doctor.report import first_prescription, to_markdown, try_command
+from lstm_doctor.metrics import CALENDAR_COLUMNS, calendar_spans
 from lstm_doctor.workspace import (
     DIAGNOSIS_JSON,
     DIAGNOSIS_MD,
+    FIT_SIZES,
     META,
     MONITORS_FILE,
     PREPARE_REPORT,
@@ -39,8 +42,6 @@ from lstm_doctor.workspace import (
     read_json,
     write_json,
 )
-
-CALENDAR = {"hour_sin", "hour_cos", "dow_sin", "dow_cos"}
 
 
 def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
@@ -61,7 +62,7 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
         columns = [
             c
             for c in table.columns
-            if c not in CALENDAR and c not in report.get("encoded_columns", [])
+            if c not in CALENDAR_COLUMNS and c not in report.get("encoded_columns", [])
         ]
         lo, hi = bounds["train"]
         findings += data_checks.check_scales(
@@ -73,7 +74,7 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
         freq = scaled.get("freq") or report.get("freq")
         season, _ = series_checks.dominant_season(target, scaled.get("period"), freq)
         findings += series_checks.check_outliers(table, columns, cfg, (lo, hi), season)
-        calendar = bool(CALENDAR & set(table.columns))
+        calendar = calendar_spans(table.columns)
         findings += series_checks.check_window(target, scaled.get("period"), cfg, calendar, freq)
         values = np.load(paths.scaled / SCALED_SERIES)["values"]
         findings += series_checks.check_shift(values[:, 0].astype(float), bounds, cfg)
@@ -131,9 +132,11 @@ def pipeline_evidence(
     run_id: str | None,
     overrides: list[str] | None = None,
 ) -> Evidence:
-    """The pipeline's adapter: its stage files and the run's curves as the doctor's input."""
+    """The pipeline's adapter: its stage files and the run's curves as the doctor's input.
+    The checks judge the batch and patience the run trained with (models/fit_sizes.json,
+    resolved from the data's size), not only the configured ones."""
     return Evidence(
-        cfg=cfg,
+        cfg=as_trained(cfg, paths),
         history=history,
         monitors=monitors,
         metrics=metrics,
@@ -143,6 +146,21 @@ def pipeline_evidence(
         run_id=run_id,
         overrides=overrides or [],
     )
+
+
+def as_trained(cfg: Config, paths: StagePaths) -> Config:
+    """`cfg` with the batch size and patience train resolved for the data in their place."""
+    file = paths.models / FIT_SIZES
+    if not file.exists():
+        return cfg
+    sizes, t = read_json(file), cfg.training
+    training = replace(
+        t,
+        batch_size=sizes["batch_size"],
+        early_stopping=replace(t.early_stopping, patience=sizes["early_stopping_patience"]),
+        reduce_lr=replace(t.reduce_lr, patience=sizes["reduce_lr_patience"]),
+    )
+    return replace(cfg, training=training)
 
 
 def diagnose(

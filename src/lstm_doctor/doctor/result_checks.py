@@ -121,6 +121,7 @@ def check_results(
                 said += "it has learned nothing a lookup could not do."
                 fixes = [
                     *window_fix,
+                    *_residual_fix(best_name, cfg),
                     "scaling=standard",
                     "model.units=64",
                     f"optimizer.lr={min(cfg.optimizer.lr * 3, 1e-2):g}",
@@ -160,6 +161,15 @@ def check_results(
                 )
             )
     return findings
+
+
+def _residual_fix(best: str, cfg: Config) -> list[str]:
+    """Forecasting the correction to the lookup that wins (model.residual_to): an untrained
+    model then starts at the lookup's error, so what it learns can only be a gain on it."""
+    lookup = {"persistence": "persistence", "seasonal_naive": "seasonal_naive"}.get(best)
+    if lookup is None or cfg.model.residual_to != "none":
+        return []
+    return [f"model.residual_to={lookup}"]
 
 
 # A Diebold-Mariano t below this: the changes' past forecasts them no better than chance.

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from lstm_doctor.config import Config
+from lstm_doctor.doctor.data_checks import MIN_INDEPENDENT_WINDOWS
 from lstm_doctor.doctor.findings import Finding
-from lstm_doctor.metrics import robust_center_scale, seasons
+from lstm_doctor.metrics import robust_center_scale, season_span, seasons
 
 OUTLIER_Z = 6.0
 
@@ -153,7 +154,10 @@ def dominant_season(
     y = y[np.isfinite(y)]
     if len(y) < 6 or not np.std(y):
         return None, 0.0
-    r = acf(y, len(y) // 3)
+    # Up to half the span: a calendar season needs two cycles (metrics.seasons), while a
+    # peak found with no calendar to go by needs three.
+    r = acf(y, len(y) // 2)
+    own_peaks = len(y) // 3
 
     # A season is a peak: its autocorrelation must beat the half-season trough clearly.
     def is_peak(lag: int) -> bool:
@@ -166,7 +170,7 @@ def dominant_season(
         return period, float(r[period])
     candidates = [m for m in seasons(y, freq, period) if is_peak(m)]
     if not candidates:  # no calendar to go by: the autocorrelation's own peaks
-        candidates = [m for m in range(2, len(r)) if is_peak(m)]
+        candidates = [m for m in range(2, own_peaks) if is_peak(m)]
     if not candidates:
         return None, 0.0
 
@@ -191,32 +195,78 @@ def acf(y: np.ndarray, max_lag: int) -> np.ndarray:
 
 
 def check_window(
-    target: np.ndarray, period: int | None, cfg: Config, calendar: bool, freq: str | None = None
+    target: np.ndarray,
+    period: int | None,
+    cfg: Config,
+    calendar: bool | frozenset[str],
+    freq: str | None = None,
 ) -> list[Finding]:
-    """A window shorter than the season cannot see the same phase of the last cycle."""
+    """A window shorter than the season cannot see the same phase of the last cycle, unless
+    a calendar input tells the model where in the season it is.
+
+    `target` is the training span; `calendar` the spans ('1D', '7D', '365D') the calendar
+    columns give the phase of (True: the day and the week). A season whose window the data
+    can afford (MIN_INDEPENDENT_WINDOWS of them in the training span) is prescribed as that
+    window; a longer one as its calendar input, never as a window the data cannot fill.
+    """
     if cfg.dataset.task != "forecast":
         return []
     lag, strength = dominant_season(target, period, freq)
     if lag is None or strength < 0.3 or cfg.window.length >= lag:
         return []
+    spans = frozenset({"1D", "7D"}) if calendar is True else frozenset(calendar or ())
+    span = season_span(lag, freq)
+    told = span in spans
+    affordable = lag * MIN_INDEPENDENT_WINDOWS <= len(target)
+    evidence = {
+        "window_length": cfg.window.length,
+        "season": lag,
+        "autocorrelation_at_season": strength,
+        "calendar_span": span,
+        "told_by_calendar": told,
+        "longest_affordable_window": len(target) // MIN_INDEPENDENT_WINDOWS,
+    }
+    said = (
+        f"The target repeats every {lag} steps (autocorrelation {strength:.2f}) but each "
+        f"window sees only {cfg.window.length}"
+    )
+    if not affordable:
+        if told:  # the calendar input carries the season's phase: nothing is unseen
+            return []
+        fixes = _calendar_fix(span, cfg)
+        longest = len(target) // MIN_INDEPENDENT_WINDOWS
+        if not fixes and longest > cfg.window.length:
+            fixes = [f"window.length={longest}"]
+        how = (
+            "give the model the season's phase as a calendar input instead"
+            if span
+            else "no calendar input describes it"
+        )
+        said += (
+            f", and a window of {lag} would leave fewer than {MIN_INDEPENDENT_WINDOWS} "
+            f"independent training windows: {how}."
+        )
+        # With nothing to prescribe it is a note, not a defect the run could fix.
+        severity = "warning" if fixes else "info"
+        return [Finding("data.window_shorter_than_season", severity, evidence, said, fixes)]
     # Hour-of-day and day-of-week inputs tell the model where in a daily or weekly season
     # it is: a window half the season long then suffices.
-    told = calendar and _within_a_week(lag, freq) and cfg.window.length >= lag // 2
-    severity = "info" if told else "warning"
-    return [
-        Finding(
-            "data.window_shorter_than_season",
-            severity,
-            {
-                "window_length": cfg.window.length,
-                "season": lag,
-                "autocorrelation_at_season": strength,
-            },
-            f"The target repeats every {lag} steps (autocorrelation {strength:.2f}) but each "
-            f"window sees only {cfg.window.length}: the model cannot look one season back.",
-            [f"window.length={lag}", f"window.length={2 * lag}"],
-        )
-    ]
+    severity = "info" if told and cfg.window.length >= lag // 2 else "warning"
+    said += ": the model cannot look one season back."
+    fixes = [f"window.length={lag}"]
+    if 2 * lag * MIN_INDEPENDENT_WINDOWS <= len(target):
+        fixes.append(f"window.length={2 * lag}")
+    return [Finding("data.window_shorter_than_season", severity, evidence, said, fixes)]
+
+
+def _calendar_fix(span: str | None, cfg: Config) -> list[str]:
+    """The override that gives the model a season's phase: the calendar pair for `span`."""
+    if span is None:
+        return []
+    turn_on = [] if cfg.prepare.calendar_features else ["prepare.calendar_features=true"]
+    if span == "365D" and cfg.prepare.year_features != "always":
+        return [" ".join([*turn_on, "prepare.year_features=always"])]
+    return [" ".join(turn_on)] if turn_on else []
 
 
 def check_shift(
@@ -245,14 +295,3 @@ def check_shift(
             ["window.normalize=last", "window.normalize=standard", "scaling=robust"],
         )
     ]
-
-
-def _within_a_week(lag: int, freq: str | None) -> bool:
-    """Whether `lag` steps at `freq` span at most a week (what calendar inputs describe)."""
-    if not freq:
-        return False
-    try:
-        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
-    except (ValueError, TypeError):  # business days, months: no fixed length
-        return False
-    return step * lag <= pd.Timedelta("7D")

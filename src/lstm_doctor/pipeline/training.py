@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lstm_doctor.config import Config
+from lstm_doctor.config.sizing import fit_sizes
 from lstm_doctor.doctor.diagnose import diagnose
 from lstm_doctor.doctor.report import console_summary, summary_paragraph
 from lstm_doctor.tracking import keras_logging, lifecycle
@@ -16,6 +17,7 @@ from lstm_doctor.workspace import (
     PREPARED_TABLE,
     SEQUENCES,
     StagePaths,
+    read_json,
 )
 
 
@@ -41,12 +43,20 @@ def train_step(
         lifecycle.log_artifact(file, f"data/{file.parent.name}")
     log_inputs(cfg, paths)
     run_id = lifecycle.active_run_id()
+    # The batch and patience that follow the data's size, logged before the first epoch so
+    # the run says what it trains with beside what was configured.
+    sizes = fit_sizes(read_json(paths.windows / "meta.json")["counts"]["train"], cfg.training)
+    lifecycle.log_params(sizes.as_params())
     try:
         result = train.run(
             cfg,
             paths,
             callbacks=[keras_logging.epoch_logger(lifecycle.log_metrics_async)]
-            + ([epoch_lines(cfg)] if progress and not quiet() else []),
+            + (
+                [epoch_lines(cfg, sizes.early_stopping_patience)]
+                if progress and not quiet()
+                else []
+            ),
             monitor_sink=lifecycle.log_metrics_async,
             run_id=run_id,
         )
@@ -71,8 +81,6 @@ def log_inputs(cfg: Config, paths: StagePaths) -> None:
 
     import numpy as np
     import pandas as pd
-
-    from lstm_doctor.workspace import read_json
 
     bounds = read_json(paths.scaled / META)["bounds"]
     contexts = {"train": "training", "val": "validation", "test": "testing"}

@@ -10,6 +10,7 @@ reports/plots/*.png.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -195,7 +196,7 @@ def flat_metrics(result: dict[str, Any]) -> dict[str, float]:
 def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
     """Evaluate the trained model on the test windows and write reports/; returns what
     evaluation.json holds (the caller logs it and has the doctor read it)."""
-    windows, meta = load_windows(paths)
+    windows, meta = load_windows(paths, cfg.model.residual_to)
     test = windows["test"]
     model = keras.models.load_model(paths.models / MODEL_FILE, safe_mode=True)
     history = pd.read_csv(paths.models / HISTORY_FILE)
@@ -224,8 +225,11 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         else:
             times, observed = series_times(paths), observed_target(paths)
             held = read_target_observed(paths)
-            weights, _ = fit_ridge(windows["train"], windows["val"])
-            linear = {name: predict_ridge(weights, windows[name]) for name in ("val", "test")}
+            # The linear yardstick forecasts the level whatever the model's targets are, so
+            # it stays the same bar for every variant of the model.
+            level = {name: replace(w, lookup_lag=0) for name, w in windows.items()}
+            weights, _ = fit_ridge(level["train"], level["val"])
+            linear = {name: predict_ridge(weights, level[name]) for name in ("val", "test")}
             result, one_step = evaluate_forecast(
                 outputs,
                 test,

@@ -15,6 +15,7 @@ import pandas as pd
 from lstm_doctor.config import Config, DatasetConfig, PrepareConfig, SplitConfig, load_params
 from lstm_doctor.errors import DataError, report_errors
 from lstm_doctor.metrics import season_lengths
+from lstm_doctor.stages.calendar import add_calendar_features
 from lstm_doctor.stages.cleaning import fill_missing, handle_outliers
 from lstm_doctor.stages.readers import LabelledSequences, numeric_columns, read_table, read_ts
 from lstm_doctor.stages.refusals import (
@@ -127,7 +128,9 @@ def prepare_table(
     refuse_constant_target(table, ds.target, source)
     mask = observed.reindex(table.index, fill_value=False)
     if prep.calendar_features:
-        table = add_calendar_features(table)
+        n_train = split_bounds(len(table), split or SplitConfig())["train"][1]
+        train_target = table[ds.target].to_numpy(dtype=float)[:n_train]
+        table = add_calendar_features(table, prep.year_features, train_target)
     report["rows_out"] = len(table)
     report["columns"] = list(table.columns)
     out = table.astype("float64")
@@ -163,19 +166,6 @@ def prepare_sequences(
     report["channels"] = int(arrays["x_train"].shape[2])
     report["class_counts"] = np.bincount(arrays["y_train"], minlength=len(classes)).tolist()
     return arrays, report
-
-
-def add_calendar_features(table: pd.DataFrame) -> pd.DataFrame:
-    """Hour-of-day and day-of-week as sin/cos pairs (so 23h sits next to 0h)."""
-    index = pd.DatetimeIndex(table.index)
-    out = table.copy()
-    hour = index.hour + index.minute / 60
-    if (hour != 0).any():
-        out["hour_sin"] = np.sin(2 * np.pi * hour / 24)
-        out["hour_cos"] = np.cos(2 * np.pi * hour / 24)
-    out["dow_sin"] = np.sin(2 * np.pi * index.day_of_week / 7)
-    out["dow_cos"] = np.cos(2 * np.pi * index.day_of_week / 7)
-    return out
 
 
 def period_of(freq: str) -> int | None:

@@ -70,12 +70,13 @@ class EpochLines(keras.callbacks.Callback):
         print("  ".join(parts), file=sys.stdout, flush=True)
 
 
-def epoch_lines(cfg: Config) -> EpochLines:
-    """The epoch lines for a run of `cfg`, saying an early stop when its settings allow one."""
+def epoch_lines(cfg: Config, patience: int | None = None) -> EpochLines:
+    """The epoch lines for a run of `cfg`, saying an early stop when its settings allow one
+    (with `patience`, the one resolved for the data's size, when given)."""
     stopping = cfg.training.early_stopping
     return EpochLines(
         cfg.training.epochs,
-        stopping.patience if stopping.enabled else None,
+        (patience or stopping.patience) if stopping.enabled else None,
         stopping.restore_best,
         stopping.monitor,
     )

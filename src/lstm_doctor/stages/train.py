@@ -1,8 +1,9 @@
 """Stage train: build the LSTM from config and fit it on lazily gathered windows.
 
 Reads scaled/ and windows/; writes models/model.keras, models/history.csv (the losses and
-`epoch_seconds` per epoch), monitors.csv and models/run.json (the id of the MLflow run its
-caller opened, which evaluate adds to).
+`epoch_seconds` per epoch), monitors.csv, models/fit_sizes.json (the batch and patience the
+data's size resolved) and models/run.json (the id of the MLflow run its caller opened,
+which evaluate adds to).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -22,11 +24,13 @@ import keras
 import pandas as pd
 
 from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig
+from lstm_doctor.config.sizing import FitSizes, fit_sizes
 from lstm_doctor.errors import DoctorError
 from lstm_doctor.metrics import batches
 from lstm_doctor.stages.monitor import GradientMonitor
 from lstm_doctor.stages.window import Windows, load_windows
 from lstm_doctor.workspace import (
+    FIT_SIZES,
     HISTORY_FILE,
     MODEL_FILE,
     MONITORS_FILE,
@@ -125,9 +129,9 @@ class EpochSeconds(keras.callbacks.Callback):
             logs["epoch_seconds"] = time.perf_counter() - self.started
 
 
-def fit_callbacks(cfg: TrainingConfig) -> list[keras.callbacks.Callback]:
+def fit_callbacks(cfg: TrainingConfig, sizes: FitSizes) -> list[keras.callbacks.Callback]:
     """The epoch timer, the NaN guard, early stopping and learning-rate reduction, as
-    configured."""
+    configured, with the patience resolved for the data's size (`sizes`)."""
     # The timer first: Keras hands every callback the same logs, in order (its History last),
     # so all that follow it, the MLflow epoch logger too, see the epoch's seconds.
     callbacks: list[keras.callbacks.Callback] = [EpochSeconds(), keras.callbacks.TerminateOnNaN()]
@@ -136,7 +140,7 @@ def fit_callbacks(cfg: TrainingConfig) -> list[keras.callbacks.Callback]:
         callbacks.append(
             keras.callbacks.EarlyStopping(
                 monitor=es.monitor,
-                patience=es.patience,
+                patience=sizes.early_stopping_patience,
                 min_delta=es.min_delta,
                 restore_best_weights=es.restore_best,
             )
@@ -145,7 +149,10 @@ def fit_callbacks(cfg: TrainingConfig) -> list[keras.callbacks.Callback]:
     if rl.enabled:
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
-                monitor=rl.monitor, factor=rl.factor, patience=rl.patience, min_lr=rl.min_lr
+                monitor=rl.monitor,
+                factor=rl.factor,
+                patience=sizes.reduce_lr_patience,
+                min_lr=rl.min_lr,
             )
         )
     return callbacks
@@ -156,8 +163,10 @@ def train(
     windows: dict[str, Windows],
     outputs: int,
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
+    sizes: FitSizes | None = None,
 ) -> tuple[keras.Model, pd.DataFrame]:
     """Fit a fresh model on the train windows, validating on val; seeded and deterministic.
+    `sizes` (the batch and patience) are resolved from the data's size when not given.
 
     Returns:
         The model (best weights if early stopping restores them) and the per-epoch history.
@@ -181,17 +190,20 @@ def train(
     else:
         model.compile(optimizer=make_optimizer(cfg.optimizer), loss="mse", metrics=["mae"])
     t = cfg.training
+    sizes = sizes or fit_sizes(len(windows["train"]), t)
     class_weight = None
     if task == "classify" and t.class_weight == "balanced":
         labels = windows["train"].labels[windows["train"].starts]  # type: ignore[index]
         counts = np.bincount(labels, minlength=outputs)
         class_weight = {i: len(labels) / (outputs * c) for i, c in enumerate(counts) if c}
     history = model.fit(
-        WindowBatches(windows["train"], t.batch_size, t.shuffle, cfg.seed, t.max_steps_per_epoch),
-        validation_data=WindowBatches(windows["val"], max(t.batch_size, 256)),
+        WindowBatches(
+            windows["train"], sizes.batch_size, t.shuffle, cfg.seed, t.max_steps_per_epoch
+        ),
+        validation_data=WindowBatches(windows["val"], max(sizes.batch_size, 256)),
         epochs=t.epochs,
         class_weight=class_weight,
-        callbacks=fit_callbacks(t) + (extra_callbacks or []),
+        callbacks=fit_callbacks(t, sizes) + (extra_callbacks or []),
         verbose=2 if verbose else 0,
     )
     frame = pd.DataFrame(history.history)
@@ -231,7 +243,7 @@ def run(
     Raises:
         TrainingDiverged: when the loss became NaN or infinite (nothing is saved).
     """
-    windows, meta = load_windows(paths)
+    windows, meta = load_windows(paths, cfg.model.residual_to)
     outputs = len(meta["classes"]) if meta["task"] == "classify" else meta["horizon"]
     for name in ("train", "val"):
         if len(windows[name]) == 0:
@@ -239,12 +251,11 @@ def run(
     # Windows spread over the whole training span, not its first stretch: a probe of
     # consecutive windows sees one level of the series and a small share of its variance.
     n_train = len(windows["train"])
-    probe_at = np.unique(
-        np.linspace(0, n_train - 1, min(cfg.training.batch_size, n_train)).astype(int)
-    )
+    sizes = fit_sizes(n_train, cfg.training)
+    probe_at = np.unique(np.linspace(0, n_train - 1, min(sizes.batch_size, n_train)).astype(int))
     probe = windows["train"].batch(probe_at)
     monitor = GradientMonitor(probe, sink=monitor_sink)
-    model, history = train(cfg, windows, outputs, [*(callbacks or []), monitor])
+    model, history = train(cfg, windows, outputs, [*(callbacks or []), monitor], sizes)
     monitors = pd.DataFrame(monitor.records)
     losses = history["loss"].to_numpy()
     if not np.isfinite(losses).all():
@@ -261,5 +272,12 @@ def run(
         history.to_csv(out / HISTORY_FILE, index=False)
         monitors.to_csv(out / MONITORS_FILE, index=False)
         write_json(out / RUN_FILE, {"run_id": run_id})
+        write_json(out / FIT_SIZES, asdict(sizes))
     example, _ = windows["test"].batch(np.arange(min(4, len(windows["test"]))))
-    return {"model": model, "history": history, "monitors": monitors, "example": example}
+    return {
+        "model": model,
+        "history": history,
+        "monitors": monitors,
+        "example": example,
+        "sizes": sizes,
+    }

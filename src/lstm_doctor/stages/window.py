@@ -68,6 +68,10 @@ class Windows:
     normalize: str = "none"
     target_index: int = 0
     labels: np.ndarray | None = None
+    # The targets as corrections to a lookup: the target's value this many steps before
+    # each target step, at the same phase and before the window's end (1: persistence, the
+    # season: seasonal naive); 0 forecasts the level itself.
+    lookup_lag: int = 0
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -93,16 +97,31 @@ class Windows:
         steps = np.arange(self.length)
         x = self.data[chosen[:, None] + steps]
         y = self.data[chosen[:, None] + self.length + np.arange(self.horizon), self.target_index]
-        if self.normalize == "none":
+        if self.normalize == "none" and not self.lookup_lag:
             return x.astype(np.float32), y.astype(np.float32), None
         offset, scale = self._window_stats(x)
         t = self.target_index
         stats = (offset[:, 0, t : t + 1], scale[:, 0, t : t + 1])
+        if self.lookup_lag:
+            # The model answers (target - lookup) in the window's units, so an output of
+            # zero is the lookup itself: an untrained model starts at the lookup's error.
+            stats = (self.lookups(chosen), stats[1])
         return (
             ((x - offset) / scale).astype(np.float32),
             ((y - stats[0]) / stats[1]).astype(np.float32),
             stats,
         )
+
+    def lookups(self, chosen: np.ndarray) -> np.ndarray:
+        """The lookup's forecast (windows x horizon, scaled-series units) for the windows
+        starting at `chosen`: for step h after the window's end, the target `lookup_lag`
+        x ceil((h+1) / lookup_lag) steps earlier, the latest same-phase value the window's
+        end allows. A lookup before the series' first step reads that step (still the past)."""
+        lag = self.lookup_lag
+        steps = np.arange(self.horizon)
+        back = lag * ((steps + lag) // lag)  # lag * ceil((h + 1) / lag)
+        at = chosen[:, None] + self.length + steps - back
+        return self.data[np.maximum(at, 0), self.target_index].astype(np.float64)
 
     @staticmethod
     def restore(predictions: np.ndarray, stats: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
@@ -125,8 +144,26 @@ class Windows:
         return np.zeros((len(x), 1, x.shape[2]), x.dtype), np.ones((len(x), 1, x.shape[2]), x.dtype)
 
 
-def load_windows(paths: StagePaths) -> tuple[dict[str, Windows], dict[str, Any]]:
-    """The three splits' Windows over scaled/, and the merged scaled + window metadata."""
+def lookup_lag(residual_to: str, period: int | None) -> int:
+    """The lag of the lookup a model forecasts corrections to (`model.residual_to`): 0 for
+    none, 1 for persistence, the data's period for seasonal naive."""
+    if residual_to == "none":
+        return 0
+    if residual_to == "persistence":
+        return 1
+    if not period or period < 2:
+        raise DataError(
+            "model.residual_to=seasonal_naive needs a season: set dataset.period (or "
+            "dataset.freq), or use model.residual_to=persistence"
+        )
+    return int(period)
+
+
+def load_windows(
+    paths: StagePaths, residual_to: str = "none"
+) -> tuple[dict[str, Windows], dict[str, Any]]:
+    """The three splits' Windows over scaled/, and the merged scaled + window metadata.
+    `residual_to` (model.residual_to) makes forecast targets corrections to that lookup."""
     meta = read_json(paths.scaled / META) | read_json(paths.windows / META)
     offsets = np.load(paths.windows / WINDOW_STARTS)
     if meta["task"] == "classify":
@@ -136,6 +173,7 @@ def load_windows(paths: StagePaths) -> tuple[dict[str, Windows], dict[str, Any]]
     else:
         data, labels = np.load(paths.scaled / SCALED_SERIES)["values"], None
         length = meta["length"]
+    lag = lookup_lag(residual_to, meta.get("period")) if meta["task"] == "forecast" else 0
     splits = {
         name: Windows(
             data=data,
@@ -145,6 +183,7 @@ def load_windows(paths: StagePaths) -> tuple[dict[str, Windows], dict[str, Any]]
             horizon=meta.get("horizon", 1),
             normalize=meta.get("normalize", "none"),
             labels=labels,
+            lookup_lag=0 if meta["task"] == "classify" else lag,
         )
         for name in SPLITS
     }

@@ -147,6 +147,12 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
 
 
 @while_store_takes
+def log_params(params: dict[str, Any]) -> None:
+    """Params decided during the run (the sizes resolved from the data), beside the config's."""
+    mlflow.log_params(params)
+
+
+@while_store_takes
 def log_diagnosis(result: dict[str, Any], reports: Path, summary: str = "") -> None:
     """The diagnosis as run tags (filterable in the UI), its summary as the run's
     description (the UI shows it on the run page) and its files as artifacts."""
