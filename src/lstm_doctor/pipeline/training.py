@@ -45,7 +45,7 @@ def train_step(
     run_id = lifecycle.active_run_id()
     # The batch and patience that follow the data's size, logged before the first epoch so
     # the run says what it trains with beside what was configured.
-    sizes = fit_sizes(read_json(paths.windows / "meta.json")["counts"]["train"], cfg.training)
+    sizes = fit_sizes(read_json(paths.windows / META)["counts"]["train"], cfg.training)
     lifecycle.log_params(sizes.as_params())
     try:
         result = train.run(
