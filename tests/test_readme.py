@@ -18,7 +18,10 @@ from lstm_doctor.doctor import (
 
 from .conftest import ROOT
 
-README = (ROOT / "README.md").read_text()
+# The README and the reference pages it links to, held to the code alike.
+README = "\n".join(
+    (ROOT / name).read_text() for name in ("README.md", "docs/reference.md", "docs/scale-out.md")
+)
 # What the README tells a user to make for their own data, or shows as a mistake.
 USERS_OWN = {"conf/dataset/sales.yaml", "dataset=sales", "optimizer=adamw"}
 SOURCES = sorted((ROOT / "src" / "lstm_doctor").rglob("*.py"))
