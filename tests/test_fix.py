@@ -121,7 +121,7 @@ def test_a_screen_finds_the_change_before_the_proof(tmp_path: Path) -> None:
 def test_fix_refuses_arguments_that_cannot_make_a_proof(tmp_path: Path) -> None:
     """Checked before any run opens: one line each, exit 2, nothing left in the store."""
     for args, said in (
-        (["--seeds", "0"], "--seeds 0: a proof needs at least 2 seeds"),
+        (["--seeds", "0"], "--seeds 0: give a whole number of at least 1"),
         (["--seeds", "-1"], "--seeds -1"),
         (["--top", "0"], "--top 0"),
         (["--jobs", "0"], "--jobs 0"),
