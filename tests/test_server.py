@@ -137,7 +137,7 @@ def test_the_run_its_curves_artifacts_and_model_come_back_over_http(
     assert len(client.get_metric_history(run.info.run_id, "val_loss")) == 2
     assert run.data.metrics["test_mae"] == pytest.approx(result["model"]["mae"], rel=1e-6)
     with tempfile.TemporaryDirectory() as fresh:
-        local = client.download_artifacts(run.info.run_id, "metrics.json", fresh)
+        local = client.download_artifacts(run.info.run_id, "evaluation.json", fresh)
         assert json.loads(Path(local).read_text())["model"]["mae"] == pytest.approx(
             result["model"]["mae"], rel=1e-6
         )
