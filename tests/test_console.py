@@ -43,3 +43,12 @@ def test_the_summary_gives_the_diagnosis_page_as_a_path_and_a_link(tmp_path: Pat
     }
     said = summary(result, tmp_path, "sqlite:///mlflow.db")
     assert f"diagnosis page: {page.resolve()}  (file://{page.resolve()})" in said
+
+
+def test_a_run_stopped_by_a_nan_is_not_said_to_have_stopped_early(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    lines = EpochLines(40, patience=5)
+    lines.on_epoch_end(0, {"loss": 1.0, "val_loss": 0.5})
+    lines.on_train_end()
+    assert "early stopping" not in capsys.readouterr().out

@@ -44,6 +44,8 @@ class EpochLines(keras.callbacks.Callback):
         # An early stop is said, so 31/60 on the last line is never a mystery.
         if self.patience is None or self.ran >= self.epochs or not self.ran:
             return
+        if self.ran - self.best[1] < self.patience:
+            return  # stopped for another reason (a loss gone NaN): not early stopping's doing
         line = (f"early stopping: {self.monitor} did not improve for {self.patience} epochs; "
                 f"stopped after epoch {self.ran} of {self.epochs}")  # fmt: skip
         if self.restores and math.isfinite(self.best[0]):
