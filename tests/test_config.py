@@ -67,3 +67,33 @@ def test_flatten_gives_dotted_keys_for_every_leaf() -> None:
 def test_time_column_accepts_a_single_name() -> None:
     cfg = validate(compose_config(["dataset.time_column=when"], conf_dir=CONF))
     assert cfg.dataset.time_columns == ["when"]
+
+
+def test_the_schema_says_no_default_of_its_own() -> None:
+    """conf/ holds the defaults: every default the schema's dataclasses carry is the value
+    the default composition (params.yaml) gives that key, so no key has two defaults."""
+    import dataclasses
+
+    import yaml
+
+    from lstm_doctor.config.schema import Config
+
+    composed = yaml.safe_load((ROOT / "params.yaml").read_text())
+    differ = []
+
+    def walk(cls: type, node: dict, prefix: str) -> None:
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                continue
+            value = node.get(f.name, "<absent>")
+            if dataclasses.is_dataclass(default):
+                walk(type(default), value if isinstance(value, dict) else {}, f"{prefix}{f.name}.")
+            elif value != "<absent>" and default != value:
+                differ.append(f"{prefix}{f.name}: schema {default!r}, conf/ {value!r}")
+
+    walk(Config, composed, "")
+    assert not differ, differ

@@ -33,8 +33,8 @@ class DatasetConfig:
     features: list[str] = field(default_factory=list)  # extra input columns besides the target
     categorical: list[str] = field(default_factory=list)  # one-hot encoded
     select: dict[str, str] = field(default_factory=dict)  # keep rows where column == value
-    freq: str | None = None  # pandas frequency; None infers it
-    period: int | None = None  # season length in steps; None derives it from freq
+    freq: str | None = "h"  # pandas frequency; None infers it
+    period: int | None = 24  # season length in steps; None derives it from freq
     max_rows: int | None = None  # keep only the last N rows (quick runs, tests)
     # A numeric time column counts this unit since 1970-01-01 (s | ms | us | ns); None
     # refuses numbers, which would otherwise silently read as nanoseconds.
@@ -105,7 +105,7 @@ class WindowConfig:
 class ModelConfig:
     """The LSTM and its head."""
 
-    units: int = 32
+    units: int = 64
     layers: int = 1
     dropout: float = 0.0  # on each LSTM's inputs
     recurrent_dropout: float = 0.0
@@ -126,7 +126,7 @@ class OptimizerConfig:
     """Optimizer and its step size."""
 
     name: str = "adam"  # adam | rmsprop | sgd
-    lr: float = 1e-3
+    lr: float = 3e-3
     momentum: float = 0.0  # sgd and rmsprop
     clipnorm: float | None = None
 
@@ -142,7 +142,7 @@ class EarlyStoppingConfig:
 
 @dataclass
 class ReduceLRConfig:
-    enabled: bool = False
+    enabled: bool = True
     monitor: str = "val_loss"
     factor: float = 0.5
     patience: int = 3
@@ -154,7 +154,7 @@ class TrainingConfig:
     """The fit loop."""
 
     batch_size: int = 64
-    epochs: int = 30
+    epochs: int = 60
     shuffle: bool = True
     max_steps_per_epoch: int | None = None  # cap batches per epoch (quick runs)
     class_weight: str = "none"  # none | balanced (classification: weigh rare classes up)
