@@ -12,11 +12,13 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 setup: $(STAMP)
 
-# The lock pins every package; uv installs it in seconds where pip takes minutes.
+# The lock pins every package; uv installs it in seconds where pip takes minutes. Bytecode
+# is compiled once here: where PYTHONDONTWRITEBYTECODE is set (CI images often set it),
+# every process would otherwise recompile TensorFlow's and MLflow's sources on import.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 

@@ -14,16 +14,19 @@ def main(argv: list[str]) -> None:
     """
     import argparse
 
-    from lstm_doctor.commands.settings import only_tracking
-    from lstm_doctor.errors import DataError
-    from lstm_doctor.tracking import queries, store
     from lstm_doctor.workspace import EVALUATION_FILE, StagePaths, read_json
 
     parser = argparse.ArgumentParser(prog="lstm-doctor show", description=__doc__)
     parser.add_argument(
         "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
     )
-    settings = only_tracking(parser.parse_args(argv).settings, "show")
+    args = parser.parse_args(argv)
+    # Loaded after the arguments are read: `show --help` answers without MLflow.
+    from lstm_doctor.commands.settings import only_tracking
+    from lstm_doctor.errors import DataError
+    from lstm_doctor.tracking import queries, store
+
+    settings = only_tracking(args.settings, "show")
     paths = StagePaths.project()
     metrics_file = paths.reports / EVALUATION_FILE
     run_file = paths.models / RUN_FILE

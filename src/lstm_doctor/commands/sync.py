@@ -14,15 +14,16 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry: lstm-doctor sync <folder> [tracking.* overrides]."""
-    from lstm_doctor.commands.settings import only_tracking
-    from lstm_doctor.pipeline.log_later import log_later
-
     parser = argparse.ArgumentParser(prog="lstm-doctor sync", description=__doc__)
     parser.add_argument("folder", help="the run's output folder (a job folder, or . for dvc)")
     parser.add_argument(
         "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
     )
     args = parser.parse_args(argv)
+    # Loaded after the arguments are read: `sync --help` answers without MLflow.
+    from lstm_doctor.commands.settings import only_tracking
+    from lstm_doctor.pipeline.log_later import log_later
+
     done = log_later(Path(args.folder), only_tracking(args.settings, "sync"))
     before, after = done["status_before"], done["status_after"]
     status = f"run {after}" if before == after else f"run {before} -> {after}"
