@@ -100,8 +100,9 @@ def test_no_common_target_is_said_and_judged_on_own_span_skill() -> None:
         if record.name.startswith("split"):
             tables[record.run_id]["time"] += pd.Timedelta(days=400)
     proof = proving.prove(runs, tables, "mae", "original")
-    assert proof.metric == "skill_vs_best" and proof.confirm_metric is None
-    assert proof.basis.startswith("no target is common to every run")
+    # Chosen on each run's own validation span's skill; nothing common on test either.
+    assert proof.metric == "val_own_skill_vs_best" and proof.confirm_metric is None
+    assert proof.basis.startswith("no validation target is common to every run")
 
 
 def test_imputed_targets_are_never_scored() -> None:
@@ -120,7 +121,11 @@ def test_common_scores_use_the_intersection_of_time_and_lead() -> None:
     scores = score_on_common({"a": targets(100, 300, error), "b": targets(250, 350, error)})
     assert scores.shared == {"val": 0, "test": 50} and scores.largest["test"] == 200
     assert scores.by_run["a"]["test_common_mae"] == pytest.approx(np.mean(np.arange(250, 300)))
-    assert scores.by_run["a"] == scores.by_run["b"]
+    common = {k: v for k, v in scores.by_run["a"].items() if "_common_" in k}
+    assert common == {k: v for k, v in scores.by_run["b"].items() if "_common_" in k}
+    # Each on its own targets too: a's 100..299, b's 250..349.
+    assert scores.by_run["a"]["test_own_mae"] == pytest.approx(np.mean(np.arange(100, 300)))
+    assert scores.by_run["b"]["test_own_mae"] == pytest.approx(np.mean(np.arange(250, 350)))
 
 
 def test_holm_adjusts_step_down_and_stays_monotone() -> None:

@@ -100,10 +100,19 @@ def score_on_common(tables: dict[str, pd.DataFrame]) -> CommonScores:
     """Every run (its id → its targets table) scored on the targets all of them share.
 
     Metrics are named `<split>_common_<measure>`: val_common_mae, test_common_skill_vs_best,
-    val_common_balanced_accuracy, ... A split with no common target gives no metric.
+    val_common_balanced_accuracy, ... A split with no common target gives no metric. Each
+    run's scores on all of its own targets are there too, as `<split>_own_<measure>`.
     """
     result = CommonScores()
     frames = list(tables.values())
+    for run_id, table in tables.items():
+        # Each run on its own targets too: its skill there is free of the target's scale, the
+        # yardstick left where the runs share no target.
+        for split in SPLITS:
+            rows = table[table["split"] == split]
+            if len(rows):
+                score = score_forecasts if "time" in rows else score_classes
+                result.by_run.setdefault(run_id, {}).update(score(rows, f"{split}_own"))
     for split in SPLITS:
         shared = common_index(frames, split)
         result.shared[split] = len(shared)

@@ -50,7 +50,8 @@ class Proof:
             lines.append(f"no fix is better than `{self.baseline}` beyond seed noise on "
                          f"{self.metric} (Holm-adjusted over the fixes)")  # fmt: skip
             return lines
-        lines.append(f"chosen on validation: `{self.chosen}` (best {self.metric} among the "
+        where = "validation" if self.metric.startswith("val_") else "its own test span"
+        lines.append(f"chosen on {where}: `{self.chosen}` (best {self.metric} among the "
                      "fixes better beyond seed noise, Holm-adjusted)")  # fmt: skip
         if self.confirmation is not None and self.confirm_metric:
             verdict, p, _ = self.confirmation
@@ -93,11 +94,18 @@ def prove(runs: list[RunRecord], tables: dict[str, Any], measure: str, baseline:
         confirm = f"test_common_{measure}" if scores.shared.get("test", 0) else None
         basis = scores.says()
     else:
-        metric, confirm = OWN_SPAN, None
+        # No validation target in common: each run's skill against the best baseline on its
+        # own validation span chooses (free of the scale, not of the span: said plainly), and
+        # the common test targets, where there are any, confirm.
+        own = "val_own_skill_vs_best"
+        finished = [r for r in runs if r.status == "FINISHED"]
+        metric = own if finished and all(own in r.metrics for r in finished) else OWN_SPAN
+        confirm = f"test_common_{measure}" if scores.shared.get("test", 0) else None
+        span = "validation" if metric == own else "test"
         basis = (
-            "no target is common to every run, so no error metric can prove these fixes: "
-            f"judged on each run's skill against the best baseline on its own test span "
-            f"({OWN_SPAN}); {scores.says()}"
+            "no validation target is common to every run, so no error metric can choose "
+            f"among these fixes: chosen on each run's skill against the best baseline on its "
+            f"own {span} span ({metric}); {scores.says()}"
         )
     summaries, base = comparison.summarise(runs, baseline, metric)
     proof = Proof(metric, confirm, basis, summaries, base)
