@@ -193,3 +193,10 @@ def mlflow_server(folder: Path, port: int | None = None) -> Iterator[str]:
         artifacts=folder / "artifacts",
     ) as url:  # fmt: skip
         yield url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Group and order the tests for pytest-xdist's workers (tests/parallel.py)."""
+    from .parallel import ParallelPlan
+
+    config.pluginmanager.register(ParallelPlan(), "lstm-doctor-parallel-plan")

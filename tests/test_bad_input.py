@@ -135,14 +135,9 @@ def run_app(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_app_rejects_unknown_keys_and_wrong_types(
     tmp_path: Path, args: list[str], fragments: list[str]
 ) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.commands.app", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert_one_line_error(result, *fragments)
+    # Into the test's own folder: Hydra makes the job's folder before the check refuses,
+    # and tests running side by side must not share one under the project's outputs/.
+    assert_one_line_error(run_app(tmp_path, *args), *fragments)
 
 
 def test_app_rejects_a_series_shorter_than_window_plus_horizon(tmp_path: Path) -> None:

@@ -86,7 +86,8 @@ def test_dvc_repro_refuses_the_value_and_caches_nothing(project_copy: Path) -> N
 @pytest.mark.slow
 def test_mlflow_run_refuses_the_value(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mlflow", "run", str(ROOT), "-P", "overrides=window.gap=-5",
+        [sys.executable, "-m", "mlflow", "run", str(ROOT), "-P",
+         f"overrides=window.gap=-5 hydra.run.dir={tmp_path / 'job'}",
          "--env-manager", "local", "--experiment-name", "lstm-doctor"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'm.db'}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,11 +33,28 @@ def app(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_unscaled_run_is_diagnosed_and_its_fix_proven(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    broken = app(tmp_path, *BROKEN, f"hydra.run.dir={tmp_path / 'broken'}")
+@pytest.fixture(scope="module")
+def broken_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess]:
+    """The BROKEN configuration run once by the app: the folder of its store, its output."""
+    folder = tmp_path_factory.mktemp("broken")
+    return folder, app(folder, *BROKEN, f"hydra.run.dir={folder / 'broken'}")
+
+
+def store_with_the_broken_run(broken_run, folder: Path) -> subprocess.CompletedProcess:
+    """A copy of the broken run's store in `folder`, for a test's own `fix` to write into
+    (the run's artifacts stay where it logged them, beside the first store)."""
+    source, broken = broken_run
     assert broken.returncode == 0, broken.stderr[-2000:]
+    shutil.copy2(source / "mlflow.db", folder / "mlflow.db")
+    return broken
+
+
+def test_unscaled_run_is_diagnosed_and_its_fix_proven(
+    broken_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = store_with_the_broken_run(broken_run, tmp_path)
     assert "data.unscaled_features (warning)" in broken.stdout
     assert "try first: lstm-doctor" in broken.stdout and "scaling=standard" in broken.stdout
 
@@ -97,11 +115,10 @@ def test_fix_names_a_missing_run(tmp_path: Path) -> None:
     assert "run 'nope' not found" in result.stderr
 
 
-def test_a_screen_finds_the_change_before_the_proof(tmp_path: Path) -> None:
+def test_a_screen_finds_the_change_before_the_proof(broken_run, tmp_path: Path) -> None:
     """Forced on a run whose cause is known (raw prices): the screen's one round of short
     runs must keep scaling among its survivors, and the proof then proves it."""
-    broken = app(tmp_path, *BROKEN, f"hydra.run.dir={tmp_path / 'broken'}")
-    assert broken.returncode == 0, broken.stderr[-2000:]
+    store_with_the_broken_run(broken_run, tmp_path)
     report = tmp_path / "fix"
     fixed = app(tmp_path, "fix", "last", "--screen", "on", "--seeds", "2", "--max-runs", "6",
                 "--out", str(report))  # fmt: skip
