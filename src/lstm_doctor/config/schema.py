@@ -33,8 +33,8 @@ class DatasetConfig:
     features: list[str] = field(default_factory=list)  # extra input columns besides the target
     categorical: list[str] = field(default_factory=list)  # one-hot encoded
     select: dict[str, str] = field(default_factory=dict)  # keep rows where column == value
-    freq: str | None = "h"  # pandas frequency; None infers it
-    period: int | None = 24  # season length in steps; None derives it from freq
+    freq: str | None = None  # pandas frequency; None infers it
+    period: int | None = None  # season length in steps; None derives it from freq
     max_rows: int | None = None  # keep only the last N rows (quick runs, tests)
     # A numeric time column counts this unit since 1970-01-01 (s | ms | us | ns); None
     # refuses numbers, which would otherwise silently read as nanoseconds.
