@@ -21,8 +21,9 @@ from lstm_doctor.run_groups import (
     one_dataset,
     one_per_seed,
 )
+from lstm_doctor.significance import judge
 
-__all__ = ["RunRecord", "configuration_of", "group_by_configuration"]
+__all__ = ["RunRecord", "configuration_of", "group_by_configuration", "judge"]
 
 ALPHA = significance.ALPHA
 METHOD = (
@@ -208,23 +209,34 @@ def _judge_family(
     raw = [significance.welch_p(own.values, theirs) for own, theirs, _ in family]
     for (own, theirs, higher), p_raw, p in zip(family, raw, significance.holm(raw), strict=True):
         own.p_raw, own.p_value = p_raw, p
-        own.difference = (
-            float(np.mean(own.values) - np.mean(theirs)) if own.values and theirs else None
+        if not own.values and isinstance(own, MeasureSummary):
+            own.verdict, own.difference = "", None  # said later: not measurable
+            continue
+        own.verdict, _, own.difference = verdict_against(
+            own.values, theirs, bool(own.values), bool(theirs), higher, p
         )
-        if not own.values:
-            own.verdict = "failed in every seed" if isinstance(own, ConfigSummary) else ""
-        elif not theirs:
-            own.verdict = "better: finishes where the baseline failed in every seed"
-        else:
-            reason = significance.no_p_reason(own.values, theirs)
-            own.verdict = significance.call(p, own.difference, higher, reason)
 
 
-def judge(
-    values: list[float], baseline: list[float], higher_is_better: bool
+def verdict_against(
+    values: list[float],
+    baseline: list[float],
+    finished: bool,
+    baseline_finished: bool,
+    higher_is_better: bool,
+    p: float | str | None = "welch",
 ) -> tuple[str, float | None, float | None]:
-    """Welch's t-test of one configuration against the baseline, on its own."""
-    return significance.judge(values, baseline, higher_is_better)
+    """The call on one measure of a configuration against the baseline's: a configuration
+    (or a baseline) with no finished seed is said so; otherwise `p` decides (Welch's own
+    p by default; a family passes its Holm-adjusted one)."""
+    if not finished:
+        return "failed in every seed", None, None
+    if not baseline_finished:
+        return "better: finishes where the baseline failed in every seed", None, None
+    difference = float(np.mean(values) - np.mean(baseline)) if values and baseline else None
+    if p == "welch":
+        p = significance.welch_p(values, baseline)
+    reason = significance.no_p_reason(values, baseline)
+    return significance.call(p, difference, higher_is_better, reason), p, difference  # type: ignore[arg-type]
 
 
 def format_table(summaries: list[ConfigSummary]) -> str:
