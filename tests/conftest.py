@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from lstm_doctor.config import Config, validate
 from lstm_doctor.config.params import compose_config
@@ -39,6 +40,12 @@ LAYERS = {
         "test_commands_refuse", "test_fresh_clone",
     ],
 }  # fmt: skip
+# The suite draws the same examples every run (a red CI names a bug, never a lucky draw);
+# HYPOTHESIS_PROFILE=explore draws new ones, many more, to hunt for the next bug.
+settings.register_profile("suite", max_examples=40, derandomize=True, deadline=None)
+settings.register_profile("explore", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
+
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
 
 

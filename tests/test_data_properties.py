@@ -5,7 +5,8 @@ the season length the frequency implies, imputed target rows marked as such.
 
 Hypothesis draws the files: row counts, frequencies and their multiples, UTC offsets and
 zones, row orders, targets that are smooth, constant, gappy, mostly missing or hold inf,
-extra features (mostly zero, repeated names). EXAMPLES runs per test keep the suite fast.
+extra features (mostly zero, repeated names). The suite's Hypothesis profile (conftest) draws a
+fixed 40 examples per test; HYPOTHESIS_PROFILE=explore draws 500 new ones.
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ from lstm_doctor.config import (
 from lstm_doctor.errors import DoctorError
 from lstm_doctor.stages import prepare, scale, window
 from lstm_doctor.workspace import TARGET_OBSERVED, StagePaths, read_json
-
-EXAMPLES = 40
 
 # Generated frequency -> the season length prepare must report for it.
 PERIODS: dict[str, int | None] = {
@@ -168,8 +167,6 @@ def assert_outputs_hold(raw: RawFile, paths: StagePaths) -> None:
 
 
 @settings(
-    max_examples=EXAMPLES,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(raw=raw_files())
@@ -184,7 +181,6 @@ def test_every_file_is_refused_in_one_line_or_prepared_honestly(raw: RawFile) ->
             assert_outputs_hold(raw, paths)
 
 
-@settings(max_examples=EXAMPLES, deadline=None)
 @given(
     freq=st.sampled_from(sorted(PERIODS)),
     zone=st.sampled_from(ZONES),

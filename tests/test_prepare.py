@@ -279,11 +279,22 @@ def test_mixed_utc_offsets_are_converted_to_utc() -> None:
     assert report["utc_offsets_converted"] is True
 
 
-def test_equal_utc_offsets_are_converted_to_utc_too() -> None:
+def test_one_utc_offset_for_every_row_keeps_the_files_clock() -> None:
     same = [f"2024-01-01T0{h}:00:00+01:00" for h in range(4)]
-    table, _ = prepare_table(frame(same, [1, 2, 3, 4]), DS, PREP)
-    assert str(table.index.tz) == "UTC"
-    assert table.index[0] == pd.Timestamp("2023-12-31 23:00", tz="UTC")
+    table, report = prepare_table(frame(same, [1, 2, 3, 4]), DS, PREP)
+    assert str(table.index.tz) == "UTC+01:00" and report["timezone"] == "UTC+01:00"
+    assert table.index[0] == pd.Timestamp("2023-12-31 23:00", tz="UTC")  # the same instant
+    assert list(table.index.hour) == [0, 1, 2, 3]
+
+
+def test_business_days_at_a_fixed_offset_stay_business_days() -> None:
+    """Indian business days read as UTC fall Sunday to Thursday at 18:30: a gappy daily
+    series with two rows in seven made up, and a weekly season that is not the file's."""
+    days = pd.bdate_range("2023-03-20", periods=30)
+    stamps = [f"{d:%Y-%m-%d}T00:00:00+05:30" for d in days]
+    table, report = prepare_table(frame(stamps, list(range(30))), DS, PREP)
+    assert report["freq"] == "B" and report["period"] == 5
+    assert report["rows_inserted"] == 0 and len(table) == 30
 
 
 def test_offsets_are_shown_in_the_chosen_zone_and_calendar_uses_its_clock() -> None:

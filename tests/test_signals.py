@@ -22,6 +22,15 @@ pytestmark = pytest.mark.slow
 LONG = [*TINY, "training.epochs=400", "training.early_stopping.enabled=false"]
 
 
+def made_store(path: Path) -> str:
+    """A SQLite store with its tables made here first: the test's own polling client is
+    not an lstm-doctor command, so it does not take the lock that keeps two processes from
+    creating one store's tables at once."""
+    uri = f"sqlite:///{path}"
+    MlflowClient(uri).search_experiments()
+    return uri
+
+
 def wait_for_epochs(uri: str, process: subprocess.Popen[str], epochs: int = 2) -> str:
     """The id of the process's run once `epochs` epochs of its curve are in the store."""
     client = MlflowClient(uri)
@@ -49,7 +58,7 @@ def assert_killed(uri: str, run_id: str, signal_name: str) -> None:
 
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_ends_the_apps_run_killed_with_its_curves(tmp_path: Path, sent: int) -> None:
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = made_store(tmp_path / "mlflow.db")
     process = subprocess.Popen(
         [sys.executable, "-m", "lstm_doctor.commands.app", *LONG,
          f"hydra.run.dir={tmp_path / 'job'}"],
@@ -69,7 +78,7 @@ def test_a_signal_ends_the_apps_run_killed_with_its_curves(tmp_path: Path, sent:
 
 
 def test_a_signal_to_dvcs_train_stage_leaves_nothing_to_cache(project_copy: Path) -> None:
-    uri = f"sqlite:///{project_copy / 'mlflow.db'}"
+    uri = made_store(project_copy / "mlflow.db")
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
     subprocess.run([sys.executable, "-m", "lstm_doctor.config.params", *LONG],
                    cwd=project_copy, check=True, env=env, timeout=120)  # fmt: skip
@@ -136,7 +145,7 @@ def test_a_signal_stops_a_joblib_sweep_killed_and_the_same_folder_resumes(
     (as a scheduler, or Ctrl-C's SIGINT in a terminal, does): the parent and the running
     jobs end KILLED with their curves; the finished jobs stay; rerunning the same command
     into the same folder skips them and runs only the rest."""
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = made_store(tmp_path / "mlflow.db")
     command = [
         sys.executable, "-m", "lstm_doctor.commands.app", "-m", "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=2", *TINY, "training.early_stopping.enabled=false",
@@ -194,7 +203,7 @@ def test_a_signal_stops_a_joblib_sweep_killed_and_the_same_folder_resumes(
 def test_a_signal_stops_a_fix_killed_and_resume_runs_only_the_rest(tmp_path: Path) -> None:
     """`fix` sent SIGTERM with two runs finished and two training: the proof's parent and
     the two runs end KILLED; `fix --resume` keeps the finished pair and reruns the rest."""
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = made_store(tmp_path / "mlflow.db")
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
     broken = [
         "dataset=stocks", "dataset.max_rows=1000", "scaling=none", "window.length=10",
@@ -241,7 +250,7 @@ def test_a_signal_stops_a_fix_killed_and_resume_runs_only_the_rest(tmp_path: Pat
 def test_a_signal_to_mlflow_run_ends_the_run_killed(tmp_path: Path, sent: int) -> None:
     """SIGTERM to `mlflow run` alone (its child would train on, orphaned) or SIGINT to its
     process group (Ctrl-C): the run MLflow made ends KILLED with its curves."""
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = made_store(tmp_path / "mlflow.db")
     MlflowClient(uri).search_experiments()
     overrides = " ".join([*LONG, f"hydra.run.dir={tmp_path / 'job'}"])
     process = subprocess.Popen(
@@ -276,7 +285,7 @@ def test_ctrl_c_during_dvc_repro_ends_the_run_killed_and_the_next_repro_runs_cle
     the train stage again, cleanly."""
     from .test_dvc import dvc, set_params
 
-    uri = f"sqlite:///{project_copy / 'mlflow.db'}"
+    uri = made_store(project_copy / "mlflow.db")
     MlflowClient(uri).search_experiments()
     set_params(project_copy, *LONG)
     process = subprocess.Popen(

@@ -1,8 +1,9 @@
 """Reading a table's time column(s) as instants: date strings, UTC offsets, epoch numbers.
 
 A pure helper of prepare: a frame and the dataset config in, a DatetimeIndex and what was
-done to it out. Offset-aware and epoch times are instants, so they come out in UTC (or in
-dataset.timezone); date strings without offsets stay naive, as written.
+done to it out. Offset-aware and epoch times are instants: they come out in dataset.timezone
+when it is set, else in the file's offset when every row has the same one, else in UTC. Date
+strings without offsets stay naive, as written.
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ def _from_strings(raw: pd.Series, columns: list[str], source: str) -> pd.Series:
             return _strict(lambda: pd.to_datetime(raw), columns, source)
         # Offsets that change (daylight saving) name one clock only once read as UTC.
         time = _strict(lambda: pd.to_datetime(raw, utc=True), columns, source)
-    if time.dt.tz is not None:
+    if time.dt.tz is not None and time.dt.tz.utcoffset(None) is None:
+        # Offsets that change are instants only: they come out in UTC.
         time = time.dt.tz_convert("UTC")
+    # One fixed offset for every row (+05:30 all year) is the file's own clock: kept, so a
+    # local calendar (business days, midnights) stays a regular grid. Read as UTC, Indian
+    # business days are Sunday to Thursday at 18:30, and a 'B' series turns into a gappy 'D'.
     return time
 
 

@@ -3,9 +3,17 @@ import time; values quoted for MLflow's filter strings."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; concurrent first use stays a race there
+    fcntl = None  # type: ignore[assignment]
 
 import mlflow
 from mlflow.tracking import MlflowClient
@@ -38,11 +46,7 @@ def use_store(cfg: TrackingConfig) -> str:
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     check_store(uri)
     mlflow.set_tracking_uri(uri)
-    try:
-        client = MlflowClient(uri)
-        experiment = client.get_experiment_by_name(cfg.experiment)
-    except Exception as exc:  # reachable but refusing (locked, corrupt, an error page)
-        raise _unusable(uri, exc) from None
+    client, experiment = _open(uri, cfg.experiment)
     if experiment is not None:
         return experiment.experiment_id
     location = None
@@ -66,6 +70,38 @@ HTTP_RETRIES = {
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
 }
+
+
+def _open(uri: str, experiment: str) -> tuple[MlflowClient, Any]:
+    """A client on the store and the experiment named (None when it does not exist yet).
+
+    MLflow creates and migrates a new SQLite store's tables on first use; two processes
+    doing it at once (a sweep's jobs, two terminals) leave half-made tables behind
+    (`_alembic_tmp_experiments already exists`) that break the store for good. So the first
+    use holds a lock on the store's folder: one process creates, the others then find it made.
+    """
+    with _store_lock(uri):
+        try:
+            client = MlflowClient(uri)
+            return client, client.get_experiment_by_name(experiment)
+        except Exception as exc:  # reachable but refusing (locked, corrupt, an error page)
+            raise _unusable(uri, exc) from None
+
+
+@contextlib.contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """An exclusive lock on a SQLite store's folder (no lock file to leave behind); nothing
+    for a server, which creates its own tables once."""
+    folder = sqlite_path(uri).parent if uri.startswith("sqlite:///") else None
+    if folder is None or not folder.is_dir() or fcntl is None:
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
 
 
 def check_store(uri: str) -> None:
