@@ -376,3 +376,18 @@ def test_auto_adds_the_year_only_where_the_training_span_shows_one() -> None:
     yearly = np.sin(2 * np.pi * np.arange(len(index)) / 365.25)
     assert year_pair(index, "auto", yearly) == "doy"
     assert year_pair(index, "auto", None) is None and year_pair(index, "always") == "doy"
+
+
+@pytest.mark.parametrize("freq", ["D", "2W", "MS"])
+def test_local_days_knocked_off_a_utc_grid_by_daylight_saving_are_refused(freq: str) -> None:
+    """Local midnights across a clock change read as UTC are an hour off the grid: those
+    rows would be dropped and made up, so the file is refused with the key that fixes it."""
+    times = pd.date_range("2023-10-01", periods=60, freq=freq, tz="America/New_York")
+    stamps = [t.isoformat() for t in times]
+    with pytest.raises(DataError, match=r"UTC offsets change .* set dataset.timezone") as info:
+        prepare_table(frame(stamps, list(range(60))), DS, PREP)
+    assert "\n" not in str(info.value)
+    table, report = prepare_table(
+        frame(stamps, list(range(60))), epoch_ds(timezone="America/New_York"), PREP
+    )
+    assert report["rows_off_grid"] == 0 and report["rows_inserted"] == 0 and len(table) == 60

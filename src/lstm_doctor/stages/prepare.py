@@ -21,6 +21,7 @@ from lstm_doctor.stages.readers import LabelledSequences, numeric_columns, read_
 from lstm_doctor.stages.refusals import (
     imputed_share,
     refuse_blocked_outputs,
+    refuse_changing_offsets_off_grid,
     refuse_constant_target,
     refuse_non_finite,
     refuse_one_class,
@@ -106,6 +107,7 @@ def prepare_table(
     table, grid_report = _regularise(table, freq)
     report |= grid_report
     report["freq"] = freq
+    refuse_changing_offsets_off_grid(report, ds, source)
     report["period"] = ds.period or period_of(freq)
 
     value_columns = list(numeric.columns)

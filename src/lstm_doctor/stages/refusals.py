@@ -1,5 +1,6 @@
 """What prepare refuses rather than prepare silently wrong: non-finite values, a constant
-target, a series mostly made up by filling its gaps, classes too small for every split.
+target, a series mostly made up by filling its gaps or knocked off its grid by daylight
+saving, classes too small for every split.
 
 Pure checks on frames and arrays; each raises a DataError naming the file, the column or
 class, and what to do.
@@ -47,6 +48,19 @@ def refuse_constant_target(table: pd.DataFrame, target: str, source: str) -> Non
         raise DataError(
             f"{source}: the target column {target!r} is constant ({value:g} in all "
             f"{len(values)} rows): there is nothing to forecast; check dataset.target"
+        )
+
+
+def refuse_changing_offsets_off_grid(report: dict[str, Any], ds: Any, source: str) -> None:
+    """Refuse a series knocked off its grid by daylight saving: local midnights read as
+    UTC instants are an hour apart twice a year, so a daily or longer series would lose
+    those rows to the grid and have them made up, whatever their share."""
+    if report.get("utc_offsets_change") and not ds.timezone and report.get("rows_off_grid"):
+        raise DataError(
+            f"{source}: {report['rows_off_grid']} rows (e.g. {report['off_grid_example']}) "
+            f"fall between the points of a {report.get('freq')} grid of UTC instants because "
+            "the file's UTC offsets change (daylight saving); set dataset.timezone to the "
+            "file's zone (e.g. America/New_York) so its days stay days"
         )
 
 

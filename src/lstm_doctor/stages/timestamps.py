@@ -25,10 +25,11 @@ def parse_time(frame: pd.DataFrame, ds: DatasetConfig) -> tuple[pd.DatetimeIndex
     """The frame's timestamps as an index named "time", and report entries saying how.
 
     Returns:
-        The index, and {"time_unit", "timezone", "utc_offsets_converted"} for the report.
+        The index, and {"time_unit", "timezone", "utc_offsets_converted",
+        "utc_offsets_change"} for the report.
     """
     source, columns = ds.path, ds.time_columns
-    converted = False
+    converted = changing = False
     if len(columns) > 1:
         parts = frame[columns].rename(columns=str.lower)
         time = _strict(lambda: pd.to_datetime(parts), columns, source)
@@ -39,6 +40,8 @@ def parse_time(frame: pd.DataFrame, ds: DatasetConfig) -> tuple[pd.DatetimeIndex
     else:
         time = _from_strings(frame[columns[0]], columns, source)
         converted = time.dt.tz is not None
+        # Read as UTC only when the offsets change (a fixed one keeps its own clock).
+        changing = converted and str(time.dt.tz) == "UTC" and _offsets_change(frame[columns[0]])
     index = pd.DatetimeIndex(time, name="time")
     if index.hasnans:
         raise DataError(
@@ -52,7 +55,14 @@ def parse_time(frame: pd.DataFrame, ds: DatasetConfig) -> tuple[pd.DatetimeIndex
         "time_unit": ds.time_unit,
         "timezone": zone,
         "utc_offsets_converted": converted,
+        "utc_offsets_change": changing,
     }
+
+
+def _offsets_change(raw: pd.Series) -> bool:
+    """Whether the strings carry more than one UTC offset (a daylight-saving clock)."""
+    offsets = raw.dropna().astype(str).str.extract(r"([+-]\d\d:?\d\d|Z)$")[0]
+    return offsets.replace({"Z": "+00:00"}).str.replace(":", "").nunique() > 1
 
 
 def _strict(parse: Any, columns: list[str], source: str) -> pd.Series:
