@@ -26,10 +26,10 @@ from pathlib import Path
 
 from claims_figures import cell, plain, plot_claim, setup, welch
 
-from lstm_doctor.comparison import METHOD, RunRecord, spread, summarise
+from lstm_doctor.base.curve_measures import DEFINITIONS
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.comparison.judging import METHOD, RunRecord, spread, summarise
 from lstm_doctor.config import TrackingConfig
-from lstm_doctor.curve_measures import DEFINITIONS
-from lstm_doctor.errors import DataError
 from lstm_doctor.tracking.queries import find_runs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -326,7 +326,7 @@ def write_page(store: str, page: Path) -> None:
         "",
         *[f"- **{k}** ({', '.join(keys) or '—'}): {WHY[k]}" for k, keys in kinds.items()],
         "",
-        "Curve measures, as `lstm_doctor.curve_measures` defines them (lower is better):",
+        "Curve measures, as `lstm_doctor.base.curve_measures` defines them (lower is better):",
         "",
         *[f"- `{n}`: {text}" for n, text in DEFINITIONS.items()],
         "",

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_doctor import comparison
-from lstm_doctor.comparison import ConfigSummary, RunRecord
-from lstm_doctor.curve_measures import DEFINITIONS
+from lstm_doctor.base.curve_measures import DEFINITIONS
+from lstm_doctor.comparison import judging as comparison
+from lstm_doctor.comparison.judging import ConfigSummary, RunRecord
 
 # ~700 x 350 px: a figure that sits in a page beside its table, not a report of its own.
 SIZE_IN, DPI = (7.0, 3.5), 100

@@ -38,6 +38,7 @@ def main() -> None:
 
     import keras
 
+    from lstm_doctor.base.workspace import StagePaths
     from lstm_doctor.config import validate
     from lstm_doctor.config.params import compose_config
     from lstm_doctor.pipeline.training import train_step
@@ -45,7 +46,6 @@ def main() -> None:
     from lstm_doctor.stages.train import WindowBatches, build_model, make_optimizer
     from lstm_doctor.stages.window import load_windows
     from lstm_doctor.tracking import lifecycle
-    from lstm_doctor.workspace import StagePaths
 
     overrides = [
         f"dataset.max_rows={args.rows}",

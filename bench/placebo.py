@@ -6,7 +6,7 @@ Trains one tiny configuration over `--seeds` seeds as a real sweep (the Hydra ap
 MLflow store in a temp folder), then makes `--proofs` placebo proofs from those runs: each
 draws 3 seeds as the "original" and 3 other seeds for each of 3 "fixes" that are the same
 configuration under another name, and judges them exactly as `lstm-doctor fix` does
-(lstm_doctor.proving: common validation targets, Welch, Holm over the fixes; the chosen
+(lstm_doctor.comparison.selection: common validation targets, Welch, Holm over the fixes; the chosen
 fix confirmed once on test). Prints how often a proof called any placebo better or worse,
 how often a single placebo comparison was called, and how often a "confirmed" fix came
 out; all three should be within the test's nominal rate (5%).
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_doctor import proving
-from lstm_doctor.comparison import RunRecord
+from lstm_doctor.comparison import selection as proving
+from lstm_doctor.comparison.judging import RunRecord
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.tracking import queries
 

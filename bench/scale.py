@@ -31,8 +31,8 @@ from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 from sweep_load import TINY  # the same tiny job the sweep-load bench runs
 
-from lstm_doctor.commands.cluster import local_cluster
-from lstm_doctor.commands.ui_check import free_port, mlflow_server
+from lstm_doctor.jobs.cluster import local_cluster
+from lstm_doctor.tracking.server_process import free_port, mlflow_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,10 +46,10 @@ def bare_job(folder: Path, epochs: int) -> tuple[float, float, dict[str, int]]:
 
     # isort: split
 
+    from lstm_doctor.base.workspace import StagePaths
     from lstm_doctor.config import validate
     from lstm_doctor.config.params import compose_config
     from lstm_doctor.pipeline.in_process import run_pipeline
-    from lstm_doctor.workspace import StagePaths
 
     cfg = validate(compose_config([*TINY, f"training.epochs={epochs}"], conf_dir=ROOT / "conf"))
     times = []

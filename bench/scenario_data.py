@@ -354,7 +354,7 @@ def describe(folder: Path) -> list[str]:
     """One line per file measuring what it is meant to carry: rows, missing share, robust
     zeros, outliers (|z| > 6 from median / MAD), rows off the stated grid, the target's spread
     against the smallest input's, autocorrelation at the seasons; class counts of archives."""
-    from lstm_doctor.metrics import autocorrelation, robust_center_scale
+    from lstm_doctor.base.metrics import autocorrelation, robust_center_scale
 
     lines = []
     for name, (_, freq) in TABLES.items():

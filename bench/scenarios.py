@@ -27,8 +27,8 @@ from joblib import Parallel, delayed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scenario_data import DATA, write_all
 
-from lstm_doctor.commands.progress import track
 from lstm_doctor.config.overrides import merge
+from lstm_doctor.jobs.run_progress import track
 
 ROOT = Path(__file__).resolve().parents[1]
 SERIOUS = ("warning", "error")
@@ -265,10 +265,10 @@ def run_one(scenario: Scenario, out: Path, uri: str) -> dict:
     """Run a scenario through the pipeline and return its diagnosis (or the error)."""
     os.environ["MLFLOW_TRACKING_URI"] = uri
     os.chdir(ROOT)
+    from lstm_doctor.base.workspace import StagePaths
     from lstm_doctor.config import validate
     from lstm_doctor.config.params import compose_config
     from lstm_doctor.pipeline.in_process import run_pipeline
-    from lstm_doctor.workspace import StagePaths
 
     started = time.perf_counter()
     overrides = scenario.overrides

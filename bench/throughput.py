@@ -40,12 +40,12 @@ def main() -> None:
     import keras
     import numpy as np
 
+    from lstm_doctor.base.workspace import StagePaths
     from lstm_doctor.config import validate
     from lstm_doctor.config.params import compose_config
     from lstm_doctor.stages import prepare, scale, window
     from lstm_doctor.stages.train import WindowBatches, build_model, make_optimizer
     from lstm_doctor.stages.window import load_windows
-    from lstm_doctor.workspace import StagePaths
 
     cfg = validate(compose_config([f"window.length={args.length}"], conf_dir=ROOT / "conf"))
     paths = StagePaths.job(Path(tempfile.mkdtemp(prefix="throughput-")))

@@ -160,10 +160,10 @@ def scores(metrics: dict) -> dict[str, float | None]:
 
 def run_one(name: str, overrides: list[str], uri: str, conf: Path) -> dict:
     os.environ["MLFLOW_TRACKING_URI"] = uri
+    from lstm_doctor.base.workspace import StagePaths, read_json
     from lstm_doctor.config import validate
     from lstm_doctor.config.params import compose_config
     from lstm_doctor.pipeline.in_process import run_pipeline
-    from lstm_doctor.workspace import StagePaths, read_json
 
     started = time.perf_counter()
     slug = "".join(c if c.isalnum() else "_" for c in name)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from lstm_doctor.base.workspace import StagePaths
 from lstm_doctor.config import Config, validate
 from lstm_doctor.config.params import compose_config
-from lstm_doctor.workspace import StagePaths
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -193,11 +193,11 @@ def mlflow_server(folder: Path, port: int | None = None) -> Iterator[str]:
     """A real `mlflow server` on 127.0.0.1 (SQLite backend, proxied artifacts in `folder`),
     stopped on leaving; yields its URL. Restarted on the same folder and port, it serves the
     same runs."""
-    from lstm_doctor.commands import ui_check
+    from lstm_doctor.tracking import server_process
 
     folder.mkdir(parents=True, exist_ok=True)
-    with ui_check.mlflow_server(
-        f"sqlite:///{folder / 'server.db'}", port or ui_check.free_port(), timeout=180,
+    with server_process.mlflow_server(
+        f"sqlite:///{folder / 'server.db'}", port or server_process.free_port(), timeout=180,
         artifacts=folder / "artifacts",
     ) as url:  # fmt: skip
         yield url

@@ -8,6 +8,7 @@ dependency.
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
@@ -16,23 +17,28 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "lstm_doctor"
 
-# Layer of each part (the top-level name under lstm_doctor); a part imports only parts
-# of a lower layer, or of its own part.
-LAYERS = {
-    "errors": 0, "workspace": 0, "metrics": 0, "curve_measures": 0, "significance": 0,
-    "config": 1, "run_groups": 1, "common_targets": 1,
-    "comparison": 2, "comparison_report": 3, "proving": 3,
-    "stages": 2, "doctor": 2, "tracking": 3,
-    "pipeline": 4, "keras": 4, "commands": 5,
-}  # fmt: skip
+
+def folder_layers() -> dict[str, int]:
+    """Each folder's layer, as its __init__.py declares it (`LAYER = n`): the tree is the
+    layer table, and a folder without a layer fails test_every_folder_has_a_layer."""
+    layers = {}
+    for init in sorted(PACKAGE.glob("*/__init__.py")):
+        for node in ast.parse(init.read_text()).body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "LAYER":
+                layers[init.parent.name] = node.value.value  # type: ignore[attr-defined]
+    return layers
+
+
+# A part imports only parts of a lower layer, or of its own part.
+LAYERS = folder_layers()
 # Heavy or owned libraries, and the parts allowed to import them.
 LIBRARIES = {
     "mlflow": {"tracking"},
     # tracking: the Keras flavour and the epoch logger; keras: the adapter for users' scripts
     "keras": {"stages", "tracking", "keras"},
     "tensorflow": {"stages", "tracking"},
-    "hydra": {"config", "commands"},
-    "ray": {"commands"},  # the optional extra `cluster`: only where a command fans out
+    "hydra": {"config", "jobs", "commands"},  # jobs: the sweep callback Hydra loads
+    "ray": {"jobs"},  # the optional extra `cluster`: only where jobs fan out
 }
 MAX_LINES = 300
 
@@ -73,8 +79,51 @@ def part(name: str) -> str:
     return name.split(".")[1] if "." in name else ""
 
 
-def test_every_part_has_a_layer() -> None:
-    assert {part(n) for n in modules() if part(n)} == set(LAYERS)
+def test_every_folder_has_a_layer() -> None:
+    folders = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert folders == set(LAYERS), f"folders without LAYER: {folders - set(LAYERS)}"
+    for folder, layer in LAYERS.items():
+        doc = ast.get_docstring(ast.parse((PACKAGE / folder / "__init__.py").read_text()))
+        assert doc and doc.startswith(f"Layer {layer}:"), f"{folder}: say its layer first"
+
+
+def test_every_module_lives_in_a_folder() -> None:
+    """The package root holds only its __init__: a module's folder is its layer."""
+    loose = sorted(p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py")
+    assert not loose, f"modules at the package root: {loose}"
+
+
+def test_no_two_modules_share_a_name() -> None:
+    """`progress` in two folders is two things one name hides: every module is unique."""
+    seen: dict[str, str] = {}
+    clashes = []
+    for name in modules():
+        leaf = name.rpartition(".")[2]
+        if modules()[name].name == "__init__.py":
+            continue
+        if leaf in seen:
+            clashes.append(f"{seen[leaf]} and {name}")
+        seen[leaf] = name
+    assert not clashes, clashes
+
+
+def test_every_dvc_stage_starts_the_same_way() -> None:
+    """All five stages are `python -m lstm_doctor.pipeline.dvc_<stage>`."""
+    import yaml
+
+    stages = yaml.safe_load((SRC.parent / "dvc.yaml").read_text())["stages"]
+    for name, stage in stages.items():
+        assert stage["cmd"] == f"python -m lstm_doctor.pipeline.dvc_{name}", name
+
+
+def test_the_architecture_page_draws_the_tree() -> None:
+    """docs/ARCHITECTURE.md's folder table lists every folder, bottom layer first, each
+    with the layer its __init__ declares."""
+    page = (SRC.parent / "docs" / "ARCHITECTURE.md").read_text()
+    rows = re.findall(r"^\| (\d) \| `(\w+)/` \|", page, flags=re.MULTILINE)
+    assert [(int(layer), folder) for layer, folder in rows] == sorted(
+        (layer, folder) for folder, layer in LAYERS.items()
+    )
 
 
 @pytest.mark.parametrize("name", sorted(n for n in modules() if part(n)))
@@ -183,7 +232,7 @@ def test_every_name_the_benchmarks_import_exists() -> None:
 
 def stage_file_names() -> dict[str, str]:
     """The stage output file names workspace.py declares, by constant."""
-    tree = ast.parse((PACKAGE / "workspace.py").read_text())
+    tree = ast.parse((PACKAGE / "base" / "workspace.py").read_text())
     return {
         node.targets[0].id: node.value.value
         for node in tree.body

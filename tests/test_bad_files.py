@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.workspace import StagePaths, read_json
 from lstm_doctor.config import validate
 from lstm_doctor.config.params import compose_config
-from lstm_doctor.errors import DataError
 from lstm_doctor.stages import prepare
 from lstm_doctor.stages.readers import read_table
-from lstm_doctor.workspace import StagePaths, read_json
 from tests.test_bad_input import (
     ROOT,
     assert_one_line_error,

@@ -28,7 +28,7 @@ def write_params(folder: Path, *overrides: str) -> None:
 
 def run_stage(folder: Path, stage: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", f"lstm_doctor.stages.{stage}"],
+        [sys.executable, "-m", f"lstm_doctor.pipeline.dvc_{stage}"],
         cwd=folder,
         capture_output=True,
         text=True,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_doctor import metrics
+from lstm_doctor.base import metrics
 from lstm_doctor.doctor import result_checks
 from lstm_doctor.stages.linear_baseline import fit_ridge, predict_ridge
 from lstm_doctor.stages.window import Windows

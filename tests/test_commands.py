@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+from lstm_doctor.base.errors import DataError
 from lstm_doctor.config import TrackingConfig
-from lstm_doctor.errors import DataError
 from lstm_doctor.tracking import queries, store
 
 from .conftest import ROOT

@@ -7,15 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from lstm_doctor.comparison import (
+from lstm_doctor.base.curve_measures import NAMES, measure
+from lstm_doctor.comparison.judging import (
     RunRecord,
     configuration_of,
     format_table,
     judge,
     summarise,
 )
-from lstm_doctor.comparison_report import render_html
-from lstm_doctor.curve_measures import NAMES, measure
+from lstm_doctor.comparison.page import render_html
 
 
 def record(overrides: str, mae: float, status: str = "FINISHED") -> RunRecord:

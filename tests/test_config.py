@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from lstm_doctor.base.errors import ConfigError
 from lstm_doctor.config import flatten, validate
 from lstm_doctor.config.params import compose_config, render_params
-from lstm_doctor.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from omegaconf import OmegaConf
 
+from lstm_doctor.base.errors import ConfigError
 from lstm_doctor.config import Config, flatten, validate
 from lstm_doctor.config.values import CHECKED, CHOICES, FREE, RANGES
-from lstm_doctor.errors import ConfigError
 
 DEFAULT = OmegaConf.to_container(OmegaConf.structured(Config))
 LEAVES = flatten(Config())

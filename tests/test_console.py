@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_doctor.commands.summary import summary
+from lstm_doctor.pipeline.summary import summary
 from lstm_doctor.stages.progress import EpochLines
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_doctor.curve_measures import (
+from lstm_doctor.base.curve_measures import (
     NAMES,
     fluctuation,
     generalisation_gap,

@@ -20,6 +20,8 @@ import pandas as pd
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from lstm_doctor.base.errors import DoctorError
+from lstm_doctor.base.workspace import TARGET_OBSERVED, StagePaths, read_json
 from lstm_doctor.config import (
     Config,
     DatasetConfig,
@@ -28,9 +30,7 @@ from lstm_doctor.config import (
     SplitConfig,
     WindowConfig,
 )
-from lstm_doctor.errors import DoctorError
 from lstm_doctor.stages import prepare, scale, window
-from lstm_doctor.workspace import TARGET_OBSERVED, StagePaths, read_json
 
 # Generated frequency -> the season length prepare must report for it.
 PERIODS: dict[str, int | None] = {

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_doctor.commands.fix_runs import ORIGINAL, merge, plan
 from lstm_doctor.doctor import curve_summary, data_checks, result_checks, series_checks
 from lstm_doctor.doctor import training_checks as run_checks
 from lstm_doctor.doctor.causes import link
-from lstm_doctor.doctor.diagnose import in_effect
+from lstm_doctor.doctor.diagnosis import in_effect
 from lstm_doctor.doctor.findings import Finding, verdict
 from lstm_doctor.doctor.report import prescriptions, to_markdown
+from lstm_doctor.jobs.fix_runs import ORIGINAL, merge, plan
 
 from .conftest import tiny_config
 
@@ -201,7 +201,7 @@ def test_a_perfect_classifier_on_an_imbalanced_test_set_is_not_majority_class() 
 
 
 def test_a_fix_that_would_make_the_run_invalid_is_never_prescribed() -> None:
-    from lstm_doctor.doctor.diagnose import prune_fixes
+    from lstm_doctor.doctor.diagnosis import prune_fixes
     from lstm_doctor.doctor.findings import Finding
 
     cfg = tiny_config()

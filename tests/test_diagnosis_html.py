@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from lstm_doctor.base.workspace import StagePaths
 from lstm_doctor.commands import ui_check
 from lstm_doctor.doctor import html_report
-from lstm_doctor.workspace import StagePaths
 
 from .conftest import tiny_config, tiny_run
 

@@ -207,7 +207,7 @@ def test_the_season_is_found_at_any_frequency(freq: str, season: int, steps: int
 def test_curve_findings_report_the_curve_measures_by_their_one_definition() -> None:
     """Oscillating, slow and overfitting give as evidence what compare and the claims page
     measure (curve_measures), not numbers of their own under the same names."""
-    from lstm_doctor import curve_measures
+    from lstm_doctor.base import curve_measures
 
     zigzag = [1.0, 0.5, 0.9, 0.45, 0.85, 0.4, 0.8, 0.42, 0.82, 0.41, 0.8, 0.4]
     frame = pd.DataFrame({"loss": zigzag, "val_loss": zigzag})

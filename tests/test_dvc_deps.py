@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 import yaml
 
+from lstm_doctor.base.workspace import StagePaths
 from lstm_doctor.config import Config
-from lstm_doctor.workspace import StagePaths
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -456,10 +456,10 @@ def test_the_analysis_sees_what_a_stage_is_known_to_read() -> None:
     evaluate = reads(f"{PACKAGE}.pipeline.dvc_evaluate")
     assert {"prepared", "scaled", "windows", "models"} <= evaluate.outputs
     assert set(SECTIONS) == reads(f"{PACKAGE}.pipeline.dvc_train").sections  # flatten()
-    assert {"window"} <= reads(f"{PACKAGE}.stages.window").sections
-    assert "model" not in reads(f"{PACKAGE}.stages.prepare").sections
-    assert reads(f"{PACKAGE}.stages.prepare").raw_files
-    assert f"{PACKAGE}.doctor.diagnose" in loaded(f"{PACKAGE}.pipeline.dvc_evaluate")
+    assert {"window"} <= reads(f"{PACKAGE}.pipeline.dvc_window").sections
+    assert "model" not in reads(f"{PACKAGE}.pipeline.dvc_prepare").sections
+    assert reads(f"{PACKAGE}.pipeline.dvc_prepare").raw_files
+    assert f"{PACKAGE}.doctor.diagnosis" in loaded(f"{PACKAGE}.pipeline.dvc_evaluate")
 
 
 LOADED = (

@@ -48,7 +48,7 @@ def one_line_naming(stderr: str, key: str) -> None:
 def test_a_stage_as_dvc_runs_it_refuses_the_value(tmp_path: Path, key: str, value: str) -> None:
     write_bad_params(tmp_path, key, value)
     result = subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.stages.prepare"],
+        [sys.executable, "-m", "lstm_doctor.pipeline.dvc_prepare"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2

@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstm_doctor.base.errors import ConfigError, DataError
+from lstm_doctor.base.metrics import mase_lag, season_lengths
+from lstm_doctor.base.workspace import TARGET_OBSERVED, StagePaths, read_json
 from lstm_doctor.config import Config, DatasetConfig, PrepareConfig, ScalingConfig, SplitConfig
-from lstm_doctor.errors import ConfigError, DataError
-from lstm_doctor.metrics import mase_lag, season_lengths
 from lstm_doctor.stages import prepare, scale
 from lstm_doctor.stages.prepare import period_of, prepare_sequences, prepare_table
 from lstm_doctor.stages.readers import LabelledSequences, read_table
 from lstm_doctor.stages.scale import fit_scaler, scale_series, split_sequences
-from lstm_doctor.workspace import TARGET_OBSERVED, StagePaths, read_json
 
 DS = DatasetConfig(path="tiny.csv", time_column="ts", target="y")
 PREP = PrepareConfig(calendar_features=False)
@@ -249,7 +249,7 @@ def test_report_records_the_shares(tmp_path: Path) -> None:
 def test_runtime_warnings_stay_off_the_console(capfd: pytest.CaptureFixture[str]) -> None:
     import warnings
 
-    from lstm_doctor.errors import report_errors
+    from lstm_doctor.base.errors import report_errors
 
     def noisy() -> float:
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=1)

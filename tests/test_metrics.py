@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_doctor.metrics import (
+from lstm_doctor.base.metrics import (
     classification_scores,
     forecast_errors,
     majority_class,
@@ -56,7 +56,7 @@ def test_the_changes_of_a_random_walk_are_unpredictable_and_others_not() -> None
     """The out-of-sample test behind "moves like a random walk": a walk's changes (plain or
     with volatility that comes and goes) score t < 2 against "no change"; a walk whose changes
     carry momentum, or a seasonal series, score far above it."""
-    from lstm_doctor.metrics import changes_predictability
+    from lstm_doctor.base.metrics import changes_predictability
 
     rng = np.random.default_rng(5)
     for _ in range(3):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from lstm_doctor.base.errors import ConfigError
 from lstm_doctor.config import overrides, validate
 from lstm_doctor.config.params import compose_config
-from lstm_doctor.errors import ConfigError
 
 from .conftest import ROOT
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from lstm_doctor.curve_measures import NAMES, measure
-from lstm_doctor.workspace import StagePaths
+from lstm_doctor.base.curve_measures import NAMES, measure
+from lstm_doctor.base.workspace import StagePaths
 
 from .conftest import ROOT, TINY, assert_fix_reruns_the_run, tiny_config, tiny_run
 

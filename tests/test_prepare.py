@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.workspace import StagePaths, read_json
 from lstm_doctor.config import Config, DatasetConfig, PrepareConfig, SplitConfig
-from lstm_doctor.errors import DataError
 from lstm_doctor.stages import prepare
 from lstm_doctor.stages.prepare import period_of, prepare_sequences, prepare_table
 from lstm_doctor.stages.readers import LabelledSequences
-from lstm_doctor.workspace import StagePaths, read_json
 
 
 def frame(times: list[str], values: list[object], **extra: list[object]) -> pd.DataFrame:

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_doctor import proving, significance
-from lstm_doctor.common_targets import score_on_common
-from lstm_doctor.comparison import RunRecord, summarise
-from lstm_doctor.errors import DataError
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.comparison import selection as proving
+from lstm_doctor.comparison import significance
+from lstm_doctor.comparison.common_targets import score_on_common
+from lstm_doctor.comparison.judging import RunRecord, summarise
 from lstm_doctor.stages.targets import split_rows
 
 TIMES = pd.date_range("2024-01-01", periods=400, freq="h")
@@ -88,7 +89,7 @@ def test_a_real_fix_is_chosen_on_validation_and_confirmed_on_test() -> None:
     assert proof.standing["skill against the best"] == pytest.approx([0.9] * 3, abs=0.05)
     assert any(line.startswith("confirmed on test") for line in proof.notes())
     # The report's table says it too, beside the verdict: skill on the same targets.
-    from lstm_doctor.comparison_report import render_html
+    from lstm_doctor.comparison.page import render_html
 
     page = render_html("t", proof.summaries, "original", b"", proof.notes())
     assert "skill vs best (same targets)" in page and "chosen on validation" in page
@@ -198,7 +199,7 @@ def test_a_signed_gap_is_judged_by_its_size() -> None:
 def test_the_screen_halves_on_validation_and_keeps_only_changes_that_beat_the_original() -> None:
     """Eight candidates, each with a true validation loss; the original's is 5. Rounds
     double the epochs (4, 8, 16) and keep the better half of those under the original's."""
-    from lstm_doctor.commands.fix_screen import halving_rounds, screen, unexplained
+    from lstm_doctor.jobs.fix_screen import halving_rounds, screen, unexplained
 
     truth = {"": 5.0, **{f"c{k}": float(k + 1) for k in range(8)}}  # c0 best ... c7 worst
     seen: list[tuple[int, list[str]]] = []

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from lstm_doctor.commands.cluster import LocalCluster, local_cluster
+from lstm_doctor.jobs.cluster import LocalCluster, local_cluster
 
 from .conftest import ROOT, TINY
 
@@ -117,7 +117,7 @@ def test_fix_proves_prescriptions_as_ray_tasks(ray_sweep, cluster: LocalCluster)
 
 
 def test_a_cluster_that_does_not_answer_stops_the_sweep_in_one_line(tmp_path: Path) -> None:
-    from lstm_doctor.commands.ui_check import free_port
+    from lstm_doctor.tracking.server_process import free_port
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     result = app(uri, "-m", "hydra/launcher=ray",

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
+from lstm_doctor.base.errors import DataError
 from lstm_doctor.config import ScalingConfig, SplitConfig
-from lstm_doctor.errors import DataError
 from lstm_doctor.stages.scale import fit_scaler, scale_series, split_sequences
 from lstm_doctor.stages.splits import split_bounds
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from lstm_doctor.commands.ui_check import free_port, serving
+from lstm_doctor.tracking.server_process import free_port, serving
 
 from .conftest import ROOT, TINY, tiny_config
 
@@ -48,8 +48,8 @@ def logged(
 ) -> tuple[dict, subprocess.CompletedProcess[str]]:
     """One pipeline run (tracking.uri set to the server) and a 4-job sweep on 2 joblib
     workers (MLFLOW_TRACKING_URI set to it), both logged to the server alone."""
+    from lstm_doctor.base.workspace import StagePaths
     from lstm_doctor.pipeline.in_process import run_pipeline
-    from lstm_doctor.workspace import StagePaths
 
     url, _ = server
     folder = tmp_path_factory.mktemp("clients")
@@ -192,8 +192,8 @@ def test_compare_reads_the_sweep_back_from_the_server(
 def test_a_postgresql_store_keeps_the_pipeline_run(postgres: str, tmp_path: Path) -> None:
     import psycopg
 
+    from lstm_doctor.base.workspace import StagePaths
     from lstm_doctor.pipeline.in_process import run_pipeline
-    from lstm_doctor.workspace import StagePaths
 
     port = free_port()
     argv = [*APP, "server", "--store", postgres, "--artifacts", str(tmp_path / "artifacts"),

@@ -13,7 +13,7 @@ import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
-from lstm_doctor.commands.ui_check import free_port
+from lstm_doctor.tracking.server_process import free_port
 
 from .conftest import ROOT, TINY
 

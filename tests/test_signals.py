@@ -83,7 +83,7 @@ def test_a_signal_to_dvcs_train_stage_leaves_nothing_to_cache(project_copy: Path
     subprocess.run([sys.executable, "-m", "lstm_doctor.config.params", *LONG],
                    cwd=project_copy, check=True, env=env, timeout=120)  # fmt: skip
     for stage in ("prepare", "scale", "window"):
-        subprocess.run([sys.executable, "-m", f"lstm_doctor.stages.{stage}"],
+        subprocess.run([sys.executable, "-m", f"lstm_doctor.pipeline.dvc_{stage}"],
                        cwd=project_copy, check=True, env=env, timeout=300)  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "lstm_doctor.pipeline.dvc_train"],

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.workspace import write_json
 from lstm_doctor.commands import sync
 from lstm_doctor.config import TrackingConfig
-from lstm_doctor.errors import DataError
 from lstm_doctor.pipeline.log_later import log_later
-from lstm_doctor.workspace import write_json
 
 EPOCHS = 4
 

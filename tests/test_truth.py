@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstm_doctor.base.workspace import StagePaths
 from lstm_doctor.config import Config
 from lstm_doctor.stages import prepare, scale, window
 from lstm_doctor.stages.scale import Scaler, series_times
 from lstm_doctor.stages.window import load_windows
-from lstm_doctor.workspace import StagePaths
 
 from .conftest import ROOT, tiny_config
 

@@ -7,8 +7,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from lstm_doctor.base.errors import DataError
 from lstm_doctor.config import WindowConfig
-from lstm_doctor.errors import DataError
 from lstm_doctor.stages.window import Windows, forecast_starts, window_starts
 
 

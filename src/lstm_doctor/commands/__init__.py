@@ -1,2 +1,6 @@
-"""What a user types: `lstm-doctor` (the Hydra app) and its commands show, compare, fix,
-ui-check, plus the MLproject entry and the sweep callback Hydra loads."""
+"""Layer 6: what a user types. `lstm-doctor` (the Hydra `app`) and its subcommands `show`,
+`compare`, `fix`, `diagnose`, `prove`, `sync`, `ui-check`, `server`, with `help` (every
+`--help`, answered from conf/ without starting Hydra) and the MLproject entry (`mlproject`).
+What they share lives with what it serves, in the folders below."""
+
+LAYER = 6

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from lstm_doctor.errors import ConfigError, DoctorError, Interrupted, report_errors
+from lstm_doctor.base.errors import ConfigError, DoctorError, Interrupted, report_errors
 
 
 def run_job(raw_cfg: object) -> float | None:
@@ -40,9 +40,9 @@ def _record_invalid_job(exc: Exception) -> None:
     parent counts it and the MLflow UI shows why."""
     from hydra.core.hydra_config import HydraConfig
 
-    from lstm_doctor.commands.settings import tracking_settings
-    from lstm_doctor.commands.sweep import read_sweep
     from lstm_doctor.config.overrides import unfixed
+    from lstm_doctor.config.settings import tracking_settings
+    from lstm_doctor.jobs.sweep_callback import read_sweep
     from lstm_doctor.tracking import sweeps
 
     hc = HydraConfig.get()
@@ -65,14 +65,14 @@ def _run_one(raw_cfg: object) -> float:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from lstm_doctor.commands.summary import summary
-    from lstm_doctor.commands.sweep import already_finished, read_sweep, stopping
+    from lstm_doctor.base.workspace import StagePaths
     from lstm_doctor.config import validate
     from lstm_doctor.config.overrides import unfixed
     from lstm_doctor.doctor.report import console_summary
+    from lstm_doctor.jobs.sweep_callback import already_finished, read_sweep, stopping
     from lstm_doctor.pipeline.in_process import run_pipeline
+    from lstm_doctor.pipeline.summary import summary
     from lstm_doctor.tracking import store
-    from lstm_doctor.workspace import StagePaths
 
     cfg = validate(raw_cfg)  # type: ignore[arg-type]
     hc = HydraConfig.get()
@@ -125,9 +125,9 @@ def check_overrides(argv: list[str]) -> None:
     validated once, inside the job."""
     from hydra._internal.utils import get_args_parser
 
-    from lstm_doctor.commands.settings import conf_dir
-    from lstm_doctor.commands.study import check_storage
     from lstm_doctor.config.overrides import check
+    from lstm_doctor.config.settings import conf_dir
+    from lstm_doctor.jobs.study import check_storage
 
     args, _ = get_args_parser().parse_known_args(argv)
     check(args.overrides, conf_dir())
@@ -152,7 +152,7 @@ def main() -> None:
 
     import hydra
 
-    from lstm_doctor.commands.settings import conf_dir
+    from lstm_doctor.config.settings import conf_dir
 
     # hydra-optuna-sweeper still builds Optuna 2's distributions and sampler options, which
     # Optuna 4 runs but warns about at every trial: nothing a user of this app can change.
@@ -160,7 +160,7 @@ def main() -> None:
         "ignore", category=FutureWarning, module=r"optuna|hydra_plugins\.hydra_optuna_sweeper"
     )
 
-    from lstm_doctor.commands.sweep import end_interrupted
+    from lstm_doctor.jobs.sweep_callback import end_interrupted
 
     # A single run reports its own errors (run_job); in a sweep an Interrupted job, or the
     # sweep's own signal handler, stops the sweep here.

@@ -31,10 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from dataclasses import replace
 
-    from lstm_doctor.commands.settings import only_tracking
-    from lstm_doctor.comparison import format_table
-    from lstm_doctor.comparison_report import write_report
-    from lstm_doctor.proving import add_common_scores
+    from lstm_doctor.comparison.judging import format_table
+    from lstm_doctor.comparison.page import write_report
+    from lstm_doctor.comparison.selection import add_common_scores
+    from lstm_doctor.config.settings import only_tracking
     from lstm_doctor.tracking.queries import find_runs, target_tables
 
     settings = only_tracking(args.settings, "compare")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lstm_doctor.errors import ConfigError, Interrupted
+from lstm_doctor.base.errors import ConfigError, Interrupted
 
 if TYPE_CHECKING:
     from lstm_doctor.config import Config, TrackingConfig
@@ -23,9 +23,9 @@ def diagnosed_overrides(logged: dict, stated: list[str]) -> list[str]:
     """Overrides that compose to the configuration the run logged: the ones its diagnosis
     states when they still do, else rebuilt from the logged values (a run made by
     `dvc repro` or `dvc exp run -S` states none; conf/ may have changed since)."""
-    from lstm_doctor.commands.settings import conf_dir
     from lstm_doctor.config import validate
     from lstm_doctor.config.overrides import composes_to, reproduce
+    from lstm_doctor.config.settings import conf_dir
 
     cfg = validate(logged)
     if composes_to(stated, cfg, conf_dir()):
@@ -81,16 +81,16 @@ def main(argv: list[str] | None = None) -> None:
     # Loaded after the arguments are read, so `fix --help` and a bad count answer at once.
     from dataclasses import replace
 
-    from lstm_doctor import comparison_report, proving
-    from lstm_doctor.commands import fix_runs, fix_screen
-    from lstm_doctor.commands.cluster import connect
-    from lstm_doctor.commands.fix_runs import ORIGINAL, plan
-    from lstm_doctor.commands.settings import tracking_settings
+    from lstm_doctor.comparison import page, selection
+    from lstm_doctor.comparison.selection import measure_for
     from lstm_doctor.config import validate
+    from lstm_doctor.config.settings import tracking_settings
     from lstm_doctor.doctor.proof import HONESTY, judged_on, why_metric
     from lstm_doctor.doctor.report import prescriptions
+    from lstm_doctor.jobs import fix_runs, fix_screen
+    from lstm_doctor.jobs.cluster import connect
+    from lstm_doctor.jobs.fix_runs import ORIGINAL, plan
     from lstm_doctor.pipeline.run import signals_stop_the_workers
-    from lstm_doctor.proving import measure_for
     from lstm_doctor.tracking import queries, store, sweeps
 
     tracking_cfg = tracking_settings(args.settings)
@@ -167,8 +167,8 @@ def main(argv: list[str] | None = None) -> None:
         restore()
     counts = sweeps.finish_sweep_run(tracking_cfg, parent)
     _, runs = queries.find_runs(tracking_cfg, name)
-    proof = proving.prove(runs, fix_runs.tables(tracking_cfg, runs), measure, ORIGINAL)
-    comparison_report.write_report(
+    proof = selection.prove(runs, fix_runs.tables(tracking_cfg, runs), measure, ORIGINAL)
+    page.write_report(
         f"Fixes for run {run_id}", runs, out, ORIGINAL, proof.metric, notes=proof.notes()
     )
     print(
@@ -200,7 +200,7 @@ def _screened(
     tracking_cfg: TrackingConfig,
 ) -> list[str]:
     """The screen's survivors (kept on the parent run, so --resume proves the same ones)."""
-    from lstm_doctor.commands import fix_runs, fix_screen
+    from lstm_doctor.jobs import fix_runs, fix_screen
     from lstm_doctor.tracking import sweeps
 
     if args.resume:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from lstm_doctor.workspace import conf_dir
+from lstm_doctor.base.workspace import conf_dir
 
 
 def app_help(conf: Path | None = None) -> str:

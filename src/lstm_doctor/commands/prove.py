@@ -18,7 +18,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)
-    from lstm_doctor.errors import DataError
+    from lstm_doctor.base.errors import DataError
     from lstm_doctor.keras.proving import prove
     from lstm_doctor.keras.sources import load_model, read_arrays
 

@@ -11,26 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import sys
 from pathlib import Path
 
-from lstm_doctor.errors import DoctorError
+from lstm_doctor.base.errors import DoctorError
+from lstm_doctor.tracking.server_process import SERVER_ENV, server_argv
 
 DEFAULT_STORE = "sqlite:///mlflow-server/mlflow.db"
 DEFAULT_ARTIFACTS = "mlflow-server/artifacts"
 DEFAULT_PORT = 5000
-# MLflow's job runner needs extras this project does not install; nothing here uses it.
-SERVER_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-
-
-def server_argv(
-    store_uri: str, host: str, port: int, artifacts: str | Path | None, *extra: str
-) -> list[str]:
-    """The `mlflow server` command line: the backend store, where it listens and, with
-    `artifacts`, proxied artifact storage in that folder (or bucket)."""
-    proxy = ["--serve-artifacts", "--artifacts-destination", str(artifacts)] if artifacts else []
-    return [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store_uri,
-            "--host", host, "--port", str(port), *proxy, *extra]  # fmt: skip
 
 
 def absolute_store(uri: str) -> str:
@@ -64,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     args, extra = parser.parse_known_args(argv)
     store = absolute_store(args.store)
-    from lstm_doctor.commands.databases import check_database_url
+    from lstm_doctor.jobs.databases import check_database_url
     from lstm_doctor.tracking.store import sqlite_path
 
     shown = check_database_url(store, "--store")

@@ -3,8 +3,8 @@ the diagnosis, and where to look (the MLflow run's page, DVC's metrics and plots
 
 from __future__ import annotations
 
-from lstm_doctor.commands.summary import browse_hint, summary
-from lstm_doctor.workspace import DIAGNOSIS_JSON, RUN_FILE
+from lstm_doctor.base.workspace import DIAGNOSIS_JSON, RUN_FILE
+from lstm_doctor.pipeline.summary import browse_hint, summary
 
 
 def main(argv: list[str]) -> None:
@@ -14,7 +14,7 @@ def main(argv: list[str]) -> None:
     """
     import argparse
 
-    from lstm_doctor.workspace import EVALUATION_FILE, StagePaths, read_json
+    from lstm_doctor.base.workspace import EVALUATION_FILE, StagePaths, read_json
 
     parser = argparse.ArgumentParser(prog="lstm-doctor show", description=__doc__)
     parser.add_argument(
@@ -22,8 +22,8 @@ def main(argv: list[str]) -> None:
     )
     args = parser.parse_args(argv)
     # Loaded after the arguments are read: `show --help` answers without MLflow.
-    from lstm_doctor.commands.settings import only_tracking
-    from lstm_doctor.errors import DataError
+    from lstm_doctor.base.errors import DataError
+    from lstm_doctor.config.settings import only_tracking
     from lstm_doctor.tracking import queries, store
 
     settings = only_tracking(args.settings, "show")

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     # Loaded after the arguments are read: `sync --help` answers without MLflow.
-    from lstm_doctor.commands.settings import only_tracking
+    from lstm_doctor.config.settings import only_tracking
     from lstm_doctor.pipeline.log_later import log_later
 
     done = log_later(Path(args.folder), only_tracking(args.settings, "sync"))

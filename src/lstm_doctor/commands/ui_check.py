@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from lstm_doctor.errors import DoctorError
+from lstm_doctor.base.errors import DoctorError
+from lstm_doctor.tracking.server_process import free_port, mlflow_server
 
 # Without the background-networking flags Chromium keeps dialling out, which a closed
 # network refuses many times over; nothing here needs more than the loopback address.
@@ -47,65 +41,6 @@ class UICheckFailed(DoctorError):
 def chromium() -> str | None:
     """The Chromium binary, if installed."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def mlflow_server(
-    store_uri: str, port: int, timeout: float = 120, artifacts: Path | None = None
-) -> Iterator[str]:
-    """`mlflow server` on 127.0.0.1:port over the store, stopped (with its workers) after;
-    with `artifacts`, it proxies artifact storage in that folder (clients need no access)."""
-    from lstm_doctor.commands.server import SERVER_ENV, server_argv
-
-    # One person's server: 2 workers start in half the time of MLflow's 4.
-    argv = server_argv(store_uri, "127.0.0.1", port, artifacts, "--workers", "2")
-    with serving(argv, f"http://127.0.0.1:{port}", timeout, SERVER_ENV) as base:
-        yield base
-
-
-@contextmanager
-def serving(
-    argv: list[str], base: str, timeout: float = 120, env: dict[str, str] | None = None
-) -> Iterator[str]:
-    """Run a server's command line (`mlflow server`, `lstm-doctor server`) until its
-    /health answers at `base`; stop it, with its workers, on leaving."""
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-            start_new_session=True,
-        )  # fmt: skip
-        try:
-            _wait_healthy(base, process, log, timeout)
-            yield base
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()  # the port is free once it is gone
-
-
-def _wait_healthy(base: str, process: subprocess.Popen, log: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            log.seek(0)
-            tail = log.read().decode(errors="replace").strip().splitlines()[-1:]
-            raise UICheckFailed(f"mlflow server at {base} did not start: {tail}")
-        time.sleep(0.5)
 
 
 def render(url: str, screenshot: Path, width: int = 1600, height: int = 1000) -> str:
@@ -204,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sweep", help="only the runs of this sweep (its folder name)")
     parser.add_argument("--out", default="ui-check", help="where the screenshots go")
     args = parser.parse_args(argv)
-    from lstm_doctor.commands.settings import tracking_settings
+    from lstm_doctor.config.settings import tracking_settings
     from lstm_doctor.tracking.store import tracking_uri
 
     # The defaults are the pipeline's own: tracking.* composed from conf/.

@@ -1,5 +1,6 @@
-"""The configuration: its typed schema and every key's allowed values, composing conf/ with
-Hydra into params.yaml, and overrides (the fix vocabulary).
+"""Layer 1: the configuration. Its typed schema and every key's allowed values, composing
+conf/ with Hydra into params.yaml, overrides (the fix vocabulary), the settings a command
+runs with, and the sizes resolved from the data.
 
 The schema's names are re-exported here: `from lstm_doctor.config import Config, validate`.
 """
@@ -21,6 +22,8 @@ from lstm_doctor.config.schema import (
     load_params,
     validate,
 )
+
+LAYER = 1
 
 __all__ = [
     "Config",

@@ -15,9 +15,9 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from lstm_doctor.base.errors import ConfigError
 from lstm_doctor.config import Config
 from lstm_doctor.config.schema import mapping_entry, mapping_keys
-from lstm_doctor.errors import ConfigError
 
 # conf/ groups that fill one section of the config each (experiment and hparams_search
 # are presets that reach across sections: never needed to rebuild a configuration).

@@ -13,8 +13,8 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
+from lstm_doctor.base.workspace import conf_dir, packaged_conf_dir
 from lstm_doctor.config import validate
-from lstm_doctor.workspace import conf_dir, packaged_conf_dir
 
 __all__ = ["conf_dir", "packaged_conf_dir"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from lstm_doctor.errors import ConfigError
+from lstm_doctor.base.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_doctor import curve_measures
+from lstm_doctor.base import curve_measures
+from lstm_doctor.base.metrics import batches
 from lstm_doctor.config import Config
 from lstm_doctor.doctor import longer_training
 from lstm_doctor.doctor.curve_reading import (
@@ -23,7 +24,6 @@ from lstm_doctor.doctor.curve_reading import (
     smooth,
     still_to_gain,
 )
-from lstm_doctor.metrics import batches
 
 # Fewer optimiser updates than this cannot show whether a model learns: a flat or still-
 # falling curve then calls for more updates before any other knob.

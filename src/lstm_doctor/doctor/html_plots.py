@@ -18,8 +18,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter, MaxNLocator
 
+from lstm_doctor.base.metrics import SEASON_ACF
 from lstm_doctor.doctor.series_checks import acf as series_acf
-from lstm_doctor.metrics import SEASON_ACF
 
 SEVERITY_COLOUR = {"error": "#c0392b", "warning": "#d68910", "info": "#7f8c8d"}
 # Text stays text (searchable, small); a fresh salt a figure keeps ids unique on the page.

@@ -16,6 +16,15 @@ from typing import Any
 
 import pandas as pd
 
+from lstm_doctor.base.metrics import seasons
+from lstm_doctor.base.workspace import (
+    DIAGNOSIS_HTML,
+    META,
+    PREPARE_REPORT,
+    PREPARED_TABLE,
+    StagePaths,
+    read_json,
+)
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.report import (
     first_prescription,
@@ -23,15 +32,6 @@ from lstm_doctor.doctor.report import (
     prescriptions,
     serious_findings,
     try_command,
-)
-from lstm_doctor.metrics import seasons
-from lstm_doctor.workspace import (
-    DIAGNOSIS_HTML,
-    META,
-    PREPARE_REPORT,
-    PREPARED_TABLE,
-    StagePaths,
-    read_json,
 )
 
 CSS = """

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.workspace import EVALUATION_FILE, PREDICTIONS_FILE, read_json
+from lstm_doctor.base.workspace import EVALUATION_FILE, PREDICTIONS_FILE, read_json
 
 # The test span drawn: its last this-many steps, so a year of hours stays legible.
 SHOWN_STEPS = 24 * 14

@@ -15,7 +15,7 @@ import pandas as pd
 
 from lstm_doctor.config import Config
 from lstm_doctor.doctor import data_checks, script_baselines, script_data
-from lstm_doctor.doctor.diagnose import judge
+from lstm_doctor.doctor.diagnosis import judge
 from lstm_doctor.doctor.evidence import Evidence
 from lstm_doctor.doctor.findings import Finding
 from lstm_doctor.doctor.report import first_prescription

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_doctor import metrics as measures
+from lstm_doctor.base import metrics as measures
 from lstm_doctor.doctor.script_data import labels_of
 
 # Windows used to fit the linear yardstick: more adds time, not a better line.

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+from lstm_doctor.base.workspace import DIAGNOSIS_JSON, DIAGNOSIS_MD, StagePaths, write_json
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.report import first_prescription, format_value, primaries, symptoms
-from lstm_doctor.workspace import DIAGNOSIS_JSON, DIAGNOSIS_MD, StagePaths, write_json
 
 
 def console_lines(result: dict[str, Any]) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lstm_doctor.base.metrics import robust_center_scale, season_span, seasons
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.data_checks import MIN_INDEPENDENT_WINDOWS
 from lstm_doctor.doctor.findings import Finding
-from lstm_doctor.metrics import robust_center_scale, season_span, seasons
 
 OUTLIER_Z = 6.0
 

@@ -1,5 +1,6 @@
-"""The doctor inside a user's own Keras script: `DoctorCallback` for `fit(callbacks=[...])`,
-`autolog()` to patch `keras.Model.fit`, and `prove()` to test a fix over seeds.
+"""Layer 4: the doctor inside a user's own Keras script. `DoctorCallback` for
+`fit(callbacks=[...])`, `autolog()` to patch `keras.Model.fit`, and `prove()` to test a fix
+over seeds.
 
 Keras loads only when one of them is used (`lstm_doctor.keras.DoctorCallback` on first
 access), so importing lstm_doctor stays cheap. The modules are named by string, as the
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 from importlib import import_module
 from typing import Any
+
+LAYER = 4
 
 __all__ = ["DoctorCallback", "autolog", "prove"]
 

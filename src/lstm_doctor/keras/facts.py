@@ -10,7 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from lstm_doctor.errors import DataError
+from lstm_doctor.base.errors import DataError
 
 
 def _array(value: Any) -> np.ndarray | None:

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lstm_doctor.base.workspace import DIAGNOSIS_HTML, DIAGNOSIS_MD
 from lstm_doctor.doctor.script import ScriptRun, diagnose_script, script_config, task_of
 from lstm_doctor.doctor.script_report import console_lines, write
-from lstm_doctor.workspace import DIAGNOSIS_HTML, DIAGNOSIS_MD
 
 
 def new_folder(parent: Path | str = "lstm-doctor") -> Path:

@@ -13,8 +13,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from lstm_doctor.comparison import judge, spread
-from lstm_doctor.errors import DataError
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.comparison.judging import judge, spread
 
 FIT_KEYS = ("epochs", "batch_size")
 

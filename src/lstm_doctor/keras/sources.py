@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstm_doctor.base.errors import DataError
 from lstm_doctor.doctor.script import ScriptRun
-from lstm_doctor.errors import DataError
 
 ARRAYS = ("x_train", "y_train", "x_val", "y_val")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from lstm_doctor.base.errors import report_errors
+from lstm_doctor.base.workspace import RUN_FILE, read_json
 from lstm_doctor.doctor.report import console_summary
-from lstm_doctor.errors import report_errors
 from lstm_doctor.pipeline.evaluation import evaluate_step
 from lstm_doctor.pipeline.run import from_params, owning_the_run
 from lstm_doctor.tracking import lifecycle
-from lstm_doctor.workspace import RUN_FILE, read_json
 
 
 def evaluate_in_train_run() -> dict[str, Any]:

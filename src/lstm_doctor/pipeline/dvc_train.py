@@ -3,7 +3,7 @@ run, trains in it and ends it; evaluate resumes it by the id saved in models/run
 
 from __future__ import annotations
 
-from lstm_doctor.errors import report_errors
+from lstm_doctor.base.errors import report_errors
 from lstm_doctor.pipeline.run import from_params, owning_the_run
 from lstm_doctor.pipeline.training import train_step
 from lstm_doctor.tracking import lifecycle, provenance

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from lstm_doctor.config import Config
-from lstm_doctor.doctor.diagnose import diagnose, read_monitors
-from lstm_doctor.doctor.report import summary_paragraph
-from lstm_doctor.tracking import lifecycle
-from lstm_doctor.workspace import (
+from lstm_doctor.base.workspace import (
     EVALUATION_FILE,
     HISTORY_FILE,
     METRICS_FILE,
     TARGETS_FILE,
     StagePaths,
 )
+from lstm_doctor.config import Config
+from lstm_doctor.doctor.diagnosis import diagnose, read_monitors
+from lstm_doctor.doctor.report import summary_paragraph
+from lstm_doctor.tracking import lifecycle
 
 
 def evaluate_step(cfg: Config, paths: StagePaths, overrides: list[str]) -> dict[str, Any]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from lstm_doctor.base.workspace import StagePaths
 from lstm_doctor.config import Config
 from lstm_doctor.pipeline.evaluation import evaluate_step
 from lstm_doctor.pipeline.run import owning_the_run
 from lstm_doctor.pipeline.training import train_step
 from lstm_doctor.tracking import lifecycle, provenance
-from lstm_doctor.workspace import StagePaths
 
 
 def run_pipeline(

@@ -9,10 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lstm_doctor.config import TrackingConfig
-from lstm_doctor.errors import DataError, DoctorError
-from lstm_doctor.tracking import lifecycle, queries
-from lstm_doctor.workspace import (
+from lstm_doctor.base.errors import DataError, DoctorError
+from lstm_doctor.base.workspace import (
     DIAGNOSIS_JSON,
     EVALUATION_FILE,
     HISTORY_FILE,
@@ -23,6 +21,8 @@ from lstm_doctor.workspace import (
     StagePaths,
     read_json,
 )
+from lstm_doctor.config import TrackingConfig
+from lstm_doctor.tracking import lifecycle, queries
 
 
 def tell_if_store_lost(paths: StagePaths) -> None:

@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
+from lstm_doctor.base.errors import Interrupted
+from lstm_doctor.base.workspace import StagePaths
 from lstm_doctor.config import Config, load_params
-from lstm_doctor.errors import Interrupted
 from lstm_doctor.pipeline.log_later import tell_if_store_lost
 from lstm_doctor.tracking import lifecycle
-from lstm_doctor.workspace import StagePaths
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 

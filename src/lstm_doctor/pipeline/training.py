@@ -5,12 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lstm_doctor.config import Config
-from lstm_doctor.config.sizing import fit_sizes
-from lstm_doctor.doctor.diagnose import diagnose
-from lstm_doctor.doctor.report import console_summary, summary_paragraph
-from lstm_doctor.tracking import keras_logging, lifecycle
-from lstm_doctor.workspace import (
+from lstm_doctor.base.workspace import (
     HISTORY_FILE,
     META,
     PREPARE_REPORT,
@@ -19,6 +14,11 @@ from lstm_doctor.workspace import (
     StagePaths,
     read_json,
 )
+from lstm_doctor.config import Config
+from lstm_doctor.config.sizing import fit_sizes
+from lstm_doctor.doctor.diagnosis import diagnose
+from lstm_doctor.doctor.report import console_summary, summary_paragraph
+from lstm_doctor.tracking import keras_logging, lifecycle
 
 
 def train_step(

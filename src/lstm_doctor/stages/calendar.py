@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.metrics import autocorrelation
+from lstm_doctor.base.metrics import autocorrelation
 
 
 def add_calendar_features(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lstm_doctor.base.metrics import robust_center_scale
 from lstm_doctor.config import PrepareConfig
-from lstm_doctor.metrics import robust_center_scale
 
 
 def handle_outliers(

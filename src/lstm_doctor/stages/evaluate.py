@@ -22,19 +22,8 @@ from lstm_doctor.stages import keras_env  # noqa: F401  (sets Keras' environment
 import keras
 import pandas as pd
 
-from lstm_doctor import curve_measures, metrics
-from lstm_doctor.config import Config
-from lstm_doctor.stages import plots
-from lstm_doctor.stages.linear_baseline import fit_ridge, linear_classifier, predict_ridge
-from lstm_doctor.stages.scale import Scaler, series_times
-from lstm_doctor.stages.targets import (
-    answers,
-    class_rows,
-    forecast_rows,
-    target_series,
-)
-from lstm_doctor.stages.window import Windows, load_windows
-from lstm_doctor.workspace import (
+from lstm_doctor.base import curve_measures, metrics
+from lstm_doctor.base.workspace import (
     CURVES_FILE,
     EVALUATION_FILE,
     HISTORY_FILE,
@@ -48,6 +37,17 @@ from lstm_doctor.workspace import (
     atomic_dir,
     write_json,
 )
+from lstm_doctor.config import Config
+from lstm_doctor.stages import plots
+from lstm_doctor.stages.linear_baseline import fit_ridge, linear_classifier, predict_ridge
+from lstm_doctor.stages.scale import Scaler, series_times
+from lstm_doctor.stages.targets import (
+    answers,
+    class_rows,
+    forecast_rows,
+    target_series,
+)
+from lstm_doctor.stages.window import Windows, load_windows
 
 
 def predict(model: keras.Model, windows: Windows, batch_size: int = 512) -> np.ndarray:

@@ -12,9 +12,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.config import Config, DatasetConfig, PrepareConfig, SplitConfig, load_params
-from lstm_doctor.errors import DataError, report_errors
-from lstm_doctor.metrics import season_lengths
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.metrics import season_lengths
+from lstm_doctor.base.workspace import (
+    OBSERVED_TARGET,
+    PREPARE_REPORT,
+    PREPARED_TABLE,
+    SEQUENCES,
+    TARGET_OBSERVED,
+    StagePaths,
+    atomic_dir,
+    write_json,
+)
+from lstm_doctor.config import Config, DatasetConfig, PrepareConfig, SplitConfig
 from lstm_doctor.stages.calendar import add_calendar_features
 from lstm_doctor.stages.cleaning import fill_missing, handle_outliers
 from lstm_doctor.stages.readers import LabelledSequences, numeric_columns, read_table, read_ts
@@ -28,16 +38,6 @@ from lstm_doctor.stages.refusals import (
 )
 from lstm_doctor.stages.splits import split_bounds
 from lstm_doctor.stages.timestamps import parse_time
-from lstm_doctor.workspace import (
-    OBSERVED_TARGET,
-    PREPARE_REPORT,
-    PREPARED_TABLE,
-    SEQUENCES,
-    TARGET_OBSERVED,
-    StagePaths,
-    atomic_dir,
-    write_json,
-)
 
 
 def prepare_table(
@@ -259,12 +259,3 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         report["task"] = ds.task
         write_json(out / PREPARE_REPORT, report)
     return report
-
-
-def main() -> None:
-    """DVC entry point: `python -m lstm_doctor.stages.prepare`."""
-    report_errors(lambda: run(load_params(), StagePaths.project()))
-
-
-if __name__ == "__main__":
-    main()

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstm_doctor.base.errors import DataError
 from lstm_doctor.config import DatasetConfig
-from lstm_doctor.errors import DataError
 
 
 @dataclass

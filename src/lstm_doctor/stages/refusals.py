@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.errors import DataError
-from lstm_doctor.workspace import StagePaths
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.workspace import StagePaths
 
 # Above this share of imputed target rows a series is mostly invented: refused (README).
 MAX_IMPUTED_SHARE = 0.5

@@ -13,11 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.config import Config, ScalingConfig, SplitConfig, load_params
-from lstm_doctor.errors import DataError, report_errors
-from lstm_doctor.metrics import mase_lag
-from lstm_doctor.stages.splits import SPLITS, split_bounds
-from lstm_doctor.workspace import (
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.metrics import mase_lag
+from lstm_doctor.base.workspace import (
     META,
     PREPARE_REPORT,
     PREPARED_TABLE,
@@ -28,6 +26,8 @@ from lstm_doctor.workspace import (
     read_json,
     write_json,
 )
+from lstm_doctor.config import Config, ScalingConfig, SplitConfig
+from lstm_doctor.stages.splits import SPLITS, split_bounds
 
 
 @dataclass
@@ -250,12 +250,3 @@ def _mase_lag(period: int | None, train_steps: int) -> dict[str, Any]:
             f"({train_steps} steps): MASE is scaled by persistence (lag 1)",
         }
     return {"mase_lag": lag}
-
-
-def main() -> None:
-    """DVC entry point: `python -m lstm_doctor.stages.scale`."""
-    report_errors(lambda: run(load_params(), StagePaths.project()))
-
-
-if __name__ == "__main__":
-    main()

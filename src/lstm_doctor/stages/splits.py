@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from lstm_doctor.base.errors import DataError
 from lstm_doctor.config import SplitConfig
-from lstm_doctor.errors import DataError
 
 SPLITS = ("train", "val", "test")
 

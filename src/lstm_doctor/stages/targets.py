@@ -5,7 +5,7 @@ sequence).
 A proof compares runs whose windows, horizons, rows or imputation differ; their metrics
 are comparable only on the targets they share. Evaluate saves these rows as
 reports/targets.parquet (also the run's artifact of that name), and `lstm-doctor fix` and
-`compare` score every run on the rows common to all (`lstm_doctor.common_targets`).
+`compare` score every run on the rows common to all (`lstm_doctor.comparison.common_targets`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_doctor import metrics
+from lstm_doctor.base import metrics
 from lstm_doctor.stages.scale import Scaler
 from lstm_doctor.stages.window import Windows
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstm_doctor.base.errors import DataError
 from lstm_doctor.config import DatasetConfig
-from lstm_doctor.errors import DataError
 
 EPOCH_UNITS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 # Epoch numbers that land outside these years were almost surely read in the wrong unit.

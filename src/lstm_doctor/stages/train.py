@@ -23,13 +23,9 @@ from lstm_doctor.stages import keras_env  # noqa: F401  (sets Keras' environment
 import keras
 import pandas as pd
 
-from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig
-from lstm_doctor.config.sizing import FitSizes, fit_sizes
-from lstm_doctor.errors import DoctorError
-from lstm_doctor.metrics import batches
-from lstm_doctor.stages.monitor import GradientMonitor
-from lstm_doctor.stages.window import Windows, load_windows
-from lstm_doctor.workspace import (
+from lstm_doctor.base.errors import DoctorError
+from lstm_doctor.base.metrics import batches
+from lstm_doctor.base.workspace import (
     FIT_SIZES,
     HISTORY_FILE,
     MODEL_FILE,
@@ -39,6 +35,10 @@ from lstm_doctor.workspace import (
     atomic_dir,
     write_json,
 )
+from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig
+from lstm_doctor.config.sizing import FitSizes, fit_sizes
+from lstm_doctor.stages.monitor import GradientMonitor
+from lstm_doctor.stages.window import Windows, load_windows
 
 
 class WindowBatches(keras.utils.PyDataset):

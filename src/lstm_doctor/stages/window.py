@@ -12,10 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from lstm_doctor.config import Config, WindowConfig, load_params
-from lstm_doctor.errors import DataError, report_errors
-from lstm_doctor.stages.splits import SPLITS
-from lstm_doctor.workspace import (
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.workspace import (
     META,
     SCALED_SERIES,
     SEQUENCES,
@@ -25,6 +23,8 @@ from lstm_doctor.workspace import (
     read_json,
     write_json,
 )
+from lstm_doctor.config import Config, WindowConfig
+from lstm_doctor.stages.splits import SPLITS
 
 
 def window_starts(bounds: tuple[int, int], cfg: WindowConfig, skip: int = 0) -> np.ndarray:
@@ -212,12 +212,3 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         np.savez(out / WINDOW_STARTS, **starts)
         write_json(out / META, meta)
     return meta
-
-
-def main() -> None:
-    """DVC entry point: `python -m lstm_doctor.stages.window`."""
-    report_errors(lambda: run(load_params(), StagePaths.project()))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,3 +1,5 @@
-"""Everything that talks to MLflow: the store, the pipeline run's lifecycle, sweep parents,
-provenance, Keras logging and the look-ups the commands make. No other package imports
-mlflow."""
+"""Layer 3: everything that talks to MLflow. The store, the pipeline run's lifecycle, sweep
+parents, provenance, Keras logging, a server process, and the look-ups the commands make.
+No other package imports mlflow."""
+
+LAYER = 3

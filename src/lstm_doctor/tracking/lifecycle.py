@@ -14,11 +14,11 @@ from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
+from lstm_doctor.base.workspace import DIAGNOSIS_HTML, DIAGNOSIS_JSON, DIAGNOSIS_MD
 from lstm_doctor.config import Config, TrackingConfig, flatten
 from lstm_doctor.tracking import delivery
 from lstm_doctor.tracking.delivery import flush, log_metrics_async, store_lost, while_store_takes
 from lstm_doctor.tracking.store import CONFIG_ARTIFACT, use_store
-from lstm_doctor.workspace import DIAGNOSIS_HTML, DIAGNOSIS_JSON, DIAGNOSIS_MD
 
 __all__ = ["flush", "log_metrics_async", "store_lost"]  # the pipeline reaches them from here
 
@@ -34,7 +34,7 @@ def start_run(
     Under `mlflow run`, MLFLOW_RUN_ID names a run already made for us: we log into it.
     A sweep's jobs name their parent run, so the MLflow UI nests them under it.
     """
-    from lstm_doctor.errors import DoctorError
+    from lstm_doctor.base.errors import DoctorError
 
     experiment_id = use_store(cfg.tracking)  # refuses a store it cannot reach or write
     delivery.reset()

@@ -12,10 +12,10 @@ import mlflow
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
-from lstm_doctor.comparison import RunRecord
+from lstm_doctor.base.workspace import DIAGNOSIS_JSON, TARGETS_FILE
+from lstm_doctor.comparison.judging import RunRecord
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.tracking.store import CONFIG_ARTIFACT, quoted, tracking_uri, use_store
-from lstm_doctor.workspace import DIAGNOSIS_JSON, TARGETS_FILE
 
 
 def run_status(cfg: TrackingConfig, run_id: str) -> str:
@@ -43,7 +43,7 @@ def logged_config(cfg: TrackingConfig, run_id: str) -> dict[str, Any]:
     """
     import tempfile
 
-    from lstm_doctor.errors import DataError
+    from lstm_doctor.base.errors import DataError
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     client = MlflowClient(tracking_uri(cfg))
@@ -65,7 +65,7 @@ def find_runs(cfg: TrackingConfig, selector: str) -> tuple[str, list[RunRecord]]
     Raises:
         DataError: when nothing matches, naming what was looked for.
     """
-    from lstm_doctor.errors import DataError
+    from lstm_doctor.base.errors import DataError
 
     uri = tracking_uri(cfg)
     client = MlflowClient(uri)
@@ -170,7 +170,7 @@ def diagnosed_run(cfg: TrackingConfig, selector: str) -> DiagnosedRun:
     """
     import json
 
-    from lstm_doctor.errors import DataError
+    from lstm_doctor.base.errors import DataError
 
     uri = tracking_uri(cfg)
     client = MlflowClient(uri)

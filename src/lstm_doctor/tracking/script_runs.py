@@ -10,9 +10,9 @@ from typing import Any
 import mlflow
 import pandas as pd
 
-from lstm_doctor.errors import DataError
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.workspace import DIAGNOSIS_HTML, DIAGNOSIS_JSON, DIAGNOSIS_MD
 from lstm_doctor.tracking.lifecycle import diagnosis_tags
-from lstm_doctor.workspace import DIAGNOSIS_HTML, DIAGNOSIS_JSON, DIAGNOSIS_MD
 
 # Keys Keras' autolog logs without a step at each evaluation (mlflow#14293): not curves.
 STEPLESS_PREFIX = "validation_"

@@ -111,7 +111,7 @@ def check_store(uri: str) -> None:
     Raises:
         DoctorError: naming the store and what to do.
     """
-    from lstm_doctor.errors import DoctorError
+    from lstm_doctor.base.errors import DoctorError
 
     if uri.startswith(("http://", "https://")):
         import requests
@@ -146,7 +146,7 @@ def sqlite_path(uri: str) -> Path:
 
 
 def _unusable(uri: str, exc: Exception) -> Exception:
-    from lstm_doctor.errors import DoctorError
+    from lstm_doctor.base.errors import DoctorError
 
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return DoctorError(
@@ -172,7 +172,7 @@ def quoted(value: str) -> str:
     Raises:
         DataError: for a value holding both kinds of quote (no MLflow filter can say it).
     """
-    from lstm_doctor.errors import DataError
+    from lstm_doctor.base.errors import DataError
 
     if "'" not in value:
         return f"'{value}'"

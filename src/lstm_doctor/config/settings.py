@@ -28,8 +28,8 @@ def tracking_settings(overrides: list[str] | None = None) -> TrackingConfig:
 def only_tracking(overrides: list[str], command: str) -> TrackingConfig:
     """tracking.* for a command that reads runs and trains nothing: any other key would be
     ignored silently, so it is refused (`lstm-doctor show model.units=3`)."""
+    from lstm_doctor.base.errors import ConfigError
     from lstm_doctor.config.overrides import parse
-    from lstm_doctor.errors import ConfigError
 
     for override in parse(overrides):
         if not override.key_or_group.startswith("tracking"):

@@ -4,7 +4,7 @@ traceback after the work began. Reads nothing but the URL."""
 
 from __future__ import annotations
 
-from lstm_doctor.errors import ConfigError
+from lstm_doctor.base.errors import ConfigError
 
 EXAMPLES = "e.g. sqlite:///path/to/file.db, postgresql+psycopg://user:password@host:5432/db"
 

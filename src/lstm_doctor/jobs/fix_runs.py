@@ -9,9 +9,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstm_doctor.base.errors import DoctorError
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.config.overrides import key_of, merge
-from lstm_doctor.errors import DoctorError
 
 ORIGINAL = "original"
 SCREENED = "screen round "
@@ -52,10 +52,10 @@ def run_variant(
     """One seed of one variant, as its own MLflow child run (runs in a worker process).
     Tagged `fix_of` so that `fix last` never picks one of them."""
     os.environ["MLFLOW_TRACKING_URI"] = uri
+    from lstm_doctor.base.workspace import StagePaths
     from lstm_doctor.config import validate
     from lstm_doctor.config.params import compose_config
     from lstm_doctor.pipeline.in_process import run_pipeline
-    from lstm_doctor.workspace import StagePaths
 
     cfg = validate(compose_config([*variant.overrides, f"seed={seed}"], conf_dir=conf_dir))
     varied = f"{variant.label} seed={seed}"
@@ -111,8 +111,8 @@ def run_batches(
     """Run every variant x seed not in `done`, in parallel; with --stop-at-first, the
     original first, then one fix at a time until one improves beyond seed noise on
     `metric` (over the common validation targets)."""
-    from lstm_doctor import comparison, proving
-    from lstm_doctor.commands.settings import conf_dir
+    from lstm_doctor.comparison import judging, selection
+    from lstm_doctor.config.settings import conf_dir
     from lstm_doctor.tracking import queries
 
     seeds = range(args.seeds)
@@ -131,10 +131,10 @@ def run_batches(
         launch(calls, args, uri, "fix")
         if args.stop_at_first and batch[0].label != ORIGINAL:
             _, runs = queries.find_runs(tracking_cfg, name)
-            proof = proving.prove(runs, tables(tracking_cfg, runs), metric, ORIGINAL)
+            proof = selection.prove(runs, tables(tracking_cfg, runs), metric, ORIGINAL)
             # Stopping at the first success is sound at alpha / (number of fixes planned):
             # Bonferroni's bound holds whatever order the fixes are tried in.
-            bound = comparison.ALPHA / max(1, len(variants) - 1)
+            bound = judging.ALPHA / max(1, len(variants) - 1)
             summary = next(s for s in proof.summaries if s.name == batch[0].label)
             if summary.verdict.startswith("better") and (summary.p_raw or 1.0) < bound:
                 print(f"stopping: {batch[0].label} improved beyond seed noise "
@@ -152,8 +152,8 @@ def launch(calls: list[tuple], args: argparse.Namespace, uri: str, what: str) ->
     """Run `run_variant` on each call's arguments: worker processes here, or Ray tasks."""
     from joblib import Parallel, delayed
 
-    from lstm_doctor.commands.cluster import as_ray_tasks
-    from lstm_doctor.commands.progress import track
+    from lstm_doctor.jobs.cluster import as_ray_tasks
+    from lstm_doctor.jobs.run_progress import track
 
     if args.backend == "ray":
         outcomes = as_ray_tasks(run_variant, calls, args.jobs, args.address, uri)
@@ -181,8 +181,8 @@ def screen_round(
     """One round of the screen: the original ('') and each change for `epochs` epochs on
     seed 0, as children of the proof's parent (their own sweep name, so the proof never
     counts them); returns each one's val MAE (or error rate) on the common val targets."""
-    from lstm_doctor.commands.settings import conf_dir
-    from lstm_doctor.proving import add_common_scores
+    from lstm_doctor.comparison.selection import add_common_scores
+    from lstm_doctor.config.settings import conf_dir
     from lstm_doctor.tracking import queries
 
     sweep = f"{name}-screen{number + 1}"

@@ -54,7 +54,7 @@ def candidates(cfg: Config, prescribed: list[str]) -> list[str]:
     scaling, each window as a change from its last value, half and twice the units, a third
     and three times the step, half the batch, twice the window. Ones the run already has or
     that would not validate are left out."""
-    from lstm_doctor.doctor.diagnose import in_effect, valid_fix
+    from lstm_doctor.doctor.diagnosis import in_effect, valid_fix
 
     units, lr, batch = cfg.model.units, cfg.optimizer.lr, cfg.training.batch_size
     usual = [

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lstm_doctor.commands.databases import check_database_url
+from lstm_doctor.base.errors import ConfigError
 from lstm_doctor.config.overrides import parse
-from lstm_doctor.errors import ConfigError
+from lstm_doctor.jobs.databases import check_database_url
 
 STORAGE_KEY = "hydra.sweeper.storage"
 

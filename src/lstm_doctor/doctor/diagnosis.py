@@ -14,21 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.config import Config
-from lstm_doctor.doctor import (
-    causes,
-    curve_summary,
-    data_checks,
-    gradient_checks,
-    result_checks,
-    series_checks,
-    training_checks,
-)
-from lstm_doctor.doctor.evidence import Evidence
-from lstm_doctor.doctor.findings import Finding, ranked, verdict
-from lstm_doctor.doctor.report import first_prescription, to_markdown, try_command
-from lstm_doctor.metrics import CALENDAR_COLUMNS, calendar_spans
-from lstm_doctor.workspace import (
+from lstm_doctor.base.metrics import CALENDAR_COLUMNS, calendar_spans
+from lstm_doctor.base.workspace import (
     DIAGNOSIS_JSON,
     DIAGNOSIS_MD,
     FIT_SIZES,
@@ -42,6 +29,19 @@ from lstm_doctor.workspace import (
     read_json,
     write_json,
 )
+from lstm_doctor.config import Config
+from lstm_doctor.doctor import (
+    causes,
+    curve_summary,
+    data_checks,
+    gradient_checks,
+    result_checks,
+    series_checks,
+    training_checks,
+)
+from lstm_doctor.doctor.evidence import Evidence
+from lstm_doctor.doctor.findings import Finding, ranked, verdict
+from lstm_doctor.doctor.report import first_prescription, to_markdown, try_command
 
 
 def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
@@ -218,9 +218,9 @@ def valid_fix(fix: str, cfg: Config) -> bool:
     group option such as scaling=standard is a valid config by construction)."""
     from omegaconf import OmegaConf
 
+    from lstm_doctor.base.errors import ConfigError
     from lstm_doctor.config import validate
     from lstm_doctor.config.overrides import parse
-    from lstm_doctor.errors import ConfigError
 
     node = OmegaConf.structured(cfg)
     for override in parse(fix.split()):

@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstm_doctor import comparison, significance
-from lstm_doctor.common_targets import CommonScores, score_on_common
-from lstm_doctor.comparison import ConfigSummary, RunRecord
+from lstm_doctor.comparison import judging, significance
+from lstm_doctor.comparison.common_targets import CommonScores, score_on_common
+from lstm_doctor.comparison.judging import ConfigSummary, RunRecord
 
 # Findings about a rare class: a classifier's fixes are then judged on balanced accuracy,
 # which plain accuracy would reward ignoring the class.
@@ -60,11 +60,11 @@ class Proof:
             p_text = "" if p is None else f", p={p:.3g}"
             lines.append(
                 f"confirmed on test ({self.confirm_metric}, one test): "
-                f"{comparison.spread(mine)} vs {comparison.spread(theirs)}: {verdict}{p_text}"
+                f"{judging.spread(mine)} vs {judging.spread(theirs)}: {verdict}{p_text}"
             )
         for name, values in self.standing.items():
             lines.append(f"the fixed model's {name} on the same test targets: "
-                         f"{comparison.spread(values)} (> 0 beats it)")  # fmt: skip
+                         f"{judging.spread(values)} (> 0 beats it)")  # fmt: skip
         return lines
 
 
@@ -107,24 +107,24 @@ def prove(runs: list[RunRecord], tables: dict[str, Any], measure: str, baseline:
             f"among these fixes: chosen on each run's skill against the best baseline on its "
             f"own {span} span ({metric}); {scores.says()}"
         )
-    summaries, base = comparison.summarise(runs, baseline, metric)
+    summaries, base = judging.summarise(runs, baseline, metric)
     proof = Proof(metric, confirm, basis, summaries, base)
     better = [s for s in summaries if s.verdict == "better beyond seed noise"]
     if not better:
         return proof
-    higher = comparison.higher_is_better(metric)
+    higher = judging.higher_is_better(metric)
     chosen = max(better, key=lambda s: s.mean if higher else -s.mean)
     proof.chosen = chosen.name
     if confirm:
-        confirmed, _ = comparison.summarise(runs, baseline, confirm)
+        confirmed, _ = judging.summarise(runs, baseline, confirm)
         proof.confirm_values = {s.name: s.values for s in confirmed}
         proof.confirmation = significance.judge(
             proof.confirm_values.get(chosen.name, []),
             proof.confirm_values.get(base, []),
-            comparison.higher_is_better(confirm),
+            judging.higher_is_better(confirm),
         )
         by_name = {s.name: s for s in confirmed}
-        members = comparison.group_by_configuration(runs).get(chosen.name, [])
+        members = judging.group_by_configuration(runs).get(chosen.name, [])
         for name in ("skill_vs_best", "skill_vs_linear"):
             key = f"test_common_{name}"
             values = [r.metrics[key] for r in members if key in r.metrics]

@@ -32,7 +32,7 @@ def connect(init: dict[str, Any], tracking_uri: str) -> None:
     Raises:
         DoctorError: Ray is not installed, or no cluster answers at the address.
     """
-    from lstm_doctor.errors import DoctorError
+    from lstm_doctor.base.errors import DoctorError
 
     try:
         import ray
@@ -75,7 +75,7 @@ def check_reachable(address: str | None) -> None:
     """
     import socket
 
-    from lstm_doctor.errors import DoctorError
+    from lstm_doctor.base.errors import DoctorError
 
     host, _, port = (address or "").removeprefix("ray://").rpartition(":")
     if not port.isdigit():
@@ -170,7 +170,7 @@ def local_cluster(folder: Path, cpus: int = 2, timeout: float = 180) -> Iterator
     import sys
     import time
 
-    from lstm_doctor.commands.ui_check import free_port
+    from lstm_doctor.tracking.server_process import free_port
 
     port = free_port()
     ray_cli = Path(sys.executable).with_name("ray")

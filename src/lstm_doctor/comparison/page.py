@@ -1,5 +1,5 @@
 """The comparison as files: one self-contained HTML page (inline CSS, the curves embedded),
-curves.png and summary.json, from the summaries comparison.py computes."""
+curves.png and summary.json, from the summaries judging.py computes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_doctor.comparison import (
+from lstm_doctor.base.curve_measures import DEFINITIONS
+from lstm_doctor.base.workspace import write_json
+from lstm_doctor.comparison.judging import (
     CURVE_METHOD,
     METHOD,
     ConfigSummary,
@@ -20,8 +22,6 @@ from lstm_doctor.comparison import (
     spread,
     summarise,
 )
-from lstm_doctor.curve_measures import DEFINITIONS
-from lstm_doctor.workspace import write_json
 
 
 def plot_curves(runs: list[RunRecord], summaries: list[ConfigSummary], path: Path) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lstm_doctor import metrics
+from lstm_doctor.base import metrics
 
 SPLITS = ("val", "test")
 # The columns of a targets table that are not answers.

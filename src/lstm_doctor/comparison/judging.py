@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lstm_doctor import curve_measures, significance
-from lstm_doctor.errors import DataError
-from lstm_doctor.run_groups import (
+from lstm_doctor.base import curve_measures
+from lstm_doctor.base.errors import DataError
+from lstm_doctor.comparison import significance
+from lstm_doctor.comparison.run_groups import (
     RunRecord,
     choose_baseline,
     configuration_of,
@@ -21,7 +22,7 @@ from lstm_doctor.run_groups import (
     one_dataset,
     one_per_seed,
 )
-from lstm_doctor.significance import judge
+from lstm_doctor.comparison.significance import judge
 
 __all__ = ["RunRecord", "configuration_of", "group_by_configuration", "judge"]
 

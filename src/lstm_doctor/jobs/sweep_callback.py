@@ -30,9 +30,9 @@ class SweepRun(Callback):
     """Opens the sweep's parent run before the first job and closes it after the last."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from lstm_doctor.commands.cluster import connect_for_sweep
+        from lstm_doctor.base.errors import report_errors
         from lstm_doctor.config import validate
-        from lstm_doctor.errors import report_errors
+        from lstm_doctor.jobs.cluster import connect_for_sweep
         from lstm_doctor.pipeline.run import signals_stop_the_workers
         from lstm_doctor.tracking import store, sweeps
 

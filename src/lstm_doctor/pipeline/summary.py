@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lstm_doctor.workspace import DIAGNOSIS_HTML
+from lstm_doctor.base.workspace import DIAGNOSIS_HTML
 
 
 def summary(result: dict, output_dir: Path, uri: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lstm_doctor.errors import DataError
+from lstm_doctor.base.errors import DataError
 
 
 @dataclass
