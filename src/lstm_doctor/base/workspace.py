@@ -57,7 +57,8 @@ def conf_dir() -> Path:
     local = Path.cwd() / "conf"
     if (local / "config.yaml").is_file():
         return local
-    return packaged_conf_dir() or Path(__file__).resolve().parents[2] / "conf"
+    # src/lstm_doctor/base/workspace.py -> the checkout (three folders up) -> conf/
+    return packaged_conf_dir() or Path(__file__).resolve().parents[3] / "conf"
 
 
 def packaged_conf_dir() -> Path | None:
