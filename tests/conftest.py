@@ -19,40 +19,21 @@ from lstm_doctor.config.params import compose_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The layer of each test file (docs/ARCHITECTURE.md): `pytest -m unit` runs in about a minute.
-# A test marked slow is integration whatever its file; test_architecture fails a file left out.
-LAYERS = {
-    "unit": [
-        "test_console",
-        "test_architecture", "test_baselines", "test_compare", "test_config", "test_config_values",
-        "test_curve_measures", "test_diagnose", "test_differential", "test_dvc_deps", "test_proof",
-        "test_metrics", "test_overrides", "test_prepare", "test_prescriptions", "test_readme",
-        "test_scale", "test_honest_inputs", "test_data_properties", "test_script_checks",
-        "test_window", "test_sizing",
-    ],
-    "data": ["test_data", "test_truth"],
-    "integration": [
-        "test_bad_files", "test_bad_input", "test_commands", "test_concurrent_logging",
-        "test_users_scripts",
-        "test_diagnosis_html", "test_dvc", "test_entry_errors", "test_fix", "test_packaging",
-        "test_pipeline", "test_ray", "test_server", "test_shared_study", "test_signals",
-        "test_store_failures", "test_sweep", "test_sweep_load", "test_ui", "test_sync",
-        "test_commands_refuse", "test_fresh_clone",
-    ],
-}  # fmt: skip
+# A test's layer is its folder (docs/ARCHITECTURE.md): tests/unit, tests/data,
+# tests/integration; `pytest -m unit` runs in about a minute. A test marked slow is
+# integration wherever it lives.
+TEST_LAYERS = ("unit", "data", "integration")
 # The suite draws the same examples every run (a red CI names a bug, never a lucky draw);
 # HYPOTHESIS_PROFILE=explore draws new ones, many more, to hunt for the next bug.
 settings.register_profile("suite", max_examples=40, derandomize=True, deadline=None)
 settings.register_profile("explore", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
-LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test with its layer."""
     for item in items:
-        layer = LAYER_OF[Path(str(item.fspath)).stem]
+        layer = Path(str(item.fspath)).parent.name
         if item.get_closest_marker("slow"):
             layer = "integration"
         item.add_marker(getattr(pytest.mark, layer))

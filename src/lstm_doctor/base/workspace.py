@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 # The files the stages write, named once: stages, the pipeline, the doctor and the commands
-# all read and write them through these names (tests/test_architecture.py holds every other
+# all read and write them through these names (tests/unit/test_architecture.py holds every other
 # module to it).
 PREPARED_TABLE = "table.parquet"  # prepared/: the regular, time-indexed table (forecasts)
 SEQUENCES = "sequences.npz"  # prepared/ and scaled/: labelled sequences (classifiers)

@@ -1,0 +1,63 @@
+"""Commands refuse what they would ignore or misread, in one line with exit status 2:
+keys a command does not use, a new mapping entry without Hydra's '+', a plain value where
+params.yaml needs a section; and every command answers --help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_bad_input import (
+    ROOT,
+    assert_one_line_error,
+    run_app,
+    run_stage,
+    write_params,
+)
+
+
+def command(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lstm_doctor.commands.app", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("name", ["show", "compare", "sync", "fix", "server"])
+def test_every_command_answers_help(name: str) -> None:
+    result = command(name, "--help")
+    assert result.returncode == 0, result.stderr
+    assert f"usage: lstm-doctor {name}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["show", "model.units=3"], ["show uses only tracking.*", "'model.units=3'"]),
+        (["sync", ".", "scaling=none"], ["sync uses only tracking.*", "'scaling=none'"]),
+        (["compare", "x", "window.length=5"], ["compare uses only tracking.*"]),
+    ],
+)
+def test_a_key_the_command_does_not_use_is_refused(args: list[str], fragments: list[str]) -> None:
+    assert_one_line_error(command(*args), *fragments)
+
+
+def test_new_select_entry_without_plus_is_named(tmp_path: Path) -> None:
+    result = run_app(tmp_path, "dataset.select.y=5")
+    assert_one_line_error(result, "'dataset.select.y' is a new entry", "'+dataset.select.y=5'")
+
+
+def test_params_yaml_with_a_value_for_a_section_names_the_key(tmp_path: Path) -> None:
+    write_params(tmp_path)
+    params = tmp_path / "params.yaml"
+    text = params.read_text()
+    start = text.index("\nwindow:")
+    end = text.index("\nmodel:")
+    params.write_text(text[:start] + "\nwindow: 5" + text[end:])
+    assert_one_line_error(run_stage(tmp_path, "window"), "config key 'window' is 5", "section")

@@ -1,0 +1,189 @@
+"""A user's own Keras script served three ways, run small and real: the callback, autolog
+(with mlflow.keras.autolog, in either order, against a temp SQLite store) and
+`lstm-doctor diagnose` on the run MLflow logged; bad input is one line and status 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+CLI = [sys.executable, "-c", "from lstm_doctor.commands.app import main; main()"]
+KEYS = {"verdict", "primary", "codes", "findings", "not_assessed"}
+
+
+def _example(name: str):  # returns the example script, a module
+    import importlib
+
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, env={**os.environ, **(env or {})},
+        cwd=ROOT, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "epochs"), [("unscaled_features", 4), ("lr_too_low", 4), ("shuffled_split", 3)]
+)
+def test_the_callback_names_the_cause(name: str, epochs: int, tmp_path: Path) -> None:
+    import keras
+
+    from lstm_doctor.keras import DoctorCallback
+
+    example = _example(name)
+    keras.utils.set_random_seed(0)
+    x, y, xv, yv = example.data(800)
+    doctor = DoctorCallback(x, y, validation_data=(xv, yv), out_dir=str(tmp_path))
+    example.model(x.shape[1:]).fit(
+        x, y, validation_data=(xv, yv), epochs=epochs, batch_size=64, verbose=0,
+        callbacks=[doctor],
+    )  # fmt: skip
+    result = doctor.diagnosis
+    assert result is not None and set(result) >= KEYS
+    assert example.EXPECTED & set(result["primary"]), result["primary"]
+    for name_ in ("diagnosis.json", "diagnosis.md", "diagnosis.html"):
+        assert (tmp_path / name_).exists()
+    assert json.loads((tmp_path / "diagnosis.json").read_text())["codes"] == result["codes"]
+    fixes = [fix for f in result["findings"] for fix in f["fixes"]]
+    # A Hydra override (optimizer.lr=0.001, scaling=standard) is not Keras code.
+    override = re.compile(r"[a-z_]+(\.[a-z_]+)*=[^\s(),]+")
+    assert not any(override.fullmatch(part) for fix in fixes for part in fix.split())
+
+
+def test_without_arrays_the_curves_and_the_step_are_still_diagnosed(tmp_path: Path) -> None:
+    import keras
+
+    from lstm_doctor.keras import DoctorCallback
+
+    example = _example("lr_too_low")
+    x, y, xv, yv = example.data(600)
+    doctor = DoctorCallback(out_dir=str(tmp_path))
+    example.model(x.shape[1:]).fit(
+        x, y, validation_data=(xv, yv), epochs=4, verbose=0, callbacks=[doctor]
+    )
+    result = doctor.diagnosis
+    assert "train.step_too_small" in result["codes"]
+    assert any("arrays" in need for need in result["not_assessed"].values())
+    assert not any("step" in check for check in result["not_assessed"])
+    del keras
+
+
+def test_bad_arrays_are_one_warning_and_the_fit_goes_on(tmp_path: Path) -> None:
+    from lstm_doctor.keras import DoctorCallback
+
+    example = _example("lr_too_low")
+    x, y, xv, yv = example.data(600)
+    with pytest.warns(UserWarning, match="disagree"):
+        doctor = DoctorCallback(x, y[:-5], validation_data=(xv, yv), out_dir=str(tmp_path))
+    history = example.model(x.shape[1:]).fit(x, y, epochs=2, verbose=0, callbacks=[doctor])
+    assert len(history.history["loss"]) == 2
+    assert doctor.diagnosis is not None
+
+
+AUTOLOG = """
+import sys, numpy as np, keras, mlflow
+sys.path.insert(0, {examples!r})
+import lstm_doctor, unscaled_features as ex
+mlflow.set_tracking_uri({uri!r})
+if {ours_first}:
+    lstm_doctor.autolog(out_dir={out!r}); mlflow.keras.autolog(log_models=False)
+else:
+    mlflow.keras.autolog(log_models=False); lstm_doctor.autolog(out_dir={out!r})
+x, y, xv, yv = ex.data(800)
+ex.model(x.shape[1:]).fit(x, y, epochs=4, batch_size=64, validation_split=0.2, verbose=0)
+print("RUN", mlflow.last_active_run().info.run_id)
+np.savez({npz!r}, x_train=x, y_train=y, x_val=xv, y_val=yv)
+"""
+
+
+@pytest.mark.parametrize("ours_first", [True, False])
+def test_autolog_beside_mlflow_autolog_then_diagnose_the_run(
+    ours_first: bool, tmp_path: Path
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    npz = tmp_path / "arrays.npz"
+    code = AUTOLOG.format(
+        examples=str(EXAMPLES), uri=uri, ours_first=ours_first, out=str(tmp_path / "auto"),
+        npz=str(npz),
+    )  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "diagnosis: data.unscaled_features" in done.stdout
+    run_id = done.stdout.split("RUN ")[1].split()[0]
+    import mlflow
+
+    client = mlflow.tracking.MlflowClient(uri)
+    tags = client.get_run(run_id).data.tags
+    assert tags["diagnosis.primary"] == "data.unscaled_features"
+    if ours_first:  # the command on the same run, from the curves and the arrays
+        out = tmp_path / "cmd"
+        cmd = _cli("diagnose", run_id, "--data", str(npz), "--out", str(out),
+                   env={"MLFLOW_TRACKING_URI": uri})  # fmt: skip
+        assert cmd.returncode == 0, cmd.stderr[-2000:]
+        result = json.loads((out / "diagnosis.json").read_text())
+        assert "data.unscaled_features" in result["primary"]
+        assert "diagnosis.md" in {a.path for a in client.list_artifacts(run_id)}
+
+
+def test_diagnose_a_history_json_and_a_csvlogger_file(tmp_path: Path) -> None:
+    loss = [1.0, 0.5, 3.0, 0.4, 5.0, 0.3, 9.0, 0.5, 20.0, 1.0]
+    (tmp_path / "h.json").write_text(json.dumps({"loss": loss, "val_loss": loss}))
+    done = _cli("diagnose", str(tmp_path / "h.json"), "--out", str(tmp_path / "a"))
+    assert done.returncode == 0, done.stderr
+    assert "train.oscillating" in done.stdout
+    rows = "epoch,loss,val_loss\n" + "".join(f"{i},{v},{v}\n" for i, v in enumerate(loss))
+    (tmp_path / "log.csv").write_text(rows)
+    done = _cli("diagnose", str(tmp_path / "log.csv"), "--out", str(tmp_path / "b"))
+    assert done.returncode == 0 and "train.oscillating" in done.stdout
+
+
+def test_bad_input_to_diagnose_is_one_line_and_status_2(tmp_path: Path) -> None:
+    (tmp_path / "h.json").write_text(json.dumps({"accuracy": [0.5, 0.6]}))
+    np.savez(tmp_path / "bad.npz", x_train=np.zeros((5, 3, 1)), y_train=np.zeros(4))
+    (tmp_path / "ok.json").write_text(json.dumps({"loss": [1.0, 0.9, 0.8]}))
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    for args in (
+        [str(tmp_path / "h.json")],
+        ["0123456789abcdef0123456789abcdef"],
+        [str(tmp_path / "ok.json"), "--data", str(tmp_path / "bad.npz")],
+    ):
+        done = _cli("diagnose", *args, env=env)
+        assert done.returncode == 2, (args, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_importing_lstm_doctor_loads_no_keras() -> None:
+    code = "import sys, lstm_doctor; print('keras' in sys.modules, 'tensorflow' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["False", "False"]
+
+
+def test_prove_judges_a_change_over_seeds() -> None:
+    import keras
+
+    from lstm_doctor.keras import prove
+
+    example = _example("lr_too_high")
+    x, y, xv, yv = example.data(500)
+    model = example.model(x.shape[1:])
+    model.build((None, *x.shape[1:]))
+    results = prove(model, x, y, (xv, yv), ["optimizer.learning_rate=0.003"], seeds=2, epochs=2)
+    assert [r["name"] for r in results] == ["original", "optimizer.learning_rate=0.003"]
+    assert results[1]["verdict"] and len(results[1]["best_val_loss"]) == 2
+    del keras
