@@ -113,3 +113,27 @@ def test_the_listed_activations_and_initializers_are_keras_own() -> None:
         assert keras.activations.get(name) is not None, name
     for name in INITIALIZERS:
         assert keras.initializers.get(name) is not None, name
+
+
+def test_every_optimizer_is_one_yaml_file_and_one_entry() -> None:
+    """conf/optimizer/ and config/optimizers.OPTIMIZERS name the same optimizers; each entry
+    builds the Keras optimizer it says, with its momentum where it takes one."""
+    import keras
+    import yaml
+
+    from lstm_doctor.config import OptimizerConfig
+    from lstm_doctor.config.optimizers import OPTIMIZERS
+    from lstm_doctor.stages.train import make_optimizer
+
+    from ..conftest import ROOT
+
+    files = {
+        p.stem: yaml.safe_load(p.read_text()) for p in (ROOT / "conf" / "optimizer").glob("*.yaml")
+    }
+    assert {stem: body["name"] for stem, body in files.items()} == {n: n for n in OPTIMIZERS}
+    assert CHOICES["optimizer.name"] == tuple(OPTIMIZERS)
+    for name, spec in OPTIMIZERS.items():
+        built = make_optimizer(OptimizerConfig(name=name, lr=0.02, momentum=0.5, clipnorm=1.0))
+        assert isinstance(built, getattr(keras.optimizers, spec.keras_class))
+        assert float(built.learning_rate) == pytest.approx(0.02) and built.clipnorm == 1.0
+        assert (getattr(built, "momentum", None) == 0.5) is spec.momentum

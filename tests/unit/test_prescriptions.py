@@ -10,12 +10,15 @@ import pytest
 
 from lstm_doctor.base.errors import DataError
 from lstm_doctor.comparison.judging import RunRecord, higher_is_better, summarise
+from lstm_doctor.config.optimizers import OPTIMIZERS
 from lstm_doctor.doctor import gradient_checks, result_checks
 from lstm_doctor.doctor.proof import HONESTY, finding_of, judged_on, proof_metric, why_metric
-from lstm_doctor.doctor.steps import USUAL_STEP, step_down, step_up
+from lstm_doctor.doctor.steps import step_down, step_up
 from lstm_doctor.doctor.training_checks import check_divergence
 
 from ..conftest import tiny_config
+
+USUAL_STEP = {name: spec.usual_lr for name, spec in OPTIMIZERS.items()}
 
 
 @pytest.mark.parametrize("optimizer", sorted(USUAL_STEP))

@@ -125,9 +125,9 @@ class ModelConfig:
 class OptimizerConfig:
     """Optimizer and its step size."""
 
-    name: str = "adam"  # adam | rmsprop | sgd
+    name: str = "adam"  # a key of config/optimizers.OPTIMIZERS
     lr: float = 3e-3
-    momentum: float = 0.0  # sgd and rmsprop
+    momentum: float = 0.0  # for the optimizers that take one
     clipnorm: float | None = None
 
 

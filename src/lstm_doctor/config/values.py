@@ -16,6 +16,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from lstm_doctor.base.errors import ConfigError
+from lstm_doctor.config.optimizers import OPTIMIZERS
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ CHOICES: dict[str, tuple[str | None, ...]] = {
     "model.recurrent_activation": ACTIVATIONS,
     "model.kernel_initializer": INITIALIZERS,
     "model.recurrent_initializer": INITIALIZERS,
-    "optimizer.name": ("adam", "rmsprop", "sgd"),
+    "optimizer.name": tuple(OPTIMIZERS),
     "training.class_weight": ("none", "balanced"),
     "training.early_stopping.monitor": MONITORED,
     "training.reduce_lr.monitor": MONITORED,

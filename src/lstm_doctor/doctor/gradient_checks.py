@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from lstm_doctor.config import Config
+from lstm_doctor.config.optimizers import usual_lr
 from lstm_doctor.doctor.findings import Finding
-from lstm_doctor.doctor.steps import USUAL_STEP, step_down, step_up
+from lstm_doctor.doctor.steps import step_down, step_up
 
 # A gradient norm two orders of magnitude above the median of the epochs before it is a
 # spike, not a scale (a classifier's gradients grow ~25x as it grows confident; an exploding
@@ -141,10 +142,10 @@ def check_step_size(
     # Two witnesses of a step too small for a crawling curve: the updates themselves far
     # below the healthy size, or below it while the learning rate is itself far below the
     # optimiser's usual step (an adaptive optimiser's updates shrink less than its rate).
-    small_rate = lr <= USUAL_STEP.get(name, 1e-3) / STEP_FACTOR and ratio < HEALTHY_STEP
+    small_rate = lr <= usual_lr(name) / STEP_FACTOR and ratio < HEALTHY_STEP
     if crawling and (ratio < HEALTHY_STEP / STEP_FACTOR or small_rate):
         fixes = [f"optimizer.lr={step_up(lr, name):g}"]
-        usual = USUAL_STEP.get(name, 1e-3)
+        usual = usual_lr(name)
         rate_note = f" ({usual / lr:.0f}x below {name}'s usual {usual:g})" * small_rate
         if name == "sgd":
             fixes.append("optimizer=adam optimizer.lr=0.001")

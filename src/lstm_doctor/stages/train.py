@@ -36,6 +36,7 @@ from lstm_doctor.base.workspace import (
     write_json,
 )
 from lstm_doctor.config import Config, ModelConfig, OptimizerConfig, TrainingConfig
+from lstm_doctor.config.optimizers import OPTIMIZERS
 from lstm_doctor.config.sizing import FitSizes, fit_sizes
 from lstm_doctor.stages.monitor import GradientMonitor
 from lstm_doctor.stages.window import Windows, load_windows
@@ -105,14 +106,13 @@ def build_model(
 
 def make_optimizer(cfg: OptimizerConfig) -> keras.optimizers.Optimizer:
     """The configured optimizer with its learning rate, momentum and clipping."""
-    common: dict[str, Any] = {"learning_rate": cfg.lr}
+    spec = OPTIMIZERS[cfg.name]
+    options: dict[str, Any] = {"learning_rate": cfg.lr}
     if cfg.clipnorm:
-        common["clipnorm"] = cfg.clipnorm
-    if cfg.name == "sgd":
-        return keras.optimizers.SGD(momentum=cfg.momentum, **common)
-    if cfg.name == "rmsprop":
-        return keras.optimizers.RMSprop(momentum=cfg.momentum, **common)
-    return keras.optimizers.Adam(**common)
+        options["clipnorm"] = cfg.clipnorm
+    if spec.momentum:
+        options["momentum"] = cfg.momentum
+    return getattr(keras.optimizers, spec.keras_class)(**options)
 
 
 class EpochSeconds(keras.callbacks.Callback):
