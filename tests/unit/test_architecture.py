@@ -261,3 +261,37 @@ def test_the_stage_files_are_named_only_in_the_contract() -> None:
             if isinstance(node, ast.Constant) and node.value in set(names.values()):
                 found.append(f"{name}:{node.lineno} {node.value!r}")
     assert not found, f"stage file names written outside workspace.py: {found}"
+
+
+def test_the_doctor_says_every_override_through_the_schema() -> None:
+    """A prescription is `setting(key, value)` / `option(group, name)` (config/prescriptions),
+    never a hand-written "key=value": no string in doctor/ or keras/ holds a word that sets
+    a key of the schema or a config group, in a fix or in the prose that explains it."""
+    from lstm_doctor.config.overrides import SECTION_GROUPS, schema_keys
+
+    names = "|".join(re.escape(k) for k in sorted(schema_keys() | set(SECTION_GROUPS)))
+    override = re.compile(rf"(?<![\w.])({names})=")
+    found = []
+    for name, path in modules().items():
+        if part(name) not in ("doctor", "keras"):
+            continue
+        tree = ast.parse(path.read_text())
+        docstrings = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef)
+            and n.body
+            and isinstance(n.body[0], ast.Expr)
+        }
+        for node in ast.walk(tree):
+            text = None
+            if id(node) in docstrings:
+                continue
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value
+            elif isinstance(node, ast.JoinedStr) and node.values:
+                first = node.values[0]
+                text = first.value if isinstance(first, ast.Constant) else None
+            if text is not None and override.search(text):
+                found.append(f"{name}:{node.lineno} {text[:40]!r}")
+    assert not found, f"overrides written by hand: {found}"

@@ -238,3 +238,42 @@ def test_losing_to_the_seasonal_lookup_prescribes_forecasting_the_correction_to_
     has_it = tiny_config("window.length=24", "model.residual_to=seasonal_naive")
     found = result_checks.check_results(naive_results(1.5, 1.6, 1.4), history, has_it, 24)
     assert all(not fix.startswith("model.residual_to") for f in found for fix in f.fixes)
+
+
+def test_a_prescription_names_a_real_key_or_fails_where_it_is_said() -> None:
+    from lstm_doctor.config.prescriptions import option, setting, together
+
+    assert setting("optimizer.lr", 0.003 * 10) == "optimizer.lr=0.03"
+    assert setting("optimizer.clipnorm", 1.0) == "optimizer.clipnorm=1.0"
+    assert setting("model.unroll", False) == "model.unroll=false"
+    assert setting("dataset.freq", None) == "dataset.freq=null"
+    assert setting("dataset.name", "my data") == "dataset.name='my data'"
+    assert together(option("scaling", "robust"), "", setting("window.length", 24)) == (
+        "scaling=robust window.length=24"
+    )
+    for bad in ("optimizer.learning_rate", "model", "training.early_stopping"):
+        with pytest.raises(KeyError):
+            setting(bad, 1)
+    with pytest.raises(KeyError):
+        option("scalers", "robust")
+
+
+def test_every_option_the_doctor_prescribes_is_a_file_in_its_group() -> None:
+    """option("scaling", "robust") is conf/scaling/robust.yaml: read from the doctor's
+    source, every literal option call names a file that exists."""
+    import ast
+
+    from ..conftest import ROOT
+
+    calls = []
+    for path in (ROOT / "src" / "lstm_doctor" / "doctor").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") == "option"
+                and all(isinstance(a, ast.Constant) for a in node.args)
+            ):
+                calls.append(tuple(a.value for a in node.args))
+    assert len(calls) >= 5
+    missing = [f"{g}/{n}.yaml" for g, n in calls if not (ROOT / "conf" / g / f"{n}.yaml").is_file()]
+    assert not missing, missing

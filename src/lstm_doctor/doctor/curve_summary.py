@@ -16,6 +16,7 @@ import pandas as pd
 from lstm_doctor.base import curve_measures
 from lstm_doctor.base.metrics import batches
 from lstm_doctor.config import Config
+from lstm_doctor.config.prescriptions import setting
 from lstm_doctor.doctor import longer_training
 from lstm_doctor.doctor.curve_reading import (
     SLIDING,
@@ -34,7 +35,7 @@ def more_updates(steps: int | None, epochs_run: int) -> str | None:
     """`training.epochs=N` giving some 3 x MIN_UPDATES updates, when the run had too few."""
     if not steps or epochs_run * steps >= MIN_UPDATES:
         return None
-    return f"training.epochs={min(500, -(-3 * MIN_UPDATES // steps))}"
+    return setting("training.epochs", min(500, -(-3 * MIN_UPDATES // steps)))
 
 
 def steps_per_epoch(train_windows: int, cfg: Config) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from lstm_doctor.config import Config
+from lstm_doctor.config.prescriptions import option, setting, together
 from lstm_doctor.doctor.findings import Finding
 
 # ---------------------------------------------------------------- data, before training
@@ -39,7 +40,11 @@ def check_scales(values: np.ndarray, columns: list[str], cfg: Config) -> list[Fi
             {"largest_abs_value": largest, "largest_feature": columns[top], "spread_ratio": ratio},
             f"Inputs are not scaled: '{columns[top]}' reaches {largest:.3g} and feature spreads "
             f"differ {ratio:.3g}x. LSTM gates saturate on large inputs and gradients vanish.",
-            ["scaling=standard", "scaling=robust", "scaling=minmax"],
+            [
+                option("scaling", "standard"),
+                option("scaling", "robust"),
+                option("scaling", "minmax"),
+            ],
         )
     ]
 
@@ -63,11 +68,12 @@ def check_missing(report: dict[str, Any], rows: int, cfg: Config) -> list[Findin
                 "data.missing_values",
                 "error",
                 evidence | {"share": share},
-                f"{left} values are still missing after prepare (prepare.missing="
-                f"{cfg.prepare.missing}); one NaN in a batch makes the loss NaN.",
+                f"{left} values are still missing after prepare "
+                f"({setting('prepare.missing', cfg.prepare.missing)}); one NaN in a batch makes "
+                "the loss NaN.",
                 # Dropping rows breaks a forecast's time steps: only sequences may drop.
-                ["prepare.missing=interpolate", "prepare.missing=ffill"]
-                + (["prepare.missing=drop"] if cfg.dataset.task == "classify" else []),
+                [setting("prepare.missing", "interpolate"), setting("prepare.missing", "ffill")]
+                + ([setting("prepare.missing", "drop")] if cfg.dataset.task == "classify" else []),
             )
         ]
     made_up = float(report.get("imputed_target_share", 0.0))
@@ -79,8 +85,9 @@ def check_missing(report: dict[str, Any], rows: int, cfg: Config) -> list[Findin
                 "data.missing_values",
                 "warning",
                 evidence | {"share": share, "imputed_target_share": made_up},
-                f"{100 * made_up:.0f}% of the target's rows were made up by prepare.missing="
-                f"{cfg.prepare.missing} (gaps or rows inserted on the grid); the model learns "
+                f"{100 * made_up:.0f}% of the target's rows were made up by "
+                f"{setting('prepare.missing', cfg.prepare.missing)} (gaps or rows inserted on "
+                "the grid); the model learns "
                 "the filling as much as the data. Check dataset.freq, or cut the file to the "
                 "span that was measured.",
                 [],
@@ -91,7 +98,8 @@ def check_missing(report: dict[str, Any], rows: int, cfg: Config) -> list[Findin
             "data.missing_values",
             "info",
             evidence | {"share": share},
-            f"{total} missing values were filled by prepare.missing={cfg.prepare.missing}.",
+            f"{total} missing values were filled by "
+            f"{setting('prepare.missing', cfg.prepare.missing)}.",
             [],
         )
     ]
@@ -142,7 +150,7 @@ def check_leakage(bounds: dict[str, list[int]], cfg: Config) -> list[Finding]:
             {"fit_on": "all", "train_rows": bounds["train"][1] - bounds["train"][0]},
             "The scaler was fitted on train, val and test together: test statistics leak into "
             "training and the test score flatters the model.",
-            ["scaling.fit_on=train"],
+            [setting("scaling.fit_on", "train")],
         )
     ]
 
@@ -162,7 +170,7 @@ def check_classes(counts: list[int], classes: list[str]) -> list[Finding]:
             {"class_counts": dict(zip(classes, counts, strict=True)), "max_min_ratio": ratio},
             f"Training classes are imbalanced ({ratio:.1f}x between the largest and smallest): "
             "a model can score well by predicting the common class.",
-            ["training.class_weight=balanced"],
+            [setting("training.class_weight", "balanced")],
         )
     ]
 
@@ -192,14 +200,14 @@ def check_window_count(
     floor = MIN_INDEPENDENT_WINDOWS
     if independent >= floor:
         return []
-    fixes = ["split.val_fraction=0.1 split.test_fraction=0.1"]
+    fixes = [together(setting("split.val_fraction", 0.1), setting("split.test_fraction", 0.1))]
     # A shorter window fits more independent examples, but never below one season.
     shorter = max(period or 1, (window_length or 0) // 2)
     if task == "forecast" and window_length and shorter < window_length:
-        fixes.append(f"window.length={shorter}")
+        fixes.append(setting("window.length", shorter))
     if max_rows and task == "forecast":
         rows = int(np.ceil(max_rows * 2 * floor / max(independent, 1) / 100) * 100)
-        fixes.insert(0, f"dataset.max_rows={rows}")
+        fixes.insert(0, setting("dataset.max_rows", rows))
     return [
         Finding(
             "data.too_few_windows",

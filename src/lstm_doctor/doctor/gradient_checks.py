@@ -13,6 +13,7 @@ import pandas as pd
 
 from lstm_doctor.config import Config
 from lstm_doctor.config.optimizers import usual_lr
+from lstm_doctor.config.prescriptions import option, setting, together
 from lstm_doctor.doctor.findings import Finding
 from lstm_doctor.doctor.steps import step_down, step_up
 
@@ -51,7 +52,7 @@ def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
         lr_fix = step_down(cfg.optimizer.lr, cfg.optimizer.name)
         # A cell activation without a bound (relu, elu, linear) lets the cell state and its
         # gradient grow step after step: bounding it is the cause's fix, clipping a bandage.
-        cell_fix = [] if cfg.model.activation in BOUNDED else ["model.activation=tanh"]
+        cell_fix = [] if cfg.model.activation in BOUNDED else [setting("model.activation", "tanh")]
         unbounded = (
             f" The cell activation `{cfg.model.activation}` has no bound: the cell state can "
             "grow without limit through the sequence."
@@ -71,7 +72,7 @@ def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
                 f"The gradient norm on the probe batch reached {spike:.0f}x the median of the "
                 f"epochs before it at epoch {epoch + 1} (max {finite.max():.3g}, run median "
                 f"{median:.3g}): updates can throw the weights far off.{unbounded}",
-                [*cell_fix, "optimizer.clipnorm=1.0", f"optimizer.lr={lr_fix:g}"],
+                [*cell_fix, setting("optimizer.clipnorm", 1.0), setting("optimizer.lr", lr_fix)],
                 epochs=[epoch + 1],
             )
         )
@@ -90,9 +91,9 @@ def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
                     f"{median_ratio:.1e} of the output layer's gradient: it barely learns "
                     "(saturated gates, often unscaled inputs or a poor initialisation).",
                     [
-                        "scaling=standard",
-                        "model.kernel_initializer=glorot_uniform",
-                        "model.recurrent_initializer=orthogonal",
+                        option("scaling", "standard"),
+                        setting("model.kernel_initializer", "glorot_uniform"),
+                        setting("model.recurrent_initializer", "orthogonal"),
                     ],
                 )
             )
@@ -144,11 +145,11 @@ def check_step_size(
     # optimiser's usual step (an adaptive optimiser's updates shrink less than its rate).
     small_rate = lr <= usual_lr(name) / STEP_FACTOR and ratio < HEALTHY_STEP
     if crawling and (ratio < HEALTHY_STEP / STEP_FACTOR or small_rate):
-        fixes = [f"optimizer.lr={step_up(lr, name):g}"]
+        fixes = [setting("optimizer.lr", step_up(lr, name))]
         usual = usual_lr(name)
         rate_note = f" ({usual / lr:.0f}x below {name}'s usual {usual:g})" * small_rate
         if name == "sgd":
-            fixes.append("optimizer=adam optimizer.lr=0.001")
+            fixes.append(together(option("optimizer", "adam"), setting("optimizer.lr", 0.001)))
         return [
             Finding(
                 "train.step_too_small",
@@ -156,7 +157,7 @@ def check_step_size(
                 evidence,
                 f"Each optimiser step moves the weights by ~{ratio:.1e} of their size, "
                 f"{HEALTHY_STEP / ratio:.0f}x below the healthy ~{HEALTHY_STEP:g}: at "
-                f"optimizer.lr={lr:g}{rate_note} the loss can only crawl, however many "
+                f"{setting('optimizer.lr', lr)}{rate_note} the loss can only crawl, however many "
                 "epochs it gets.",
                 fixes,
             )
@@ -170,8 +171,8 @@ def check_step_size(
                 evidence,
                 f"Each optimiser step moves the weights by ~{ratio:.2g} of their size, "
                 f"{ratio / HEALTHY_STEP:.0f}x above the healthy ~{HEALTHY_STEP:g}: at "
-                f"optimizer.lr={lr:g} the weights overshoot instead of settling.",
-                [f"optimizer.lr={step_down(lr, name):g}", "optimizer.clipnorm=1.0"],
+                f"{setting('optimizer.lr', lr)} the weights overshoot instead of settling.",
+                [setting("optimizer.lr", step_down(lr, name)), setting("optimizer.clipnorm", 1.0)],
             )
         ]
     return []

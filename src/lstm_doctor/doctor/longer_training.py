@@ -8,6 +8,7 @@ that spans enough updates, with the epochs it asks for.
 from __future__ import annotations
 
 from lstm_doctor.config import Config
+from lstm_doctor.config.prescriptions import setting, together
 
 # Updates a patience should span before it gives up on a curve judged over a handful.
 PATIENCE_UPDATES = 50
@@ -25,4 +26,4 @@ def longer(fix: str, cfg: Config, epochs_run: int, steps: int | None) -> str:
         return fix
     patience = cfg.training.early_stopping.patience
     needed = max(2 * patience, -(-PATIENCE_UPDATES // steps) if steps else 0)
-    return f"training.early_stopping.patience={needed} {fix}"
+    return together(setting("training.early_stopping.patience", needed), fix)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_doctor.config import Config
+from lstm_doctor.config.prescriptions import option, setting, together
 from lstm_doctor.doctor.data_checks import MIN_INDEPENDENT_WINDOWS
 from lstm_doctor.doctor.findings import Finding
 from lstm_doctor.doctor.steps import step_up
@@ -62,10 +63,10 @@ def check_results(
                     f"The classifier is no better than always answering the commonest class "
                     f"(accuracy {model['accuracy']:.2f} vs {majority:.2f}).",
                     [
-                        "scaling=standard",
-                        f"optimizer.lr={step_up(cfg.optimizer.lr, cfg.optimizer.name):g}",
-                        "training.class_weight=balanced",
-                        "model.units=64",
+                        option("scaling", "standard"),
+                        setting("optimizer.lr", step_up(cfg.optimizer.lr, cfg.optimizer.name)),
+                        setting("training.class_weight", "balanced"),
+                        setting("model.units", 64),
                     ],
                 )
             )
@@ -82,12 +83,14 @@ def check_results(
             season = _season_of(best_name, period)
             steps = metrics.get("train_steps") or 0
             fits = season and (not steps or season * MIN_INDEPENDENT_WINDOWS <= steps)
-            window_fix = [f"window.length={season}"] if fits and cfg.window.length < season else []
+            window_fix = (
+                [setting("window.length", season)] if fits and cfg.window.length < season else []
+            )
             # Persistence the best lookup: the next value is mostly the last one. Forecasting
             # each window's change from its last value makes persistence the model's zero,
             # so it can only learn what persistence misses.
             if best_name == "persistence" and cfg.window.normalize == "none":
-                window_fix.append("window.normalize=last")
+                window_fix.append(setting("window.normalize", "last"))
             walk = _moves_like_a_walk(metrics, best_name)
             evidence = {
                 "skill": skills,
@@ -112,7 +115,7 @@ def check_results(
                     + (
                         ". The one setting worth a proof makes persistence the model's "
                         "starting point (each window forecast as a change from its last value)."
-                        if "window.normalize=last" in window_fix
+                        if setting("window.normalize", "last") in window_fix
                         else "."
                     )
                 )
@@ -122,9 +125,9 @@ def check_results(
                 fixes = [
                     *window_fix,
                     *_residual_fix(best_name, cfg),
-                    "scaling=standard",
-                    "model.units=64",
-                    f"optimizer.lr={min(cfg.optimizer.lr * 3, 1e-2):g}",
+                    option("scaling", "standard"),
+                    setting("model.units", 64),
+                    setting("optimizer.lr", min(cfg.optimizer.lr * 3, 1e-2)),
                 ]
             findings.append(Finding("train.no_better_than_naive", "warning", evidence, said, fixes))
     findings += linear
@@ -154,9 +157,9 @@ def check_results(
                     "Training and validation loss stay high together and the model loses to a "
                     "naive baseline: it lacks the capacity or the inputs to fit the pattern.",
                     [
-                        f"model.units={max(cfg.model.units * 4, 32)}",
-                        "model.layers=2",
-                        f"optimizer.lr={min(cfg.optimizer.lr * 3, 1e-2):g}",
+                        setting("model.units", max(cfg.model.units * 4, 32)),
+                        setting("model.layers", 2),
+                        setting("optimizer.lr", min(cfg.optimizer.lr * 3, 1e-2)),
                     ],
                 )
             )
@@ -169,7 +172,7 @@ def _residual_fix(best: str, cfg: Config) -> list[str]:
     lookup = {"persistence": "persistence", "seasonal_naive": "seasonal_naive"}.get(best)
     if lookup is None or cfg.model.residual_to != "none":
         return []
-    return [f"model.residual_to={lookup}"]
+    return [setting("model.residual_to", lookup)]
 
 
 # A Diebold-Mariano t below this: the changes' past forecasts them no better than chance.
@@ -215,12 +218,12 @@ def _check_linear(metrics: dict[str, Any], cfg: Config, skills: dict[str, float]
     fitting = [m for m in metrics.get("seasons") or [] if m * MIN_INDEPENDENT_WINDOWS <= steps]
     longest = max(fitting, default=0)
     if key == "mae" and cfg.window.length < longest:
-        fixes.append(f"window.length={longest}")
+        fixes.append(setting("window.length", longest))
     if key == "mae":
-        fixes.append("prepare.calendar_features=true")
+        fixes.append(setting("prepare.calendar_features", True))
     else:
-        fixes.append("scaling=standard")
-    fixes.append(f"model.units={cfg.model.units * 2}")
+        fixes.append(option("scaling", "standard"))
+    fixes.append(setting("model.units", cfg.model.units * 2))
     return [
         Finding(
             "train.no_better_than_linear",
@@ -251,10 +254,12 @@ def check_model(cfg: Config) -> list[Finding]:
     if not reasons:
         return []
     fixes = {
-        "activation": "model.activation=tanh",
-        "recurrent_activation": "model.recurrent_activation=sigmoid",
-        "recurrent_dropout": "model.recurrent_dropout=0.0 model.dropout=0.2",
-        "unroll": "model.unroll=false",
+        "activation": setting("model.activation", "tanh"),
+        "recurrent_activation": setting("model.recurrent_activation", "sigmoid"),
+        "recurrent_dropout": together(
+            setting("model.recurrent_dropout", 0.0), setting("model.dropout", 0.2)
+        ),
+        "unroll": setting("model.unroll", False),
     }
     return [
         Finding(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstm_doctor.config.prescriptions import setting
 from lstm_doctor.doctor.findings import Finding
 
 # A validation set sharing more than this share of its windows with training is a leak:
@@ -44,7 +45,7 @@ def check_finite(x: np.ndarray, y: np.ndarray) -> list[Finding]:
             {"non_finite_inputs": bad_x, "non_finite_targets": bad_y},
             f"The training arrays hold {bad_x} NaN or inf inputs and {bad_y} in the targets: "
             "one in a batch makes the loss NaN.",
-            ["prepare.missing=interpolate", "prepare.missing=drop"],
+            [setting("prepare.missing", "interpolate"), setting("prepare.missing", "drop")],
         )
     ]
 

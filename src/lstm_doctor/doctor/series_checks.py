@@ -11,6 +11,7 @@ import pandas as pd
 
 from lstm_doctor.base.metrics import robust_center_scale, season_span, seasons
 from lstm_doctor.config import Config
+from lstm_doctor.config.prescriptions import option, setting, together
 from lstm_doctor.doctor.data_checks import MIN_INDEPENDENT_WINDOWS
 from lstm_doctor.doctor.findings import Finding
 
@@ -120,9 +121,9 @@ def check_outliers(
         else "they carry little of the target's loss (inputs only, or a small share), so "
         "they are a note: clip them if the model chases them."
     )
-    fixes = ["scaling=robust", "prepare.outliers=drop"]
+    fixes = [option("scaling", "robust"), setting("prepare.outliers", "drop")]
     if clip_ok:
-        fixes.insert(0, "prepare.outliers=clip")
+        fixes.insert(0, setting("prepare.outliers", "clip"))
     return [
         Finding(
             "data.outliers",
@@ -236,7 +237,7 @@ def check_window(
         fixes = _calendar_fix(span, cfg)
         longest = len(target) // MIN_INDEPENDENT_WINDOWS
         if not fixes and longest > cfg.window.length:
-            fixes = [f"window.length={longest}"]
+            fixes = [setting("window.length", longest)]
         how = (
             "give the model the season's phase as a calendar input instead"
             if span
@@ -253,9 +254,9 @@ def check_window(
     # it is: a window half the season long then suffices.
     severity = "info" if told and cfg.window.length >= lag // 2 else "warning"
     said += ": the model cannot look one season back."
-    fixes = [f"window.length={lag}"]
+    fixes = [setting("window.length", lag)]
     if 2 * lag * MIN_INDEPENDENT_WINDOWS <= len(target):
-        fixes.append(f"window.length={2 * lag}")
+        fixes.append(setting("window.length", 2 * lag))
     return [Finding("data.window_shorter_than_season", severity, evidence, said, fixes)]
 
 
@@ -263,10 +264,10 @@ def _calendar_fix(span: str | None, cfg: Config) -> list[str]:
     """The override that gives the model a season's phase: the calendar pair for `span`."""
     if span is None:
         return []
-    turn_on = [] if cfg.prepare.calendar_features else ["prepare.calendar_features=true"]
+    turn_on = [] if cfg.prepare.calendar_features else [setting("prepare.calendar_features", True)]
     if span == "365D" and cfg.prepare.year_features != "always":
-        return [" ".join([*turn_on, "prepare.year_features=always"])]
-    return [" ".join(turn_on)] if turn_on else []
+        return [together(*turn_on, setting("prepare.year_features", "always"))]
+    return [together(*turn_on)] if turn_on else []
 
 
 def check_shift(
@@ -282,7 +283,7 @@ def check_shift(
     for name in ("val", "test"):
         a, b = bounds[name]
         shifts[name] = float((np.nanmean(target_scaled[a:b]) - np.nanmean(train)) / std)
-    worst = max(shifts, key=lambda k: abs(shifts[k]))
+    worst, robust = max(shifts, key=lambda k: abs(shifts[k])), option("scaling", "robust")
     if abs(shifts[worst]) < 1.0 or cfg.window.normalize != "none":
         return []
     return [
@@ -292,6 +293,6 @@ def check_shift(
             {"mean_shift_in_train_std": shifts},
             f"The {worst} span's mean sits {shifts[worst]:+.2f} training standard deviations "
             "from the training mean: the model is asked about levels it never saw.",
-            ["window.normalize=last", "window.normalize=standard", "scaling=robust"],
+            [*(setting("window.normalize", way) for way in ("last", "standard")), robust],
         )
     ]

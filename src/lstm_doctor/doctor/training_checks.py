@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_doctor.config import Config
+from lstm_doctor.config.prescriptions import option, setting, together
 from lstm_doctor.doctor import longer_training
 from lstm_doctor.doctor.curve_reading import MIN_LEARNED
 from lstm_doctor.doctor.curve_summary import (
@@ -37,9 +38,9 @@ def check_divergence(loss: np.ndarray, cfg: Config) -> list[Finding]:
             f"The loss became {loss[epoch]} at epoch {epoch}: the weights blew up (too large a "
             "step, exploding gradients) or NaN reached the inputs.",
             [
-                f"optimizer.lr={step_down(lr, cfg.optimizer.name):g}",
-                "optimizer.clipnorm=1.0",
-                "prepare.missing=interpolate",
+                setting("optimizer.lr", step_down(lr, cfg.optimizer.name)),
+                setting("optimizer.clipnorm", 1.0),
+                setting("prepare.missing", "interpolate"),
             ],
         )
     ]
@@ -72,8 +73,8 @@ def not_learning(c: CurveSummary) -> list[Finding]:
     not below the best input-blind answer's."""
     findings: list[Finding] = []
     if c.improvement < 0.02 or (c.learned is not None and c.learned < MIN_LEARNED):
-        lr_fix = f"optimizer.lr={step_up(c.lr, c.cfg.optimizer.name):g}"
-        fixes = ["scaling=standard", lr_fix, "model.units=64"]
+        lr_fix = setting("optimizer.lr", step_up(c.lr, c.cfg.optimizer.name))
+        fixes = [option("scaling", "standard"), lr_fix, setting("model.units", 64)]
         if c.longer:  # a few updates at a hopeless step: both, or the curve proves nothing
             # after scaling (unscaled inputs stall any number of updates; pruned if in effect)
             fixes.insert(1, f"{lr_fix} {c.longer}" if c.lr < 1e-4 else c.longer)
@@ -129,11 +130,13 @@ def slow_convergence(c: CurveSummary) -> list[Finding]:
                 f"of the epochs brought {100 * c.tail_share:.0f}% of the gain so far "
                 f"({100 * c.tail_slope:.2g}% per epoch). It has not converged: it needs more "
                 "updates, or a larger step where its step is small.",
-                [c.longer, f"optimizer.lr={step_up(c.lr, c.cfg.optimizer.name):g}"]
+                [c.longer, setting("optimizer.lr", step_up(c.lr, c.cfg.optimizer.name))]
                 if c.longer
                 else [
-                    f"optimizer.lr={step_up(c.lr, c.cfg.optimizer.name):g}",
-                    longer_training.longer(f"training.epochs={2 * c.n}", c.cfg, c.n, c.steps),
+                    setting("optimizer.lr", step_up(c.lr, c.cfg.optimizer.name)),
+                    longer_training.longer(
+                        setting("training.epochs", 2 * c.n), c.cfg, c.n, c.steps
+                    ),
                 ],
                 epochs=[c.n - len(c.tail) + 1, c.n],
             )
@@ -177,9 +180,9 @@ def oscillating(c: CurveSummary) -> list[Finding]:
                 f"The training loss rose in {100 * c.ups.mean():.0f}% of epochs, by a median "
                 f"{100 * median_rise:.0f}%: the step overshoots.",
                 [
-                    f"optimizer.lr={step_down(c.lr, c.cfg.optimizer.name):g}",
-                    f"training.batch_size={2 * c.cfg.training.batch_size}",
-                    "optimizer.clipnorm=1.0",
+                    setting("optimizer.lr", step_down(c.lr, c.cfg.optimizer.name)),
+                    setting("training.batch_size", 2 * c.cfg.training.batch_size),
+                    setting("optimizer.clipnorm", 1.0),
                 ],
                 epochs=[int(i) + 2 for i in np.flatnonzero(c.ups)][-12:],
             )
@@ -232,9 +235,9 @@ def overfitting(c: CurveSummary) -> list[Finding]:
                 f"ended {100 * (c.val[-1] / c.val[raw_best] - 1):.0f}% above it, while training "
                 f"loss kept falling. {said}",
                 [
-                    "model.dropout=0.2 model.layer_dropout=0.2",
-                    "training.early_stopping.enabled=true",
-                    f"model.units={max(c.cfg.model.units // 2, 4)}",
+                    together(setting("model.dropout", 0.2), setting("model.layer_dropout", 0.2)),
+                    setting("training.early_stopping.enabled", True),
+                    setting("model.units", max(c.cfg.model.units // 2, 4)),
                 ],
                 epochs=[raw_best + 1, c.n],
             )
@@ -257,7 +260,12 @@ def wasted_epochs(c: CurveSummary) -> list[Finding]:
                 },
                 f"The best validation loss came at epoch {c.raw_best + 1} of {c.n}: "
                 f"{c.n - c.raw_best - 1} epochs added nothing.",
-                ["training.early_stopping.enabled=true training.early_stopping.patience=5"],
+                [
+                    together(
+                        setting("training.early_stopping.enabled", True),
+                        setting("training.early_stopping.patience", 5),
+                    )
+                ],
                 epochs=[c.raw_best + 1],
             )
         )
