@@ -295,3 +295,24 @@ def test_the_doctor_says_every_override_through_the_schema() -> None:
             if text is not None and override.search(text):
                 found.append(f"{name}:{node.lineno} {text[:40]!r}")
     assert not found, f"overrides written by hand: {found}"
+
+
+def test_stage_metadata_is_read_and_written_only_as_its_type() -> None:
+    """scaled/ and windows/ meta.json go through base/stage_meta (ScaledMeta, WindowsMeta):
+    a read_json or write_json of META anywhere else would be an untyped side door."""
+    found = []
+    for name, path in modules().items():
+        if name.endswith("base.stage_meta"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") in ("read_json", "write_json")
+                and any(
+                    isinstance(n, ast.Name) and n.id == "META"
+                    for a in node.args
+                    for n in ast.walk(a)
+                )
+            ):
+                found.append(f"{name}:{node.lineno}")
+    assert not found, found

@@ -240,7 +240,7 @@ def test_report_records_the_shares(tmp_path: Path) -> None:
     prepare.run(cfg, paths)
     assert read_json(paths.prepared / "report.json")["imputed_target_share"] == 0.0
     meta = scale.run(cfg, paths)
-    assert meta["mase_lag"] == 24 and meta["scaler"]["notes"] == {}
+    assert meta.mase_lag == 24 and meta.scaler["notes"] == {}
 
 
 # --- 11. RuntimeWarnings kept off the console ------------------------------------------

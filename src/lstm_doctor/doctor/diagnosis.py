@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 
 from lstm_doctor.base.metrics import CALENDAR_COLUMNS, calendar_spans
+from lstm_doctor.base.stage_meta import ScaledMeta, WindowsMeta
 from lstm_doctor.base.workspace import (
     DIAGNOSIS_JSON,
     DIAGNOSIS_MD,
     FIT_SIZES,
-    META,
     MONITORS_FILE,
     PREPARE_REPORT,
     PREPARED_TABLE,
@@ -47,13 +47,12 @@ from lstm_doctor.doctor.report import first_prescription, to_markdown, try_comma
 def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
     """Checks on the prepared and scaled data, before any training."""
     report = read_json(paths.prepared / PREPARE_REPORT)
-    scaled = read_json(paths.scaled / META)
-    counts = read_json(paths.windows / META).get("counts", {})
-    bounds = scaled["bounds"]
+    scaled, windows = ScaledMeta.read(paths), WindowsMeta.read(paths)
+    bounds = scaled.bounds
     findings: list[Finding] = []
-    if scaled["task"] == "classify":
+    if scaled.task == "classify":
         arrays = np.load(paths.prepared / SEQUENCES)
-        findings += data_checks.check_scales(arrays["x_train"], scaled["columns"], cfg)
+        findings += data_checks.check_scales(arrays["x_train"], scaled.columns, cfg)
         findings += data_checks.check_classes(report["class_counts"], report["classes"])
         missing = {"missing": {}, "missing_after": int(np.isnan(arrays["x_train"]).sum())}
         findings += data_checks.check_missing(missing, len(arrays["x_train"]), cfg)
@@ -71,20 +70,17 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
         findings += data_checks.check_missing(report, len(table), cfg)
         findings += data_checks.check_off_grid(report)
         target = table[cfg.dataset.target].to_numpy(dtype=float)[lo:hi]
-        freq = scaled.get("freq") or report.get("freq")
-        season, _ = series_checks.dominant_season(target, scaled.get("period"), freq)
+        freq = scaled.freq or report.get("freq")
+        season, _ = series_checks.dominant_season(target, scaled.period, freq)
         findings += series_checks.check_outliers(table, columns, cfg, (lo, hi), season)
         calendar = calendar_spans(table.columns)
-        findings += series_checks.check_window(target, scaled.get("period"), cfg, calendar, freq)
+        findings += series_checks.check_window(target, scaled.period, cfg, calendar, freq)
         values = np.load(paths.scaled / SCALED_SERIES)["values"]
         findings += series_checks.check_shift(values[:, 0].astype(float), bounds, cfg)
     findings += data_checks.check_leakage(bounds, cfg)
-    window_meta = read_json(paths.windows / META)
-    span = window_meta.get("length", 0) + window_meta.get("horizon", 0)
-    train_steps = bounds["train"][1] - bounds["train"][0]
     findings += data_checks.check_window_count(
-        counts, train_steps, span or None, scaled["task"], cfg.dataset.max_rows,
-        window_meta.get("length"), scaled.get("period"),
+        windows.counts, scaled.train_steps, windows.span, scaled.task, cfg.dataset.max_rows,
+        windows.length, scaled.period,
     )  # fmt: skip
     return findings
 
@@ -140,8 +136,8 @@ def pipeline_evidence(
         history=history,
         monitors=monitors,
         metrics=metrics,
-        period=read_json(paths.scaled / META).get("period"),
-        train_windows=read_json(paths.windows / META)["counts"]["train"],
+        period=ScaledMeta.read(paths).period,
+        train_windows=WindowsMeta.read(paths).counts["train"],
         data=data_findings(cfg, paths),
         run_id=run_id,
         overrides=overrides or [],

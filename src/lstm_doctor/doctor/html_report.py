@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from lstm_doctor.base.metrics import seasons
+from lstm_doctor.base.stage_meta import ScaledMeta
 from lstm_doctor.base.workspace import (
     DIAGNOSIS_HTML,
     META,
@@ -131,13 +132,13 @@ def _series_figures(cfg: Config, paths: StagePaths) -> list[tuple[str | None, st
     table_file, meta_file = paths.prepared / PREPARED_TABLE, paths.scaled / META
     if cfg.dataset.task == "classify" or not (table_file.exists() and meta_file.exists()):
         return []
-    meta = read_json(meta_file)
+    meta = ScaledMeta.read(paths)
     report_file = paths.prepared / PREPARE_REPORT
-    freq = (read_json(report_file) if report_file.exists() else {}).get("freq") or meta.get("freq")
+    freq = (read_json(report_file) if report_file.exists() else {}).get("freq") or meta.freq
     name = cfg.dataset.target
     target = pd.read_parquet(table_file, columns=[name])[name].to_numpy(dtype=float)
-    lo, hi = meta["bounds"]["train"]
-    found = seasons(target[lo:hi], freq, meta.get("period"))
+    lo, hi = meta.bounds["train"]
+    found = seasons(target[lo:hi], freq, meta.period)
     length = cfg.window.length
     season_text = ", ".join(map(str, found)) or "none found"
     return [

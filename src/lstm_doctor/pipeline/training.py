@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lstm_doctor.base.stage_meta import ScaledMeta, WindowsMeta
 from lstm_doctor.base.workspace import (
     HISTORY_FILE,
     META,
@@ -12,7 +13,6 @@ from lstm_doctor.base.workspace import (
     PREPARED_TABLE,
     SEQUENCES,
     StagePaths,
-    read_json,
 )
 from lstm_doctor.config import Config
 from lstm_doctor.config.sizing import fit_sizes
@@ -45,7 +45,7 @@ def train_step(
     run_id = lifecycle.active_run_id()
     # The batch and patience that follow the data's size, logged before the first epoch so
     # the run says what it trains with beside what was configured.
-    sizes = fit_sizes(read_json(paths.windows / META)["counts"]["train"], cfg.training)
+    sizes = fit_sizes(WindowsMeta.read(paths).counts["train"], cfg.training)
     lifecycle.log_params(sizes.as_params())
     try:
         result = train.run(
@@ -82,7 +82,7 @@ def log_inputs(cfg: Config, paths: StagePaths) -> None:
     import numpy as np
     import pandas as pd
 
-    bounds = read_json(paths.scaled / META)["bounds"]
+    bounds = ScaledMeta.read(paths).bounds
     contexts = {"train": "training", "val": "validation", "test": "testing"}
     ds = cfg.dataset
     # A file URI names the source one way only (a bare path reads as several kinds to MLflow).

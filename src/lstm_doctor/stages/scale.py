@@ -15,8 +15,8 @@ import pandas as pd
 
 from lstm_doctor.base.errors import DataError
 from lstm_doctor.base.metrics import mase_lag
+from lstm_doctor.base.stage_meta import ScaledMeta
 from lstm_doctor.base.workspace import (
-    META,
     PREPARE_REPORT,
     PREPARED_TABLE,
     SCALED_SERIES,
@@ -24,7 +24,6 @@ from lstm_doctor.base.workspace import (
     StagePaths,
     atomic_dir,
     read_json,
-    write_json,
 )
 from lstm_doctor.config import Config, ScalingConfig, SplitConfig
 from lstm_doctor.stages.splits import SPLITS, split_bounds
@@ -187,14 +186,14 @@ def time_values(index: pd.DatetimeIndex) -> tuple[np.ndarray, str | None]:
 def series_times(paths: StagePaths) -> pd.DatetimeIndex:
     """The scaled series' timestamps, in the zone the data were prepared in."""
     times = pd.DatetimeIndex(np.load(paths.scaled / SCALED_SERIES)["time"])
-    zone = read_json(paths.scaled / META).get("timezone")
+    zone = ScaledMeta.read(paths).timezone
     return times.tz_localize("UTC").tz_convert(zone) if zone else times
 
 
-def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
+def run(cfg: Config, paths: StagePaths) -> ScaledMeta:
     """Read prepared/ and write scaled/."""
     report = read_json(paths.prepared / PREPARE_REPORT)
-    meta: dict[str, Any] = {"task": report["task"], "split": asdict(cfg.split)}
+    extra: dict[str, Any] = {}
     with atomic_dir(paths.scaled) as out:
         if report["task"] == "classify":
             arrays = dict(np.load(paths.prepared / SEQUENCES))
@@ -222,21 +221,20 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
             columns = [f"channel_{i}" for i in range(x.shape[2])]
             x = checked_transform(scaler, x, columns)
             np.savez(out / SEQUENCES, x=x, y=y)
-            meta |= {"classes": report["classes"], "columns": columns}
+            extra = {"classes": report["classes"]}
         else:
             table = pd.read_parquet(paths.prepared / PREPARED_TABLE)
             values, bounds, scaler = scale_series(table, cfg.split, cfg.scaling)
             time, zone = time_values(pd.DatetimeIndex(table.index))
             np.savez(out / SCALED_SERIES, values=values, time=time)
-            meta |= {
-                "timezone": zone,
-                "columns": list(table.columns),
-                "freq": report["freq"],
-                "period": report["period"],
-            }
-            meta |= _mase_lag(report["period"], bounds["train"][1] - bounds["train"][0])
-        meta |= {"bounds": bounds, "scaler": asdict(scaler), "target_index": 0}
-        write_json(out / META, meta)
+            columns = list(table.columns)
+            extra = {"timezone": zone, "freq": report["freq"], "period": report["period"]}
+            extra |= _mase_lag(report["period"], bounds["train"][1] - bounds["train"][0])
+        meta = ScaledMeta(
+            task=report["task"], split=asdict(cfg.split), columns=columns, bounds=bounds,
+            scaler=asdict(scaler), **extra,
+        )  # fmt: skip
+        meta.write(out)
     return meta
 
 

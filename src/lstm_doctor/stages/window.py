@@ -13,15 +13,13 @@ from typing import Any
 import numpy as np
 
 from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.stage_meta import ScaledMeta, WindowsMeta
 from lstm_doctor.base.workspace import (
-    META,
     SCALED_SERIES,
     SEQUENCES,
     WINDOW_STARTS,
     StagePaths,
     atomic_dir,
-    read_json,
-    write_json,
 )
 from lstm_doctor.config import Config, WindowConfig
 from lstm_doctor.stages.splits import SPLITS
@@ -164,7 +162,7 @@ def load_windows(
 ) -> tuple[dict[str, Windows], dict[str, Any]]:
     """The three splits' Windows over scaled/, and the merged scaled + window metadata.
     `residual_to` (model.residual_to) makes forecast targets corrections to that lookup."""
-    meta = read_json(paths.scaled / META) | read_json(paths.windows / META)
+    meta = ScaledMeta.read(paths).as_dict() | WindowsMeta.read(paths).as_dict()
     offsets = np.load(paths.windows / WINDOW_STARTS)
     if meta["task"] == "classify":
         arrays = np.load(paths.scaled / SEQUENCES)
@@ -190,25 +188,20 @@ def load_windows(
     return splits, meta
 
 
-def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
+def run(cfg: Config, paths: StagePaths) -> WindowsMeta:
     """Read scaled/meta.json and write windows/."""
-    scaled = read_json(paths.scaled / META)
-    bounds = {name: tuple(b) for name, b in scaled["bounds"].items()}
-    if scaled["task"] == "classify":
+    scaled = ScaledMeta.read(paths)
+    bounds = scaled.bounds
+    if scaled.task == "classify":
         starts = {name: np.arange(*bounds[name], dtype=np.int64) for name in SPLITS}
-        meta: dict[str, Any] = {"task": "classify"}
+        meta = WindowsMeta(task="classify")
     else:
         starts = forecast_starts(bounds, cfg.window)
-        meta = {
-            "task": "forecast",
-            "length": cfg.window.length,
-            "horizon": cfg.window.horizon,
-            "stride": cfg.window.stride,
-            "gap": cfg.window.gap,
-            "normalize": cfg.window.normalize,
-        }
-    meta["counts"] = {name: len(s) for name, s in starts.items()}
+        w = cfg.window
+        meta = WindowsMeta(task="forecast", length=w.length, horizon=w.horizon, stride=w.stride,
+                           gap=w.gap, normalize=w.normalize)  # fmt: skip
+    meta.counts = {name: len(s) for name, s in starts.items()}
     with atomic_dir(paths.windows) as out:
         np.savez(out / WINDOW_STARTS, **starts)
-        write_json(out / META, meta)
+        meta.write(out)
     return meta
