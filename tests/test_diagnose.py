@@ -103,7 +103,9 @@ def test_epochs_long_after_the_best_are_wasted_without_early_stopping() -> None:
 
 def test_nan_loss_is_divergence_with_a_smaller_step_prescribed() -> None:
     (finding,) = run_checks.check_divergence(np.array([1.0, 5.0, np.nan]), CFG)
-    assert finding.code == "train.diverged" and finding.evidence["epoch"] == 2
+    # The third epoch's loss is NaN: epoch 3, counted from 1 as the console's lines count.
+    assert finding.code == "train.diverged" and finding.evidence["epoch"] == 3
+    assert "at epoch 3:" in finding.explanation
     key, value = finding.fixes[0].split("=")
     assert key == "optimizer.lr" and float(value) == pytest.approx(CFG.optimizer.lr / 10)
 

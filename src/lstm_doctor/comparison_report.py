@@ -48,7 +48,7 @@ def plot_curves(runs: list[RunRecord], summaries: list[ConfigSummary], path: Pat
             with np.errstate(all="ignore"):
                 mean = np.nanmean(padded, axis=0)
                 low, high = np.nanmin(padded, axis=0), np.nanmax(padded, axis=0)
-            epochs = np.arange(length)
+            epochs = np.arange(1, length + 1)  # from 1, as the console's epoch lines count
             ax.plot(epochs, mean, style, color=f"C{i % 10}", label=summary.name)
             ax.fill_between(epochs, low, high, color=f"C{i % 10}", alpha=0.15)
     for ax, title in zip(axes, ("train loss", "val loss"), strict=True):

@@ -27,14 +27,16 @@ def check_divergence(loss: np.ndarray, cfg: Config) -> list[Finding]:
     finite = np.isfinite(loss)
     if finite.all():
         return []
-    epoch = int(np.argmax(~finite))
+    first_bad = int(np.argmax(~finite))
+    # Said and marked from 1, as the console's epoch lines count; the index counts from 0.
+    epoch = first_bad + 1
     lr = cfg.optimizer.lr
     return [
         Finding(
             "train.diverged",
             "error",
-            {"epoch": epoch, "loss": str(loss[epoch]), "lr": lr},
-            f"The loss became {loss[epoch]} at epoch {epoch}: the weights blew up (too large a "
+            {"epoch": epoch, "loss": str(loss[first_bad]), "lr": lr},
+            f"The loss became {loss[first_bad]} at epoch {epoch}: the weights blew up (too large a "
             "step, exploding gradients) or NaN reached the inputs.",
             [
                 f"optimizer.lr={step_down(lr, cfg.optimizer.name):g}",

@@ -16,10 +16,13 @@ def plot_curves(history: pd.DataFrame, path: Path) -> None:
     """Train vs validation loss (and the task's metric) per epoch."""
     metrics = [m for m in ("loss", "mae", "accuracy") if m in history]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    # One row an epoch, drawn from 1 as the console counts (history.csv's column is Keras'
+    # index and MLflow's step, from 0).
+    epochs = np.arange(1, len(history) + 1)
     for ax, metric in zip(axes[0], metrics, strict=True):
-        ax.plot(history["epoch"], history[metric], label=f"train {metric}")
+        ax.plot(epochs, history[metric], label=f"train {metric}")
         if f"val_{metric}" in history:
-            ax.plot(history["epoch"], history[f"val_{metric}"], label=f"val {metric}")
+            ax.plot(epochs, history[f"val_{metric}"], label=f"val {metric}")
         ax.set_xlabel("epoch")
         ax.set_title(metric)
         if metric == "loss" and (history[metric] > 0).all():
