@@ -39,6 +39,8 @@ def test_flat_loss_is_not_learning() -> None:
     found = run_checks.check_curves(history([1.0, 0.999, 0.998, 0.998, 0.997, 0.997]), CFG)
     assert codes(found) == ["train.not_learning"]
     assert found[0].severity == "error"
+    # Said as a person counts epochs (from 1), not as Keras indexes them.
+    assert found[0].evidence["first_loss_measured"] == "the first epoch's average"
     tiny_step = tiny_config("optimizer.lr=1e-7")
     (finding,) = run_checks.check_curves(history([1.0, 0.999, 0.998, 0.998, 0.997]), tiny_step)
     assert "optimizer.lr=0.001" in finding.fixes

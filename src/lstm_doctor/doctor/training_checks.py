@@ -87,7 +87,7 @@ def not_learning(c: CurveSummary) -> list[Finding]:
                     "first_loss": float(c.start),
                     "first_loss_measured": "before the first update"
                     if c.measured_from == "probe"
-                    else "epoch 0's average",
+                    else "the first epoch's average",
                     "best_loss": c.best_train,
                     "relative_improvement": c.improvement,
                     "input_blind_loss": c.blind,
