@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -290,3 +292,39 @@ def test_the_quoted_diagnosis_of_a_users_script_is_what_it_prints(
     printed = capsys.readouterr().out.splitlines()
     start = printed.index(quoted[0])
     assert_quoted_as_printed(quoted, printed[start : start + len(quoted)])
+
+
+def test_the_quoted_sweep_and_store_lines_are_the_programs_wording() -> None:
+    """The sweep's progress line, a stopped sweep's line and a lost store's last line, as
+    quoted, are what the program's own formatting says with the quoted values."""
+    from lstm_doctor.commands.sweep import progress_line, stopped_line
+    from lstm_doctor.pipeline.log_later import store_lost_line
+
+    # Quoted inline, the line may wrap in the page's source.
+    assert f"`{progress_line('16-20-05', 4, 6, 1, 95.0)}`" in " ".join(README.split())
+    counts = {"finished": 2, "killed": 2, "failed": 0}
+    stopped = stopped_line(Path("multirun/lr"), "SIGINT", counts, "<run id>")
+    assert fenced_block("sweep lr: stopped by ") == [stopped]
+    lost = store_lost_line(Path("/…/outputs/2026-11-22/06-10-00"), "…")
+    assert fenced_block("lstm-doctor: the outputs are complete in ") == [lost]
+
+
+@pytest.mark.slow
+def test_the_quoted_refusal_of_duplicate_timestamps_is_what_the_command_says(
+    tmp_path: Path,
+) -> None:
+    """The reference's example of bad input: the command it shows, on a file with three
+    duplicate timestamps (the first at 2024-03-31 02:00), prints the line it quotes."""
+    command, said = fenced_block("$ lstm-doctor dataset=csv ")
+    hours = pd.date_range("2024-03-30", periods=100, freq="h")
+    table = pd.DataFrame({"time": hours, "sales": np.arange(100.0)})
+    table = pd.concat([table, table.iloc[26:29]]).sort_values("time", kind="stable")
+    table.to_csv(tmp_path / "sales.csv", index=False)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "lstm_doctor.commands.app", *shlex.split(command)[2:],
+         f"hydra.run.dir={tmp_path / 'run'}"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == said
