@@ -147,7 +147,7 @@ def test_modules_stay_readable(name: str) -> None:
 def test_every_test_file_has_a_layer() -> None:
     from .conftest import LAYER_OF
 
-    files = {p.stem for p in Path(__file__).parent.glob("test_*.py")}
+    files = {p.stem for p in Path(__file__).parent.rglob("test_*.py")}
     assert files == set(LAYER_OF)
 
 

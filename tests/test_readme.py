@@ -328,3 +328,12 @@ def test_the_quoted_refusal_of_duplicate_timestamps_is_what_the_command_says(
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == said
+
+
+def test_the_quoted_count_of_common_targets_is_the_reports_wording() -> None:
+    """A proof's report says how many targets every run shares as the README quotes it."""
+    from lstm_doctor.common_targets import CommonScores
+
+    said = CommonScores(shared={"val": 792, "test": 700}, largest={"val": 792, "test": 720})
+    quoted = re.search(r"\(`(val: \d+ of up to \d+; test: )…`\)", " ".join(README.split()))
+    assert quoted and quoted.group(1) in said.says()

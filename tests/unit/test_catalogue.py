@@ -27,7 +27,7 @@ from lstm_doctor.doctor import (
 from lstm_doctor.doctor.findings import Finding
 from lstm_doctor.doctor.steps import step_down, step_up
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 REFERENCE = (ROOT / "docs" / "reference.md").read_text()
 PLACEHOLDER = re.compile(r"<[^<>]+>")
