@@ -337,3 +337,17 @@ def test_the_quoted_count_of_common_targets_is_the_reports_wording() -> None:
     said = CommonScores(shared={"val": 792, "test": 700}, largest={"val": 792, "test": 720})
     quoted = re.search(r"\(`(val: \d+ of up to \d+; test: )…`\)", " ".join(README.split()))
     assert quoted and quoted.group(1) in said.says()
+
+
+@pytest.mark.slow
+def test_the_quoted_answers_to_bad_overrides_are_what_the_command_says(tmp_path: Path) -> None:
+    """The reference's examples of Hydra's errors, said in one line: each override it shows,
+    given to the command, prints the words it quotes."""
+    quoted = re.findall(r"\(`([^`]+)`: \*([^*]+)\*\)", " ".join(README.split()))
+    assert len(quoted) >= 2, "the reference no longer quotes the answers to bad overrides"
+    for override, said in quoted:
+        done = subprocess.run(
+            [sys.executable, "-m", "lstm_doctor.commands.app", override],
+            capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 2 and said in done.stderr, (override, done.stderr[-500:])
