@@ -27,7 +27,7 @@ LAYERS = {
         "test_architecture", "test_baselines", "test_compare", "test_config", "test_config_values",
         "test_curve_measures", "test_diagnose", "test_differential", "test_dvc_deps", "test_proof",
         "test_metrics", "test_overrides", "test_prepare", "test_prescriptions", "test_readme",
-        "test_catalogue",
+        "test_catalogue", "test_epoch_numbering",
         "test_scale", "test_honest_inputs", "test_data_properties", "test_script_checks",
         "test_window", "test_sizing",
     ],

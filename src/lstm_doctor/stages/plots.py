@@ -13,7 +13,14 @@ import pandas as pd
 
 
 def plot_curves(history: pd.DataFrame, path: Path) -> None:
-    """Train vs validation loss (and the task's metric) per epoch."""
+    """Train vs validation loss (and the task's metric) per epoch, as a PNG at `path`."""
+    fig = curves_figure(history)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def curves_figure(history: pd.DataFrame) -> plt.Figure:
+    """The figure of `plot_curves`: one panel a metric, train and validation per epoch."""
     metrics = [m for m in ("loss", "mae", "accuracy") if m in history]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
     # One row an epoch, drawn from 1 as the console counts (history.csv's column is Keras'
@@ -29,8 +36,7 @@ def plot_curves(history: pd.DataFrame, path: Path) -> None:
             ax.set_yscale("log")
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 def plot_predictions(frame: pd.DataFrame, path: Path, max_points: int = 24 * 14) -> None:
