@@ -76,8 +76,15 @@ def test_run_times_its_epochs_and_logs_the_curve_measures(forecast_run) -> None:
     saved = json.loads((paths.reports / "evaluation.json").read_text())["curve"]
     assert set(saved) == set(NAMES) - {"seconds_to_best_5pct"}
     assert saved == pytest.approx({k: measured[k] for k in saved}, nan_ok=True)
-    assert "epoch_seconds" not in pd.read_csv(paths.reports / "curves.csv")
+    curves = pd.read_csv(paths.reports / "curves.csv")
+    assert "epoch_seconds" not in curves
+    # The report a person plots counts epochs from 1, as the console does; history.csv keeps
+    # Keras' index, which is MLflow's step (from 0).
+    assert list(curves["epoch"]) == list(history["epoch"] + 1) == list(range(1, len(history) + 1))
     client = MlflowClient(uri)
+    # MLflow's step is Keras' index: its step 0 is the report's epoch 1 (the README says so).
+    steps = sorted(m.step for m in client.get_metric_history(result["run_id"], "loss"))
+    assert steps == list(history["epoch"]) == list(curves["epoch"] - 1)
     run = client.get_run(result["run_id"])
     logged = {name: run.data.metrics[name] for name in NAMES}
     assert logged == pytest.approx(measured, nan_ok=True)

@@ -39,6 +39,8 @@ def test_flat_loss_is_not_learning() -> None:
     found = run_checks.check_curves(history([1.0, 0.999, 0.998, 0.998, 0.997, 0.997]), CFG)
     assert codes(found) == ["train.not_learning"]
     assert found[0].severity == "error"
+    # Said as a person counts epochs (from 1), not as Keras indexes them.
+    assert found[0].evidence["first_loss_measured"] == "the first epoch's average"
     tiny_step = tiny_config("optimizer.lr=1e-7")
     (finding,) = run_checks.check_curves(history([1.0, 0.999, 0.998, 0.998, 0.997]), tiny_step)
     assert "optimizer.lr=0.001" in finding.fixes
@@ -103,7 +105,9 @@ def test_epochs_long_after_the_best_are_wasted_without_early_stopping() -> None:
 
 def test_nan_loss_is_divergence_with_a_smaller_step_prescribed() -> None:
     (finding,) = run_checks.check_divergence(np.array([1.0, 5.0, np.nan]), CFG)
-    assert finding.code == "train.diverged" and finding.evidence["epoch"] == 2
+    # The third epoch's loss is NaN: epoch 3, counted from 1 as the console's lines count.
+    assert finding.code == "train.diverged" and finding.evidence["epoch"] == 3
+    assert "at epoch 3:" in finding.explanation
     key, value = finding.fixes[0].split("=")
     assert key == "optimizer.lr" and float(value) == pytest.approx(CFG.optimizer.lr / 10)
 

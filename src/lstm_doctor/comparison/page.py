@@ -7,6 +7,7 @@ import base64
 import html
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,9 +24,21 @@ from lstm_doctor.comparison.judging import (
     summarise,
 )
 
+if TYPE_CHECKING:  # matplotlib loads only when a report is drawn
+    from matplotlib.figure import Figure
+
 
 def plot_curves(runs: list[RunRecord], summaries: list[ConfigSummary], path: Path) -> None:
-    """Train (dashed) and val (solid) loss per configuration: mean over seeds, min-max band."""
+    """Train (dashed) and val (solid) loss per configuration, as a PNG at `path`."""
+    fig = curves_figure(runs, summaries)  # sets the file-only backend before pyplot loads
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def curves_figure(runs: list[RunRecord], summaries: list[ConfigSummary]) -> Figure:
+    """The figure of `plot_curves`: per configuration the mean over seeds, min-max band."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -48,7 +61,7 @@ def plot_curves(runs: list[RunRecord], summaries: list[ConfigSummary], path: Pat
             with np.errstate(all="ignore"):
                 mean = np.nanmean(padded, axis=0)
                 low, high = np.nanmin(padded, axis=0), np.nanmax(padded, axis=0)
-            epochs = np.arange(length)
+            epochs = np.arange(1, length + 1)  # from 1, as the console's epoch lines count
             ax.plot(epochs, mean, style, color=f"C{i % 10}", label=summary.name)
             ax.fill_between(epochs, low, high, color=f"C{i % 10}", alpha=0.15)
     for ax, title in zip(axes, ("train loss", "val loss"), strict=True):
@@ -57,8 +70,7 @@ def plot_curves(runs: list[RunRecord], summaries: list[ConfigSummary], path: Pat
         ax.set_yscale("log")
     axes[1].legend(fontsize=8, loc="upper right")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 def render_html(

@@ -56,8 +56,8 @@ def constant_loss(monitors: pd.DataFrame | None) -> float | None:
 
 def initial_loss(history: pd.DataFrame, monitors: pd.DataFrame | None) -> tuple[float, str]:
     """The loss to measure learning from: the probe batch's before the first update when the
-    monitor took it (a model may learn all it will within epoch 0, which epoch 0's average
-    loss would hide), else epoch 0's average training loss."""
+    monitor took it (a model may learn all it will within the first epoch, which that
+    epoch's average loss would hide), else the first epoch's average training loss."""
     if monitors is not None and "probe_loss_initial" in monitors:
         first = monitors["probe_loss_initial"].dropna()
         if len(first) and np.isfinite(first.iloc[0]):

@@ -28,14 +28,16 @@ def check_divergence(loss: np.ndarray, cfg: Config) -> list[Finding]:
     finite = np.isfinite(loss)
     if finite.all():
         return []
-    epoch = int(np.argmax(~finite))
+    first_bad = int(np.argmax(~finite))
+    # Said and marked from 1, as the console's epoch lines count; the index counts from 0.
+    epoch = first_bad + 1
     lr = cfg.optimizer.lr
     return [
         Finding(
             "train.diverged",
             "error",
-            {"epoch": epoch, "loss": str(loss[epoch]), "lr": lr},
-            f"The loss became {loss[epoch]} at epoch {epoch}: the weights blew up (too large a "
+            {"epoch": epoch, "loss": str(loss[first_bad]), "lr": lr},
+            f"The loss became {loss[first_bad]} at epoch {epoch}: the weights blew up (too large a "
             "step, exploding gradients) or NaN reached the inputs.",
             [
                 setting("optimizer.lr", step_down(lr, cfg.optimizer.name)),
@@ -86,7 +88,7 @@ def not_learning(c: CurveSummary) -> list[Finding]:
                     "first_loss": float(c.start),
                     "first_loss_measured": "before the first update"
                     if c.measured_from == "probe"
-                    else "epoch 0's average",
+                    else "the first epoch's average",
                     "best_loss": c.best_train,
                     "relative_improvement": c.improvement,
                     "input_blind_loss": c.blind,

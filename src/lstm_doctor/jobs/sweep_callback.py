@@ -82,11 +82,7 @@ class SweepRun(Callback):
         counts = sweeps.count_children(validate(config).tracking, info["parent_run_id"])
         done, total = counts["finished"] + counts["failed"], info.get("jobs")
         elapsed = time.time() - info.get("started", time.time())
-        line = f"sweep {sweep_dir.name}: {done}{f'/{total}' if total else ''} jobs done"
-        line += f", {counts['failed']} failed, {elapsed:.0f} s so far"
-        if total and done:
-            line += f", about {elapsed / done * max(total - done, 0):.0f} s left"
-        print(line, flush=True)
+        print(progress_line(sweep_dir.name, done, total, counts["failed"], elapsed), flush=True)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from lstm_doctor.config import validate
@@ -119,12 +115,29 @@ def end_interrupted(signal_name: str) -> None:
     counts = sweeps.end_interrupted(_active["tracking"], _active["parent"], signal_name)
     _active["counts"] = counts
     print(
-        f"sweep {_active['folder'].name}: stopped by {signal_name}: {counts['finished']} jobs "
-        f"finished, {counts['killed']} killed, {counts['failed']} failed; parent run "
-        f"{_active['parent']} is KILLED. To resume (finished jobs are skipped), run the same "
-        f"command with hydra.sweep.dir={_active['folder']}",
+        stopped_line(_active["folder"], signal_name, counts, _active["parent"]),
         file=sys.stderr,
         flush=True,
+    )
+
+
+def progress_line(name: str, done: int, total: int | None, failed: int, elapsed: float) -> str:
+    """How far a sweep has got, as each job ends:
+    `sweep <name>: 4/6 jobs done, 1 failed, 95 s so far, about 48 s left`."""
+    line = f"sweep {name}: {done}{f'/{total}' if total else ''} jobs done"
+    line += f", {failed} failed, {elapsed:.0f} s so far"
+    if total and done:
+        line += f", about {elapsed / done * max(total - done, 0):.0f} s left"
+    return line
+
+
+def stopped_line(folder: Path, signal_name: str, counts: dict[str, int], parent: str) -> str:
+    """What a stopped sweep says: its jobs counted, its parent run, how to resume."""
+    return (
+        f"sweep {folder.name}: stopped by {signal_name}: {counts['finished']} jobs "
+        f"finished, {counts['killed']} killed, {counts['failed']} failed; parent run "
+        f"{parent} is KILLED. To resume (finished jobs are skipped), run the same "
+        f"command with hydra.sweep.dir={folder}"
     )
 
 

@@ -31,12 +31,14 @@ def tell_if_store_lost(paths: StagePaths) -> None:
     reason = lifecycle.store_lost()
     if reason is None:
         return
-    root = paths.models.parent.resolve()
-    print(
+    print(store_lost_line(paths.models.parent.resolve(), reason), file=sys.stderr, flush=True)
+
+
+def store_lost_line(root: Path, reason: str) -> str:
+    """The last line of a run whose store failed: its outputs are whole, and how to log them."""
+    return (
         f"lstm-doctor: the outputs are complete in {root}, but the tracking store failed "
-        f"({reason}); once it is back, log the run with: lstm-doctor sync {root}",
-        file=sys.stderr,
-        flush=True,
+        f"({reason}); once it is back, log the run with: lstm-doctor sync {root}"
     )
 
 

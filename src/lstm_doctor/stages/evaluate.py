@@ -207,9 +207,10 @@ def run(cfg: Config, paths: StagePaths) -> dict[str, Any]:
         # Files git keeps carry no wall-clock times: a rerun of the same seed rewrites them
         # byte for byte, so `make run` leaves the checkout clean (times stay in
         # models/history.csv and MLflow).
-        history.drop(columns=["epoch_seconds"], errors="ignore").to_csv(
-            out / CURVES_FILE, index=False
-        )
+        # The epochs a person reads in `dvc plots` count from 1, as the console's lines do.
+        history.drop(columns=["epoch_seconds"], errors="ignore").assign(
+            epoch=np.arange(1, len(history) + 1)
+        ).to_csv(out / CURVES_FILE, index=False)
         plots.plot_curves(history, out / "plots" / "curves.png")
         if meta["task"] == "classify":
             train_labels = windows["train"].labels[windows["train"].starts]  # type: ignore[index]

@@ -3,7 +3,7 @@ an epoch.
 
 Measuring on one fixed batch per epoch (not every step) keeps the cost to one extra
 forward and backward pass per epoch. The probe's loss is also taken before the first
-update, so "did it learn?" is measured from the untrained model, not from epoch 0's
+update, so "did it learn?" is measured from the untrained model, not from the first epoch's
 average (a model can learn most of what it will within its first epoch).
 """
 

@@ -13,21 +13,30 @@ import pandas as pd
 
 
 def plot_curves(history: pd.DataFrame, path: Path) -> None:
-    """Train vs validation loss (and the task's metric) per epoch."""
+    """Train vs validation loss (and the task's metric) per epoch, as a PNG at `path`."""
+    fig = curves_figure(history)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def curves_figure(history: pd.DataFrame) -> plt.Figure:
+    """The figure of `plot_curves`: one panel a metric, train and validation per epoch."""
     metrics = [m for m in ("loss", "mae", "accuracy") if m in history]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    # One row an epoch, drawn from 1 as the console counts (history.csv's column is Keras'
+    # index and MLflow's step, from 0).
+    epochs = np.arange(1, len(history) + 1)
     for ax, metric in zip(axes[0], metrics, strict=True):
-        ax.plot(history["epoch"], history[metric], label=f"train {metric}")
+        ax.plot(epochs, history[metric], label=f"train {metric}")
         if f"val_{metric}" in history:
-            ax.plot(history["epoch"], history[f"val_{metric}"], label=f"val {metric}")
+            ax.plot(epochs, history[f"val_{metric}"], label=f"val {metric}")
         ax.set_xlabel("epoch")
         ax.set_title(metric)
         if metric == "loss" and (history[metric] > 0).all():
             ax.set_yscale("log")
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 def plot_predictions(frame: pd.DataFrame, path: Path, max_points: int = 24 * 14) -> None:
