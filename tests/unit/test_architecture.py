@@ -223,7 +223,8 @@ def test_every_name_imported_from_our_modules_exists(name: str) -> None:
 def test_every_name_the_benchmarks_import_exists() -> None:
     import importlib
 
-    for script in sorted((SRC.parent / "bench").glob("*.py")):
+    scripts = [*(SRC.parent / "bench").glob("*.py"), *(SRC.parent / "studies").rglob("*.py")]
+    for script in sorted(scripts):
         for node in ast.walk(ast.parse(script.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lstm_doctor"):
                 module = importlib.import_module(node.module)

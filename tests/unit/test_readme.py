@@ -82,7 +82,7 @@ def test_files_the_project_names_exist() -> None:
     named = set()
     for text in texts:
         named |= set(
-            re.findall(r"\b((?:tests|bench|src|docs|conf)/[\w/.-]+\.(?:py|md|yaml))", text)
+            re.findall(r"\b((?:tests|bench|studies|src|docs|conf)/[\w/.-]+\.(?:py|md|yaml|png))", text)
         )
     missing = sorted(n for n in named - USERS_OWN if not (ROOT / n).exists())
     assert not missing
@@ -113,9 +113,10 @@ def test_the_default_runs_quoted_numbers_are_the_committed_metrics() -> None:
 
 
 def test_the_claims_counts_the_readme_quotes_are_the_claims_pages() -> None:
-    """The README's summary of docs/claims.md counts that page's verdicts (bench/claims.py
-    writes them), so a rerun that changes a verdict cannot leave the README behind."""
-    page = (ROOT / "docs" / "claims.md").read_text()
+    """The README's summary of the claims study's page counts that page's verdicts
+    (`python -m studies.claims` writes them), so a rerun that changes a verdict cannot leave
+    the README behind."""
+    page = (ROOT / "studies" / "claims" / "README.md").read_text()
     table = page.split("\n## ")[0]  # the summary table, before the per-claim sections
     counted = {
         verdict: len(re.findall(rf"\| \*\*{verdict}", table))
@@ -126,7 +127,7 @@ def test_the_claims_counts_the_readme_quotes_are_the_claims_pages() -> None:
         r"(\d+) do not.*?(\d+) go the opposite way",
         " ".join(README.split()),
     )
-    assert quoted, "README no longer summarises docs/claims.md"
+    assert quoted, "README no longer summarises studies/claims/README.md"
     claims, variants, borne, not_borne, opposite = map(int, quoted.groups())
     assert (borne, not_borne, opposite) == tuple(counted.values())
     assert variants == sum(counted.values())
@@ -134,8 +135,9 @@ def test_the_claims_counts_the_readme_quotes_are_the_claims_pages() -> None:
 
 
 def test_the_doctor_benchmark_table_is_the_benchmark_pages() -> None:
-    """The README's per-set scores are docs/doctor-benchmark.md's (bench/scenarios.py)."""
-    page = (ROOT / "docs" / "doctor-benchmark.md").read_text()
+    """The README's per-set scores are the doctor benchmark study's page's
+    (`python -m studies.doctor_benchmark` writes it)."""
+    page = (ROOT / "studies" / "doctor_benchmark" / "README.md").read_text()
     for label in ("development", "held-out", "fresh held-out"):
         found = re.search(
             rf"\*\*{label} set\*\* \((\d+) scenarios: \d+ induced, (\d+) controls\): detection "
@@ -143,7 +145,7 @@ def test_the_doctor_benchmark_table_is_the_benchmark_pages() -> None:
             r"precision ([\d.]+), repair rate [\d.]+ \((\d+/\d+)\)",
             page,
         )
-        assert found, f"docs/doctor-benchmark.md has no {label} summary"
+        assert found, f"studies/doctor_benchmark/README.md has no {label} summary"
         n, controls, recall, primary, alarms, precision, repaired = found.groups()
         expected = (
             f"| {label} | {n} ({controls} controls) | {recall} | {primary} | {alarms} | "
@@ -351,3 +353,15 @@ def test_the_quoted_answers_to_bad_overrides_are_what_the_command_says(tmp_path:
             capture_output=True, text=True, cwd=tmp_path, timeout=300,
         )  # fmt: skip
         assert done.returncode == 2 and said in done.stderr, (override, done.stderr[-500:])
+
+
+def test_every_study_is_a_folder_with_its_readme_and_its_pictures() -> None:
+    """studies/<name>/: a runnable module (`python -m studies.<name>`), a README saying what it
+    measures and how to rerun it, and every picture that README shows, beside it."""
+    studies = sorted(p for p in (ROOT / "studies").iterdir() if (p / "__main__.py").is_file())
+    assert len(studies) >= 5
+    for study in studies:
+        page = (study / "README.md").read_text()
+        assert f"python -m studies.{study.name}" in page, study.name
+        for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page):
+            assert (study / image).is_file(), f"{study.name}: {image}"

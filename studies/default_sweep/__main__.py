@@ -1,11 +1,11 @@
 """The sweep that chose the default configuration, on the shipped electricity data.
 
-    python bench/default_sweep.py            # run every candidate over 3 seeds, write the page
-    python bench/default_sweep.py --report   # only rewrite docs/default-sweep.md
+    python -m studies.default_sweep            # run every candidate over 3 seeds, write the page
+    python -m studies.default_sweep --report   # only rewrite studies/default_sweep/README.md
 
 Each candidate is a set of overrides on top of conf/ (the default is the first), run over
 seeds 0, 1, 2 by the project's own Hydra sweep (joblib, 2 workers). Runs go to
-sqlite:///bench/default_sweep.db (MLFLOW_TRACKING_URI overrides). The page shows, per
+sqlite:///studies/default_sweep/default_sweep.db (MLFLOW_TRACKING_URI overrides). The page shows, per
 candidate, the LSTM's test MAE (mean ± sd over seeds) against the best naive baseline and
 the linear baseline on the same test windows, the one-sample t-test of the seeds' MAEs
 against the linear baseline's (which is deterministic: a ridge regression has no seed), and
@@ -26,7 +26,7 @@ from scipy import stats
 
 from lstm_doctor.config.overrides import merge
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = "0,1,2"
 NAIVE = ("persistence", "seasonal_naive", "seasonal_naive_168", "seasonal_naive_8760")
 
@@ -135,7 +135,7 @@ def write_page(rows: list[dict], page: Path) -> None:
     lines = [
         "# How the default configuration was chosen",
         "",
-        "Made by `python bench/default_sweep.py` on the shipped electricity data (hourly load, "
+        "Made by `python -m studies.default_sweep` on the shipped electricity data (hourly load, "
         "24-hour horizon): each candidate over seeds "
         f"{SEEDS.replace(',', ', ')}, two runs at a time on 2 CPU cores. Test MAE is in the "
         "target's units on the same test windows as the baselines; skill is 1 − MAE / the "
@@ -176,11 +176,12 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", type=int, help="candidate indices to (re)run")
     args = parser.parse_args()
     store = os.environ.get(
-        "MLFLOW_TRACKING_URI", f"sqlite:///{ROOT / 'bench' / 'default_sweep.db'}"
+        "MLFLOW_TRACKING_URI",
+        f"sqlite:///{ROOT / 'studies' / 'default_sweep' / 'default_sweep.db'}",
     )
     if not args.report:
         run_candidates(store, args.only)
-    write_page(candidate_rows(store), ROOT / "docs" / "default-sweep.md")
+    write_page(candidate_rows(store), ROOT / "studies" / "default_sweep" / "README.md")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Data files for bench/scenarios.py, written at run time under multirun/scenarios/data/.
+"""Data files for studies/doctor_benchmark/__main__.py, written at run time under multirun/scenarios/data/.
 
 Each is derived from the shipped data (data/raw, see PROVENANCE.md) by resampling or by one
 stated edit, or generated with a known season from a fixed numpy seed; no network. `write_all`
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = Path("multirun/scenarios/data")  # relative to ROOT, as the overrides name it
 RAW = ROOT / "data" / "raw"
 
@@ -378,5 +378,7 @@ def describe(folder: Path) -> list[str]:
     return lines
 
 
-if __name__ == "__main__":  # python bench/scenario_data.py: rewrite and describe the files
+if (
+    __name__ == "__main__"
+):  # python studies/doctor_benchmark/scenario_data.py: rewrite and describe the files
     print("\n".join(describe(write_all(force=True))))

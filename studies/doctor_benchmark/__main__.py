@@ -3,12 +3,12 @@ configuration per sampling frequency (15 minutes to monthly, forecasting and cla
 plus healthy controls. Reports, per part (development / held-out / fresh): detection recall,
 primary-cause accuracy, false alarms on the controls, precision and repair rate.
 
-    python bench/scenarios.py                          # dev set, detection only
-    python bench/scenarios.py --set all --repair --markdown docs/doctor-benchmark.md
-    python bench/scenarios.py --only crawl_daily --jobs 1
+    python -m studies.doctor_benchmark                          # dev set, detection only
+    python -m studies.doctor_benchmark --set all --repair --markdown studies/doctor_benchmark/README.md
+    python -m studies.doctor_benchmark --only crawl_daily --jobs 1
 
-Data files are derived from data/raw (or generated from fixed seeds) by bench/scenario_data.py
-into multirun/scenarios/data/. Runs go to sqlite:///bench/scenarios.db (MLFLOW_TRACKING_URI
+Data files are derived from data/raw (or generated from fixed seeds) by studies/doctor_benchmark/scenario_data.py
+into multirun/scenarios/data/. Runs go to sqlite:///studies/doctor_benchmark/scenarios.db (MLFLOW_TRACKING_URI
 overrides).
 """
 
@@ -24,13 +24,11 @@ from pathlib import Path
 
 from joblib import Parallel, delayed
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scenario_data import DATA, write_all
-
 from lstm_doctor.config.overrides import merge
 from lstm_doctor.jobs.run_progress import track
+from studies.doctor_benchmark.scenario_data import DATA, write_all
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SERIOUS = ("warning", "error")
 HELD, FRESH = "held-out", "fresh"
 # Each part's label in the report. The fresh part was written, and committed, after the first
@@ -390,7 +388,7 @@ def markdown(head: list[str], rows: list[list[str]]) -> str:
 
 
 def definitions(scenarios: list[Scenario]) -> str:
-    """The scenarios themselves (python bench/scenarios.py --list)."""
+    """The scenarios themselves (python -m studies.doctor_benchmark --list)."""
     return markdown(
         ["scenario", "set", "freq", "task", "expected (first: the cause)", "tolerated", "overrides"],
         [[s.name, s.part, s.freq, s.task,
@@ -462,7 +460,9 @@ def main() -> None:
     if args.list:
         print(definitions(chosen))
         return
-    uri = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{ROOT / 'bench' / 'scenarios.db'}")
+    uri = os.environ.get(
+        "MLFLOW_TRACKING_URI", f"sqlite:///{ROOT / 'studies' / 'doctor_benchmark' / 'scenarios.db'}"
+    )
     os.environ["MLFLOW_TRACKING_URI"] = uri
     out = ROOT / "multirun" / "scenarios"
     write_all(force=True)  # the data files (4 s, deterministic), before the workers read them
@@ -490,7 +490,7 @@ def main() -> None:
     ])  # fmt: skip
     print(text)
     if args.markdown:
-        command = " ".join(["python bench/scenarios.py", *sys.argv[1:]])
+        command = " ".join(["python -m studies.doctor_benchmark", *sys.argv[1:]])
         Path(args.markdown).write_text(f"# Doctor benchmark\n\n`{command}`\n\n{text}\n")
     if args.json:
         records = [asdict(s) | r for s, r in rows]

@@ -1,13 +1,13 @@
 """Measure the classic claims on the shipped data, each on the quantity it is about.
 
-    python bench/claims.py --jobs 2          # every claim, seeds 0-4 (about 30 min on 2 cores)
-    python bench/claims.py --only lr batch_size --seeds 0,1
-    python bench/claims.py --report          # only rewrite the page from the runs stored
-    python bench/claims.py --only lr --seeds 0,1 --jobs 1 --smoke   # 3 epochs a run, scratch
+    python -m studies.claims --jobs 2          # every claim, seeds 0-4 (about 30 min on 2 cores)
+    python -m studies.claims --only lr batch_size --seeds 0,1
+    python -m studies.claims --report          # only rewrite the page from the runs stored
+    python -m studies.claims --only lr --seeds 0,1 --jobs 1 --smoke   # 3 epochs a run, scratch
 
-Runs go to sqlite:///bench/claims.db (MLFLOW_TRACKING_URI overrides), MLflow experiment
-lstm-doctor-claims; the page is docs/claims.md (--out), its figures <page without .md>/<claim>.png.
---smoke keeps off both: its store is bench/claims_smoke.db, its page multirun/claims/smoke.md.
+Runs go to sqlite:///studies/claims/claims.db (MLFLOW_TRACKING_URI overrides), MLflow experiment
+lstm-doctor-claims; the page is studies/claims/README.md (--out), its figures <page without .md>/<claim>.png.
+--smoke keeps off both: its store is studies/claims/claims_smoke.db, its page multirun/claims/smoke.md.
 A preset several claims share (claims_base) runs once; rerunning a claim replaces the
 earlier runs of its presets.
 """
@@ -24,15 +24,14 @@ import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from claims_figures import cell, plain, plot_claim, setup, welch
-
 from lstm_doctor.base.curve_measures import DEFINITIONS
 from lstm_doctor.base.errors import DataError
 from lstm_doctor.comparison.judging import METHOD, RunRecord, spread, summarise
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.tracking.queries import find_runs
+from studies.claims.figures import cell, plain, plot_claim, setup, welch
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = "0,1,2,3,4"
 EXPERIMENT = "lstm-doctor-claims"
 SMOKE_EPOCHS = 3
@@ -295,7 +294,7 @@ def claim_section(
 
 def write_page(store: str, page: Path) -> None:
     by_preset = stored_runs(store)
-    figures = page.with_suffix("")
+    figures = page.parent / "figures"
     every = [r for runs in by_preset.values() for r in runs]
     seeds = ", ".join(sorted({r.params.get("seed", "?") for r in every}, key=lambda s: (len(s), s)))
     smoke = any(
@@ -308,7 +307,7 @@ def write_page(store: str, page: Path) -> None:
         "",
         "Each claim is a baseline preset and variants (`conf/experiment/`), every one run over "
         f"seeds {seeds or '—'} and judged on the quantity the claim is about, made by "
-        "`python bench/claims.py --jobs 2`. Each claim's section names its budget: the slice of "
+        "`python -m studies.claims --jobs 2`. Each claim's section names its budget: the slice of "
         "the shipped data, the model and the epochs; these are small on purpose, so that the "
         "whole page is remade in about half an hour on 2 CPU cores, and a claim may hold or fail "
         f"differently at full size. Stored: {len(every)} runs of {len(by_preset)} presets, "
@@ -373,12 +372,12 @@ def main() -> None:
         action="store_true",
         help=f"{SMOKE_EPOCHS} epochs a run (the page says so): checks the plumbing, measures nothing",
     )
-    parser.add_argument("--out", type=Path, help="the page (default docs/claims.md)")
+    parser.add_argument("--out", type=Path, help="the page (default studies/claims/README.md)")
     args = parser.parse_args()
     # A smoke run must not replace the real runs, nor the page made from them.
     db, page = ("claims_smoke.db", ROOT / "multirun" / "claims" / "smoke.md") if args.smoke else (
-        "claims.db", ROOT / "docs" / "claims.md")  # fmt: skip
-    store = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{ROOT / 'bench' / db}")
+        "claims.db", ROOT / "studies" / "claims" / "README.md")  # fmt: skip
+    store = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{ROOT / 'studies' / 'claims' / db}")
     if not args.report:
         claims = [c for c in CLAIMS if not args.only or c.key in args.only]
         extra = [f"training.epochs={SMOKE_EPOCHS}"] if args.smoke else []

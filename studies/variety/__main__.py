@@ -1,7 +1,7 @@
 """The default configuration on data of many shapes: does it train, and beat the lookups?
 
-    python bench/variety.py --label after      # run every series: multirun/variety/after.json
-    python bench/variety.py --page             # docs/variety.md from before.json and after.json
+    python -m studies.variety --label after      # run every series: multirun/variety/after.json
+    python -m studies.variety --page             # studies/variety/README.md from before.json and after.json
 
 Every shipped dataset (data/raw) and generated series of other shapes (a small UCR-style
 classifier of 50 training sequences, daily counts with a yearly season, an hourly
@@ -10,7 +10,7 @@ only shrunk to fit about 15 minutes on 2 cores (rows and epochs capped, the same
 every series). Per series: the doctor's verdict and primary cause, and the model's skill
 (1 - MAE / baseline MAE; for classifiers, accuracy minus the baseline's) against the best
 naive lookup and against the linear model on the same inputs. Generated files go to
-multirun/variety/data/, runs to sqlite:///bench/variety.db (MLFLOW_TRACKING_URI overrides),
+multirun/variety/data/, runs to sqlite:///studies/variety/variety.db (MLFLOW_TRACKING_URI overrides),
 each run's results to multirun/variety/<label>.json.
 """
 
@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "multirun" / "variety"
-PAGE = ROOT / "docs" / "variety.md"
+PAGE = ROOT / "studies" / "variety" / "README.md"
 # The same caps on every series, so that the whole table costs about 15 minutes.
 CAPS = ["dataset.max_rows=4000", "training.epochs=25"]
 
@@ -201,7 +201,7 @@ def table(rows: list[dict]) -> str:
 
 
 def write_page() -> None:
-    """docs/variety.md: the table before and after (the results files of two labels)."""
+    """studies/variety/README.md: the table before and after (the results files of two labels)."""
     runs = {label: json.loads((OUT / f"{label}.json").read_text()) for label in ("before", "after")}
     parts = [PAGE_HEAD]
     for label, rows in runs.items():
@@ -211,7 +211,7 @@ def write_page() -> None:
 
 PAGE_HEAD = """# Variety: the default configuration on data it was not chosen on
 
-`python bench/variety.py` (the module docstring says what it runs). Every series runs conf/'s
+`python -m studies.variety` (the module docstring says what it runs). Every series runs conf/'s
 defaults with the same caps (`dataset.max_rows=4000 training.epochs=25`, so the table costs
 a few minutes on 2 cores; the cap on epochs is why `train.slow_convergence` is common here).
 Skill vs best lookup is 1 - MAE / the best naive baseline's MAE (classifiers: accuracy minus
@@ -231,14 +231,16 @@ def main() -> None:
     parser.add_argument("--label", default="run", help="names the results file")
     parser.add_argument("--only", nargs="*", help="series names to run (default: all)")
     parser.add_argument("--conf", type=Path, default=ROOT / "conf", help="a conf/ to compose")
-    parser.add_argument("--page", action="store_true", help="only write docs/variety.md")
+    parser.add_argument("--page", action="store_true", help="only write studies/variety/README.md")
     args = parser.parse_args()
     if args.page:
         write_page()
         return
     os.chdir(ROOT)
     generate()
-    uri = os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{ROOT / 'bench' / 'variety.db'}")
+    uri = os.environ.get(
+        "MLFLOW_TRACKING_URI", f"sqlite:///{ROOT / 'studies' / 'variety' / 'variety.db'}"
+    )
     rows = []
     for name, overrides in series().items():
         if args.only and name not in args.only:

@@ -1,6 +1,6 @@
 """Calibration of the proof: how often it calls a change that cannot matter better or worse.
 
-    python bench/placebo.py [--seeds 24] [--proofs 1000] [--epochs 4]
+    python -m studies.placebo [--seeds 24] [--proofs 1000] [--epochs 4]
 
 Trains one tiny configuration over `--seeds` seeds as a real sweep (the Hydra app, an
 MLflow store in a temp folder), then makes `--proofs` placebo proofs from those runs: each
@@ -30,7 +30,7 @@ from lstm_doctor.comparison.judging import RunRecord
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.tracking import queries
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = [
     "dataset.max_rows=1500", "window.length=24", "window.horizon=4", "model.units=8",
     "training.batch_size=32", "training.max_steps_per_epoch=10", "tracking.log_model=false",

@@ -1,4 +1,4 @@
-"""Helpers of bench/claims.py: each claim's figure (every preset's validation-loss curve,
+"""Helpers of studies/claims/__main__.py: each claim's figure (every preset's validation-loss curve,
 mean over seeds with a min-max band, on a log scale, so a fluctuation or a speed difference
 shows), and each quantity's Welch verdict against the baseline, read as a plain verdict.
 

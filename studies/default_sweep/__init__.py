@@ -1,0 +1,1 @@
+"""The default_sweep study: see README.md beside this file."""

@@ -1,0 +1,1 @@
+"""The doctor_benchmark study: see README.md beside this file."""

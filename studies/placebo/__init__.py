@@ -1,0 +1,1 @@
+"""The placebo study: see README.md beside this file."""

@@ -1,0 +1,1 @@
+"""The variety study: see README.md beside this file."""
