@@ -39,6 +39,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(getattr(pytest.mark, layer))
 
 
+def cli(
+    *args: str,
+    cwd: Path = ROOT,
+    store: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: int = 300,
+) -> subprocess.CompletedProcess[str]:
+    """`lstm-doctor ARGS` in its own process, as a user runs it: the one way the tests drive
+    the command line. `store` is the MLflow store (MLFLOW_TRACKING_URI) it logs to."""
+    extra = {**(env or {}), **({"MLFLOW_TRACKING_URI": store} if store else {})}
+    return subprocess.run(
+        [sys.executable, "-m", "lstm_doctor.commands.app", *args], cwd=cwd,
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, **extra},
+    )  # fmt: skip
+
+
 # Small enough to train in seconds on 2 CPU cores, big enough that every split has windows.
 TINY = [
     "dataset.max_rows=1200",

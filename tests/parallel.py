@@ -77,7 +77,6 @@ def _name_group(item: pytest.Item) -> None:
 
 
 def _integration(item: pytest.Item) -> bool:
-    """Whether the test runs the real tools (conftest's layers; a slow test always does)."""
-    from .conftest import LAYER_OF
-
-    return bool(item.get_closest_marker("slow")) or LAYER_OF.get(item.path.stem) == "integration"
+    """Whether the test runs the real tools (its folder is tests/integration; a slow test
+    always does)."""
+    return bool(item.get_closest_marker("slow")) or item.path.parent.name == "integration"

@@ -5,7 +5,6 @@ These run the real entry points in subprocesses: the DVC stage commands and the 
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -16,6 +15,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from lstm_doctor.config.params import compose_config, render_params
+
+from ..conftest import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,20 +102,7 @@ def test_stage_outside_the_project_says_where_to_run(tmp_path: Path) -> None:
 
 
 def run_app(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lstm_doctor.commands.app",
-            *args,
-            f"hydra.run.dir={folder / 'job'}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"},
-    )
+    return cli(*args, f"hydra.run.dir={folder / 'job'}", store=f"sqlite:///{folder / 'mlflow.db'}")
 
 
 @pytest.mark.parametrize(

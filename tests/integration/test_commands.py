@@ -3,10 +3,8 @@ have: a fresh clone, a store configured in conf/, run names with quotes in them.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,14 +14,11 @@ from lstm_doctor.base.errors import DataError
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.tracking import queries, store
 
-from ..conftest import ROOT
+from ..conftest import ROOT, cli
 
 
 def lstm_doctor(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.commands.app", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **env},
-    )  # fmt: skip
+    return cli(*args, cwd=cwd, env=env)
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -5,13 +5,12 @@ params.yaml needs a section; and every command answers --help."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_bad_input import (
-    ROOT,
+from ..conftest import cli
+from .test_bad_input import (
     assert_one_line_error,
     run_app,
     run_stage,
@@ -20,13 +19,7 @@ from tests.integration.test_bad_input import (
 
 
 def command(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.commands.app", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return cli(*args, timeout=120)
 
 
 @pytest.mark.parametrize("name", ["show", "compare", "sync", "fix", "server"])

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from mlflow.tracking import MlflowClient
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.tracking import queries
 
-from ..conftest import ROOT
+from ..conftest import cli
 
 pytestmark = pytest.mark.slow
 
@@ -26,11 +24,7 @@ BROKEN = [
 
 
 def app(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.commands.app", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"},
-    )  # fmt: skip
+    return cli(*args, store=f"sqlite:///{folder / 'mlflow.db'}", timeout=600)
 
 
 @pytest.fixture(scope="module")

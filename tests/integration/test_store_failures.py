@@ -16,17 +16,13 @@ from mlflow.tracking import MlflowClient
 
 from lstm_doctor.tracking.server_process import free_port
 
-from ..conftest import ROOT, TINY, mlflow_server
+from ..conftest import ROOT, TINY, cli, mlflow_server
 
 pytestmark = pytest.mark.slow
 
 
 def app(uri: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lstm_doctor.commands.app", *args], cwd=ROOT,
-        capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
-    )  # fmt: skip
+    return cli(*args, store=uri, timeout=timeout)
 
 
 def assert_refused(result: subprocess.CompletedProcess[str], says: str, job: Path) -> None:

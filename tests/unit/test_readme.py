@@ -82,7 +82,9 @@ def test_files_the_project_names_exist() -> None:
     named = set()
     for text in texts:
         named |= set(
-            re.findall(r"\b((?:tests|bench|studies|src|docs|conf)/[\w/.-]+\.(?:py|md|yaml|png))", text)
+            re.findall(
+                r"\b((?:tests|bench|studies|src|docs|conf)/[\w/.-]+\.(?:py|md|yaml|png))", text
+            )
         )
     missing = sorted(n for n in named - USERS_OWN if not (ROOT / n).exists())
     assert not missing

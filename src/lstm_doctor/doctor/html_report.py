@@ -145,7 +145,7 @@ def _series_figures(cfg: Config, paths: StagePaths) -> list[tuple[str | None, st
         (html_plots.acf_svg(target[lo:hi], found, length),
          f"Seasons (dashed): {season_text} steps; the shaded span is what a window of "
          f"{length} steps sees. A season beyond it is one the model cannot look back to."),
-        (html_plots.distribution_svg(target, meta["bounds"], name),
+        (html_plots.distribution_svg(target, meta.bounds, name),
          "The target in each split: levels validation or test reach that training never "
          "shows are levels the model cannot predict."),
     ]  # fmt: skip
