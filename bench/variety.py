@@ -201,12 +201,22 @@ def table(rows: list[dict]) -> str:
 
 
 def write_page() -> None:
-    """docs/variety.md: the table before and after (the results files of two labels)."""
+    """docs/variety.md: the table before and after (the results files of two labels); the
+    page's other sections (measured by hand, e.g. the doctor's proofs) are kept after them."""
     runs = {label: json.loads((OUT / f"{label}.json").read_text()) for label in ("before", "after")}
     parts = [PAGE_HEAD]
     for label, rows in runs.items():
         parts += [f"## {label.capitalize()}\n", PAGE_NOTES[label], table(rows), ""]
-    PAGE.write_text("\n".join(parts))
+    PAGE.write_text("\n".join([*parts, *kept_sections()]))
+
+
+def kept_sections() -> list[str]:
+    """The sections of the current page that write_page does not write itself."""
+    if not PAGE.exists():
+        return []
+    sections = PAGE.read_text().split("\n## ")[1:]
+    own = {label.capitalize() for label in PAGE_NOTES}
+    return [f"## {s.rstrip()}\n" for s in sections if s.splitlines()[0].strip() not in own]
 
 
 PAGE_HEAD = """# Variety: the default configuration on data it was not chosen on

@@ -84,7 +84,9 @@ def test_a_paired_gap_is_weighed_against_its_own_noise() -> None:
     assert abs(tie["t"]) < 3 and tie["blocks"] == 400
     # A small loss that is the same on every example is far beyond chance, paired.
     worse = paired_gap(shared + 0.05 + rng.normal(0, 0.01, 400), shared)
-    assert worse["gap"] > 0 and worse["t"] > 10
+    assert worse["gap"] > 0 and worse["t"] > 10 and worse["p_worse"] < 1e-6
+    # One-sided: a model better than the other is never "worse by chance or not".
+    assert paired_gap(shared, shared + 0.05 + rng.normal(0, 0.01, 400))["p_worse"] > 0.999
     # Blocks of 20 examples: 20 block means; a single block gives no standard error.
     assert paired_gap(shared, shared * 0.9, block=20)["blocks"] == 20
     assert "t" not in paired_gap(shared, shared * 0.9, block=400)

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy import stats
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score
 
 
@@ -251,10 +252,11 @@ def paired_gap(model_loss: np.ndarray, other_loss: np.ndarray, block: int = 1) -
     """How much larger the model's loss is than another answer's on the same examples, and
     whether chance explains it: the mean paired difference (`gap`, > 0 the model is worse),
     its standard error from the means of consecutive blocks of `block` examples (examples
-    closer than a block share targets or errors, so they are not independent), and `t`, the
-    gap in standard errors. Both answers judged on one test set: their errors move together,
-    so the paired difference is far more precise than two separate scores. Without two blocks,
-    or with no spread around a non-zero gap, there is no `t`."""
+    closer than a block share targets or errors, so they are not independent), `t`, the
+    gap in standard errors, and `p_worse`, the one-sided p of a gap this large by chance.
+    Both answers are judged on one test set: their errors move together, so the paired
+    difference is far more precise than two separate scores. Without two blocks, or with
+    no spread around a non-zero gap, there is no `t` (nor `p_worse`)."""
     d = np.asarray(model_loss, dtype=np.float64) - np.asarray(other_loss, dtype=np.float64)
     d = d[np.isfinite(d)]
     block = max(int(block), 1)
@@ -269,6 +271,10 @@ def paired_gap(model_loss: np.ndarray, other_loss: np.ndarray, block: int = 1) -
         out |= {"standard_error": se, "t": out["gap"] / se}
     elif out["gap"] == 0:  # the same loss on every example: a tie, not a gap
         out |= {"standard_error": 0.0, "t": 0.0}
+    if "t" in out:
+        # One-sided: the question is whether the model is worse, not whether they differ.
+        # The block means are k independent draws: Student's t with k - 1 degrees of freedom.
+        out["p_worse"] = float(stats.t.sf(out["t"], k - 1))
     return out
 
 

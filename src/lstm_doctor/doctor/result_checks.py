@@ -16,6 +16,7 @@ from lstm_doctor.config import Config
 from lstm_doctor.doctor.data_checks import MIN_INDEPENDENT_WINDOWS
 from lstm_doctor.doctor.findings import Finding
 from lstm_doctor.doctor.steps import step_up
+from lstm_doctor.significance import ALPHA
 
 # ---------------------------------------------------------------- results vs naive baselines
 
@@ -199,9 +200,6 @@ def _season_of(baseline: str, period: int | None) -> int | None:
 
 # Baselines fitted on the training windows, not lookups.
 LEARNED = ("linear",)
-# The LSTM loses to the linear model only where its paired loss gap on the test set is at
-# least this many standard errors (two: the margin the majority-class check also uses).
-BEYOND_CHANCE_T = 2.0
 
 
 def _check_linear(metrics: dict[str, Any], cfg: Config, skills: dict[str, float]) -> list[Finding]:
@@ -209,10 +207,10 @@ def _check_linear(metrics: dict[str, Any], cfg: Config, skills: dict[str, float]
     complexity (forecasts on MAE, classifiers on accuracy)."""
     if "linear" not in skills or skills["linear"] > 0:
         return []
-    # A loss the test set's chance explains is a tie, not a finding: the paired gap in
-    # standard errors (metrics.paired_gap), where evaluate measured it.
+    # A loss the test set's chance explains is a tie, not a finding: the paired gap of their
+    # errors (metrics.paired_gap), where evaluate measured it, at the project's ALPHA.
     gap = metrics.get("versus_linear") or {}
-    if "t" in gap and gap["t"] < BEYOND_CHANCE_T:
+    if "p_worse" in gap and gap["p_worse"] >= ALPHA:
         return []
     model, linear = metrics["model"], metrics["baselines"]["linear"]
     key = "mae" if "mae" in model else "accuracy"
@@ -237,7 +235,7 @@ def _check_linear(metrics: dict[str, Any], cfg: Config, skills: dict[str, float]
                 f"model_{key}": model[key],
                 f"linear_{key}": linear[key],
                 "skill": skills["linear"],
-                **{f"paired_gap_{k}": v for k, v in gap.items() if k in ("gap", "t")},
+                **{f"paired_gap_{k}": v for k, v in gap.items() if k in ("gap", "t", "p_worse")},
             },
             f"A linear model on the very same inputs scores {key.upper()} {linear[key]:.4g} "
             f"against the LSTM's {model[key]:.4g}: the LSTM does not earn its complexity yet.",
