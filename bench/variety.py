@@ -232,7 +232,9 @@ PAGE_NOTES = {
     "before": "The defaults before issue 28: a batch of 64 and a patience of 5 epochs whatever\n"
     "the data's size, hour-of-day and day-of-week inputs only.\n",
     "after": "Sizes that follow the data (config/sizing.py), the year's calendar pair where\n"
-    "the training span shows a year (prepare.year_features=auto).\n",
+    "the training span shows a year (prepare.year_features=auto); a loss to the linear model\n"
+    "called only beyond the test set's chance, a classifier's slowness judged on its\n"
+    "validation answers, and no prescription that would rerun the same run.\n",
 }
 
 
