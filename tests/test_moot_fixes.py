@@ -120,3 +120,22 @@ def test_a_short_daily_file_under_a_large_cap_is_not_told_to_raise_it(tmp_path: 
         stage.run(cfg, paths)
     (few,) = [f for f in data_findings(cfg, paths) if f.code == "data.too_few_windows"]
     assert few.fixes and not any(f.startswith("dataset.max_rows") for f in few.fixes)
+
+
+def test_a_proofs_screen_tries_no_change_the_data_overrules() -> None:
+    """Half the batch of a classifier of 50 sequences is the same batch of 8: not a
+    candidate, while the diagnosis records what the data decided (`ran`)."""
+    from dataclasses import asdict
+
+    from lstm_doctor.commands.fix_screen import candidates
+
+    cfg = tiny_config("dataset=basic_motions", "training.epochs=60", "training.batch_size=64")
+    ran = asdict(RanWith(task="classify", train_windows=50, epochs_run=60, lr_cut=False))
+    assert "training.batch_size=32" in candidates(cfg, [])
+    screened = candidates(cfg, [], ran)
+    assert "training.batch_size=32" not in screened and "model.units=16" in screened
+    # A classifier reads no window: forecasting each window as a change is no candidate.
+    assert "window.normalize=last" not in screened
+    # On a series large enough for the ceiling to bind, half the batch is a change.
+    big = asdict(RanWith(task="classify", train_windows=5000, epochs_run=60))
+    assert "training.batch_size=32" in candidates(cfg, [], big)

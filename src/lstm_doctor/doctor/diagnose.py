@@ -7,7 +7,7 @@ returns a short console summary.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,8 @@ def judge(evidence: Evidence) -> dict[str, Any]:
         "findings": [f.as_dict() for f in findings],
         "run_id": evidence.run_id,
         "overrides": evidence.overrides,
+        # What the data decided beside the config, so a proof's screen tries no moot change.
+        "ran": asdict(evidence.ran) if evidence.ran else None,
     }
 
 
