@@ -201,12 +201,22 @@ def table(rows: list[dict]) -> str:
 
 
 def write_page() -> None:
-    """studies/variety/README.md: the table before and after (the results files of two labels)."""
+    """studies/variety/README.md: the table before and after (the results files of two labels); the
+    page's other sections (measured by hand, e.g. the doctor's proofs) are kept after them."""
     runs = {label: json.loads((OUT / f"{label}.json").read_text()) for label in ("before", "after")}
     parts = [PAGE_HEAD]
     for label, rows in runs.items():
         parts += [f"## {label.capitalize()}\n", PAGE_NOTES[label], table(rows), ""]
-    PAGE.write_text("\n".join(parts))
+    PAGE.write_text("\n".join([*parts, *kept_sections()]))
+
+
+def kept_sections() -> list[str]:
+    """The sections of the current page that write_page does not write itself."""
+    if not PAGE.exists():
+        return []
+    sections = PAGE.read_text().split("\n## ")[1:]
+    own = {label.capitalize() for label in PAGE_NOTES}
+    return [f"## {s.rstrip()}\n" for s in sections if s.splitlines()[0].strip() not in own]
 
 
 PAGE_HEAD = """# Variety: the default configuration on data it was not chosen on
@@ -222,7 +232,9 @@ PAGE_NOTES = {
     "before": "The defaults before issue 28: a batch of 64 and a patience of 5 epochs whatever\n"
     "the data's size, hour-of-day and day-of-week inputs only.\n",
     "after": "Sizes that follow the data (config/sizing.py), the year's calendar pair where\n"
-    "the training span shows a year (prepare.year_features=auto).\n",
+    "the training span shows a year (prepare.year_features=auto); a loss to the linear model\n"
+    "called only beyond the test set's chance, a classifier's slowness judged on its\n"
+    "validation answers, and no prescription that would rerun the same run.\n",
 }
 
 

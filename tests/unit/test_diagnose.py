@@ -72,6 +72,41 @@ def test_still_falling_at_the_last_epoch_is_slow_convergence() -> None:
     assert "train.slow_convergence" in codes(run_checks.check_curves(history(loss), CFG))
 
 
+def test_a_classifier_whose_answers_stopped_changing_is_not_slow() -> None:
+    """On separable data the cross-entropy falls for ever as answers grow confident: the
+    validation accuracy says whether more epochs would change any answer."""
+    cfg = tiny_config("dataset=basic_motions", "training.epochs=20")
+    loss = 1.0 * 0.8 ** np.arange(20)
+    frame = history(list(loss), list(1.1 * loss))
+    frame["val_accuracy"] = np.minimum(1.0, 0.5 + 0.1 * np.arange(20))  # all right by epoch 5
+    assert "train.slow_convergence" not in codes(run_checks.check_curves(frame, cfg))
+    # Still answering more of the validation set right in the last third: it is slow.
+    frame["val_accuracy"] = np.linspace(0.4, 0.9, 20)
+    assert "train.slow_convergence" in codes(run_checks.check_curves(frame, cfg))
+
+
+def test_losing_to_the_linear_model_by_chance_is_no_finding() -> None:
+    """A lower score than the linear model's is a finding only beyond the test set's chance
+    (the paired gap of their errors, one-sided at the project's ALPHA)."""
+    metrics = {
+        "model": {"accuracy": 0.95, "confusion_matrix": [[500, 20], [31, 478]]},
+        "baselines": {"majority_class": {"accuracy": 0.5}, "linear": {"accuracy": 0.966}},
+        "skill": {"majority_class": 0.9, "linear": -0.47},
+        "versus_linear": {"gap": 0.016, "t": 1.5, "p_worse": 0.067},
+    }
+    cfg = tiny_config("dataset=basic_motions")
+    assert result_checks.check_results(metrics, history([1.0, 0.1]), cfg, None) == []
+    metrics["versus_linear"] |= {"t": 3.2, "p_worse": 0.0007}
+    (found,) = result_checks.check_results(metrics, history([1.0, 0.1]), cfg, None)
+    assert found.code == "train.no_better_than_linear"
+    assert found.evidence["paired_gap_p_worse"] == 0.0007
+    # Evaluated without the paired gap (an older run): any loss is a finding, as before.
+    del metrics["versus_linear"]
+    assert codes(result_checks.check_results(metrics, history([1.0, 0.1]), cfg, None)) == [
+        "train.no_better_than_linear"
+    ]
+
+
 def test_a_loss_that_keeps_jumping_up_is_oscillating() -> None:
     loss = [1.0, 0.6, 0.9, 0.5, 0.8, 0.45, 0.85, 0.5, 0.9, 0.55]
     assert "train.oscillating" in codes(run_checks.check_curves(history(loss), CFG))

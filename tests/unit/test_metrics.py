@@ -72,3 +72,26 @@ def test_the_changes_of_a_random_walk_are_unpredictable_and_others_not() -> None
     found = changes_predictability(seasonal, [24])
     assert found["t"] > 4 and found["gain"] > 0.3
     assert changes_predictability(np.ones(500), []) == {}
+
+
+def test_a_paired_gap_is_weighed_against_its_own_noise() -> None:
+    from lstm_doctor.base.metrics import forecast_block, paired_gap
+
+    rng = np.random.default_rng(0)
+    shared = rng.gamma(2, 1, 400)  # both answers miss the hard examples alike
+    # A tie: the same errors plus independent noise. The gap is a few standard errors at most.
+    tie = paired_gap(shared + rng.normal(0, 0.1, 400), shared + rng.normal(0, 0.1, 400))
+    assert abs(tie["t"]) < 3 and tie["blocks"] == 400
+    # A small loss that is the same on every example is far beyond chance, paired.
+    worse = paired_gap(shared + 0.05 + rng.normal(0, 0.01, 400), shared)
+    assert worse["gap"] > 0 and worse["t"] > 10 and worse["p_worse"] < 1e-6
+    # One-sided: a model better than the other is never "worse by chance or not".
+    assert paired_gap(shared, shared + 0.05 + rng.normal(0, 0.01, 400))["p_worse"] > 0.999
+    # Blocks of 20 examples: 20 block means; a single block gives no standard error.
+    assert paired_gap(shared, shared * 0.9, block=20)["blocks"] == 20
+    assert "t" not in paired_gap(shared, shared * 0.9, block=400)
+    # Exactly the same answers: a tie with no spread, t = 0 (not a gap of unknown size).
+    assert paired_gap(shared, shared)["t"] == 0.0
+    # Overlapping windows: at least the windows a target is shared by; the root of their count.
+    assert forecast_block(100, horizon=24) == 24 and forecast_block(10_000, horizon=4) == 100
+    assert forecast_block(100, horizon=24, stride=24) == 10

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy import stats
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score
 
 
@@ -237,3 +238,59 @@ def changes_predictability(train_target: np.ndarray, seasons: list[int]) -> dict
         "t": float(diff.mean() / spread) if spread else 0.0,
         "lags": float(lags),
     }
+
+
+def window_mae(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """Each window's MAE over its observed targets (NaN where it has none)."""
+    errors = np.abs(forecast - actual)
+    counts = np.sum(~np.isnan(errors), axis=1)
+    sums = np.nansum(errors, axis=1)
+    return np.divide(sums, counts, out=np.full(len(sums), np.nan), where=counts > 0)
+
+
+def paired_gap(model_loss: np.ndarray, other_loss: np.ndarray, block: int = 1) -> dict[str, float]:
+    """How much larger the model's loss is than another answer's on the same examples, and
+    whether chance explains it: the mean paired difference (`gap`, > 0 the model is worse),
+    its standard error from the means of consecutive blocks of `block` examples (examples
+    closer than a block share targets or errors, so they are not independent), `t`, the
+    gap in standard errors, and `p_worse`, the one-sided p of a gap this large by chance.
+    Both answers are judged on one test set: their errors move together, so the paired
+    difference is far more precise than two separate scores. Without two blocks, or with
+    no spread around a non-zero gap, there is no `t` (nor `p_worse`)."""
+    d = np.asarray(model_loss, dtype=np.float64) - np.asarray(other_loss, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    block = max(int(block), 1)
+    k = len(d) // block
+    out = {"gap": float(d.mean()) if len(d) else float("nan"), "blocks": float(k),
+           "block": float(block)}  # fmt: skip
+    if k < 2:
+        return out
+    means = d[: k * block].reshape(k, block).mean(axis=1)
+    se = float(np.std(means, ddof=1)) / math.sqrt(k)
+    if se > 0:
+        out |= {"standard_error": se, "t": out["gap"] / se}
+    elif out["gap"] == 0:  # the same loss on every example: a tie, not a gap
+        out |= {"standard_error": 0.0, "t": 0.0}
+    if "t" in out:
+        # One-sided: the question is whether the model is worse, not whether they differ.
+        # The block means are k independent draws: Student's t with k - 1 degrees of freedom.
+        out["p_worse"] = float(stats.t.sf(out["t"], k - 1))
+    return out
+
+
+def forecast_gap(
+    actual: np.ndarray, model: np.ndarray, other: np.ndarray, starts: np.ndarray
+) -> dict[str, float]:
+    """`paired_gap` of two forecasts' per-window MAE on the windows starting at `starts`."""
+    stride = int(np.min(np.diff(starts))) if len(starts) > 1 else 1
+    block = forecast_block(len(starts), actual.shape[1], stride)
+    return paired_gap(window_mae(actual, model), window_mae(actual, other), block)
+
+
+def forecast_block(windows: int, horizon: int, stride: int = 1) -> int:
+    """Consecutive forecast windows that a block of `paired_gap` holds: at least the windows
+    whose targets overlap (horizon / stride), and the square root of their number, so errors
+    that drift together over a stretch of the series fall in one block while the blocks
+    still grow in number with the test span."""
+    overlap = math.ceil(horizon / max(stride, 1))
+    return max(overlap, math.ceil(math.sqrt(max(windows, 1))))

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     if (args.screen == "auto" and fix_screen.unexplained(diagnosis)) or args.screen == "on":
         try:
             fixes = _screened(args, fixes, logged_cfg, base, out, parent, name, run_id, uri,
-                              tracking_cfg)  # fmt: skip
+                              tracking_cfg, diagnosis.get("ran"))  # fmt: skip
         except BaseException as exc:
             sweeps.end_failed(tracking_cfg, parent, f"{type(exc).__name__}: {exc}")
             raise
@@ -198,6 +198,7 @@ def _screened(
     run_id: str,
     uri: str,
     tracking_cfg: TrackingConfig,
+    ran: dict | None = None,
 ) -> list[str]:
     """The screen's survivors (kept on the parent run, so --resume proves the same ones)."""
     from lstm_doctor.jobs import fix_runs, fix_screen
@@ -207,7 +208,7 @@ def _screened(
         kept = sweeps.tag_of(tracking_cfg, parent, "screen_survivors")
         if kept is not None:
             return [f for f in kept.split(" | ") if f]
-    options = fix_screen.candidates(cfg, fixes)
+    options = fix_screen.candidates(cfg, fixes, ran)
 
     def train(changes: list[str], epochs: int, number: int) -> dict[str, float]:
         return fix_runs.screen_round(changes, epochs, number, base, args, out, parent, name,

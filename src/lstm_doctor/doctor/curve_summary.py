@@ -141,10 +141,9 @@ def summarise_curves(
         updates=f" ({n * steps} updates)" if steps else "",
         to_gain=to_gain,
         sliding=to_gain > SLIDING,
-        # More epochs help only while the validation loss still improves too: its best
-        # (smoothed) came in the tail. A training loss sliding on past a long-gone best is
-        # memorising.
-        val_improving=int(np.argmin(s_val)) >= n - len(tail),
+        # More epochs help only while validation still improves too: its best (smoothed)
+        # came in the tail. A training loss sliding on past a long-gone best is memorising.
+        val_improving=validation_improving(history, s_val, len(tail), cfg),
         blind=blind,
         best_val_epoch=int(np.argmin(s_val)),
         raw_best=int(np.nanargmin(val)) if np.isfinite(val).any() else int(np.argmin(s_val)),
@@ -153,3 +152,20 @@ def summarise_curves(
         # The same measures the comparison report and the claims page use (curve_measures).
         measured=curve_measures.measure(history) if "val_loss" in history else {},
     )
+
+
+def validation_improving(history: pd.DataFrame, s_val: np.ndarray, tail: int, cfg: Config) -> bool:
+    """Whether validation still improved in the curve's last `tail` epochs.
+
+    A forecaster's validation loss is its score: its smoothed best in the tail. A
+    classifier is scored on its answers: on separable data its cross-entropy falls for ever
+    as the answers grow more confident, while the answers themselves stopped changing. So a
+    classifier improves only while its smoothed validation accuracy reaches, in the tail, a
+    level above its best before it.
+    """
+    n = len(s_val)
+    if cfg.dataset.task == "classify" and "val_accuracy" in history and n > tail:
+        accuracy = smooth(history["val_accuracy"].to_numpy(dtype=float))
+        if np.isfinite(accuracy).all():
+            return bool(np.max(accuracy[n - tail :]) > np.max(accuracy[: n - tail]))
+    return int(np.argmin(s_val)) >= n - tail

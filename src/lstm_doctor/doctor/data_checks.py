@@ -187,13 +187,15 @@ def check_window_count(
     max_rows: int | None = None,
     window_length: int | None = None,
     period: int | None = None,
+    rows_available: int | None = None,
 ) -> list[Finding]:
     """Too few independent training examples for the model to learn anything general.
 
     Overlapping windows share most of their steps, so a forecaster's count that matters is
     how many non-overlapping windows (length + horizon) fit in the training span. When the
-    run capped the rows (`dataset.max_rows`), the first fix is enough rows for twice the floor
-    (not all the data: the proof reruns it over seeds, and more costs more).
+    run's cap on the rows (`dataset.max_rows`) cut the file, the first fix is enough rows for
+    twice the floor (not all the data: the proof reruns it over seeds, and more costs more),
+    and never more than the file's `rows_available`: a cap above them keeps the same rows.
     """
     train = counts.get("train", 0)
     independent = train if task == "classify" or not span or not train_steps else train_steps / span
@@ -205,9 +207,10 @@ def check_window_count(
     shorter = max(period or 1, (window_length or 0) // 2)
     if task == "forecast" and window_length and shorter < window_length:
         fixes.append(setting("window.length", shorter))
-    if max_rows and task == "forecast":
+    cut = max_rows and (rows_available is None or rows_available > max_rows)
+    if cut and task == "forecast":
         rows = int(np.ceil(max_rows * 2 * floor / max(independent, 1) / 100) * 100)
-        fixes.insert(0, setting("dataset.max_rows", rows))
+        fixes.insert(0, setting("dataset.max_rows", min(rows, rows_available or rows)))
     return [
         Finding(
             "data.too_few_windows",

@@ -7,7 +7,7 @@ returns a short console summary.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from lstm_doctor.doctor import (
 )
 from lstm_doctor.doctor.evidence import Evidence
 from lstm_doctor.doctor.findings import Finding, ranked, verdict
+from lstm_doctor.doctor.moot_fixes import RanWith, changes_run
 from lstm_doctor.doctor.report import first_prescription, to_markdown, try_command
 
 
@@ -80,7 +81,7 @@ def data_findings(cfg: Config, paths: StagePaths) -> list[Finding]:
     findings += data_checks.check_leakage(bounds, cfg)
     findings += data_checks.check_window_count(
         windows.counts, scaled.train_steps, windows.span, scaled.task, cfg.dataset.max_rows,
-        windows.length, scaled.period,
+        windows.length, scaled.period, rows_available(report),
     )  # fmt: skip
     return findings
 
@@ -106,7 +107,7 @@ def judge(evidence: Evidence) -> dict[str, Any]:
     """The diagnosis of any run's evidence: findings ranked, linked and given a verdict."""
     findings = evidence.data + run_findings(evidence)
     if evidence.origin == "pipeline":  # a script's fixes are not overrides of a config
-        findings = prune_fixes(findings, evidence.cfg)
+        findings = prune_fixes(findings, evidence.cfg, evidence.configured, evidence.ran)
     findings = ranked(findings)
     primary = causes.link(findings)
     return {
@@ -116,6 +117,8 @@ def judge(evidence: Evidence) -> dict[str, Any]:
         "findings": [f.as_dict() for f in findings],
         "run_id": evidence.run_id,
         "overrides": evidence.overrides,
+        # What the data decided beside the config, so a proof's screen tries no moot change.
+        "ran": asdict(evidence.ran) if evidence.ran else None,
     }
 
 
@@ -131,17 +134,45 @@ def pipeline_evidence(
     """The pipeline's adapter: its stage files and the run's curves as the doctor's input.
     The checks judge the batch and patience the run trained with (models/fit_sizes.json,
     resolved from the data's size), not only the configured ones."""
+    scaled = ScaledMeta.read(paths)
+    train_windows = WindowsMeta.read(paths).counts["train"]
     return Evidence(
         cfg=as_trained(cfg, paths),
         history=history,
         monitors=monitors,
         metrics=metrics,
-        period=ScaledMeta.read(paths).period,
-        train_windows=WindowsMeta.read(paths).counts["train"],
+        period=scaled.period,
+        train_windows=train_windows,
         data=data_findings(cfg, paths),
         run_id=run_id,
         overrides=overrides or [],
+        configured=cfg,
+        ran=RanWith(
+            task=scaled.task,
+            rows_available=rows_available(read_json(paths.prepared / PREPARE_REPORT)),
+            train_windows=train_windows,
+            epochs_run=len(history),
+            lr_cut=lr_cut(history),
+        ),
     )
+
+
+def rows_available(report: dict[str, Any]) -> int | None:
+    """The rows a forecaster's file held before `dataset.max_rows` cut them (prepare's
+    report: the rows selected, less the duplicate timestamps dropped before the cut)."""
+    if "rows_available" in report:
+        return int(report["rows_available"])
+    if "rows_selected" not in report:
+        return None
+    return int(report["rows_selected"]) - int(report.get("duplicates_dropped", 0))
+
+
+def lr_cut(history: pd.DataFrame) -> bool | None:
+    """Whether the run's learning rate ever changed (the plateau schedule cut it)."""
+    if "learning_rate" not in history or history["learning_rate"].isna().all():
+        return None
+    rates = history["learning_rate"].dropna().to_numpy(dtype=float)
+    return not bool(np.allclose(rates, rates[0], rtol=1e-3))
 
 
 def as_trained(cfg: Config, paths: StagePaths) -> Config:
@@ -229,10 +260,23 @@ def valid_fix(fix: str, cfg: Config) -> bool:
     return True
 
 
-def prune_fixes(findings: list[Finding], cfg: Config) -> list[Finding]:
-    """Drop prescribed fixes the run already had, and any that would make it invalid."""
+def prune_fixes(
+    findings: list[Finding],
+    cfg: Config,
+    configured: Config | None = None,
+    ran: RanWith | None = None,
+) -> list[Finding]:
+    """Drop prescribed fixes the run already had, any that would make it invalid, and
+    (given the config as configured and what the run decided) any that would resolve to
+    the very run it was (moot_fixes)."""
     for finding in findings:
-        finding.fixes = [f for f in finding.fixes if not in_effect(f, cfg) and valid_fix(f, cfg)]
+        finding.fixes = [
+            f
+            for f in finding.fixes
+            if not in_effect(f, cfg)
+            and valid_fix(f, cfg)
+            and (configured is None or ran is None or changes_run(f, configured, ran))
+        ]
     return findings
 
 

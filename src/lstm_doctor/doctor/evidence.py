@@ -15,6 +15,7 @@ import pandas as pd
 
 from lstm_doctor.config import Config
 from lstm_doctor.doctor.findings import Finding
+from lstm_doctor.doctor.moot_fixes import RanWith
 
 
 @dataclass
@@ -40,3 +41,8 @@ class Evidence:
     overrides: list[str] = field(default_factory=list)
     # "pipeline": fixes are this project's overrides; "script": said in Keras' terms.
     origin: str = "pipeline"
+    # The config as configured, before the data resolved its sizes, and what the data and
+    # the run decided beside it: a fix that would leave the resolved run as it was is
+    # dropped (doctor/moot_fixes). None where the adapter cannot tell.
+    configured: Config | None = None
+    ran: RanWith | None = None

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstm_doctor.comparison.significance import ALPHA
 from lstm_doctor.config import Config
 from lstm_doctor.config.prescriptions import option, setting, together
 from lstm_doctor.doctor.data_checks import MIN_INDEPENDENT_WINDOWS
@@ -209,6 +210,11 @@ def _check_linear(metrics: dict[str, Any], cfg: Config, skills: dict[str, float]
     complexity (forecasts on MAE, classifiers on accuracy)."""
     if "linear" not in skills or skills["linear"] > 0:
         return []
+    # A loss the test set's chance explains is a tie, not a finding: the paired gap of their
+    # errors (metrics.paired_gap), where evaluate measured it, at the project's ALPHA.
+    gap = metrics.get("versus_linear") or {}
+    if "p_worse" in gap and gap["p_worse"] >= ALPHA:
+        return []
     model, linear = metrics["model"], metrics["baselines"]["linear"]
     key = "mae" if "mae" in model else "accuracy"
     fixes = []
@@ -228,7 +234,12 @@ def _check_linear(metrics: dict[str, Any], cfg: Config, skills: dict[str, float]
         Finding(
             "train.no_better_than_linear",
             "warning",
-            {f"model_{key}": model[key], f"linear_{key}": linear[key], "skill": skills["linear"]},
+            {
+                f"model_{key}": model[key],
+                f"linear_{key}": linear[key],
+                "skill": skills["linear"],
+                **{f"paired_gap_{k}": v for k, v in gap.items() if k in ("gap", "t", "p_worse")},
+            },
             f"A linear model on the very same inputs scores {key.upper()} {linear[key]:.4g} "
             f"against the LSTM's {model[key]:.4g}: the LSTM does not earn its complexity yet.",
             fixes,

@@ -49,12 +49,15 @@ def unexplained(diagnosis: dict) -> bool:
     return bool(primary) and primary <= UNEXPLAINED
 
 
-def candidates(cfg: Config, prescribed: list[str]) -> list[str]:
+def candidates(cfg: Config, prescribed: list[str], ran: dict | None = None) -> list[str]:
     """The usual suspects, relative to the run's own settings, after what was prescribed:
     scaling, each window as a change from its last value, half and twice the units, a third
-    and three times the step, half the batch, twice the window. Ones the run already has or
-    that would not validate are left out."""
+    and three times the step, half the batch, twice the window. Ones the run already has,
+    that would not validate, or (given `ran`, the diagnosis' record of what the data decided)
+    that the data would resolve to the same run (half a batch the data's size overrules)
+    are left out."""
     from lstm_doctor.doctor.diagnosis import in_effect, valid_fix
+    from lstm_doctor.doctor.moot_fixes import RanWith, changes_run
 
     units, lr, batch = cfg.model.units, cfg.optimizer.lr, cfg.training.batch_size
     usual = [
@@ -69,7 +72,13 @@ def candidates(cfg: Config, prescribed: list[str]) -> list[str]:
     if cfg.dataset.task == "forecast":
         usual.append(f"window.length={cfg.window.length * 2}")
     found = [c for c in dict.fromkeys([*prescribed, *usual]) if " " not in c or c in prescribed]
-    return [c for c in found if not in_effect(c, cfg) and valid_fix(c, cfg)]
+    found = [c for c in found if not in_effect(c, cfg) and valid_fix(c, cfg)]
+    if not ran:
+        return found
+    # The screen trains at budgets of its own: what the diagnosed run's epochs showed (where
+    # early stopping ended it, whether the plateau cut) says nothing about them.
+    facts = RanWith(**{**ran, "epochs_run": None, "lr_cut": None})
+    return [c for c in found if c in prescribed or changes_run(c, cfg, facts)]
 
 
 def halving_rounds(count: int, epochs: int) -> list[int]:

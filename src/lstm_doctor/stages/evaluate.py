@@ -116,6 +116,8 @@ def evaluate_forecast(
         "mase_lag": metrics.mase_lag(hi - lo, period),
     }
     result["model"]["mase"] = result["model"]["mae"] / scale if scale else float("nan")
+    if "linear" in forecasts:  # whether chance on this span explains the gap to it
+        result["versus_linear"] = metrics.forecast_gap(actual, model, forecasts["linear"], starts)
     result["skill"] = {
         name: metrics.skill(result["model"]["mae"], entry["mae"]) for name, entry in errors.items()
     }
@@ -171,6 +173,8 @@ def evaluate_classifier(
         "model": metrics.classification_scores(actual, predicted, classes),
         "baselines": baselines,
     }
+    if linear is not None:  # test sequences are independent: blocks of one; loss: a miss
+        result["versus_linear"] = metrics.paired_gap(predicted != actual, linear != actual)
     # Skill on the error rate: 1 - model errors / baseline errors.
     result["skill"] = {
         name: metrics.skill(1 - result["model"]["accuracy"], 1 - entry["accuracy"])
