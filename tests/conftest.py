@@ -28,7 +28,7 @@ LAYERS = {
         "test_curve_measures", "test_diagnose", "test_differential", "test_dvc_deps", "test_proof",
         "test_metrics", "test_overrides", "test_prepare", "test_prescriptions", "test_readme",
         "test_scale", "test_honest_inputs", "test_data_properties", "test_script_checks",
-        "test_window", "test_sizing",
+        "test_window", "test_sizing", "test_monitor",
     ],
     "data": ["test_data", "test_truth"],
     "integration": [

@@ -97,7 +97,9 @@ def resume(cfg: TrackingConfig, run_id: str) -> None:
 
 @while_store_takes
 def end_run(status: str = "FINISHED") -> None:
-    """Close the active run with a status (FINISHED, FAILED, KILLED)."""
+    """Close the active run with a status (FINISHED, FAILED, KILLED), its curves still
+    queued sent first."""
+    flush()
     if mlflow.active_run() is not None:
         mlflow.end_run(status=status)
 
