@@ -41,6 +41,7 @@ class GradientMonitor(keras.callbacks.Callback):
         self._initial_loss: float | None = None
         self._constant_loss: float | None = None
         self._step_ratio: dict[str, float] = {}
+        self._first_step_pending = False
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._probe_gradients = probe_function(self.model)
@@ -69,15 +70,21 @@ class GradientMonitor(keras.callbacks.Callback):
         self._before = {
             v.path: keras.ops.convert_to_numpy(v) for v in self.model.trainable_variables
         }
+        self._first_step_pending = True
 
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        # One optimiser step's relative size, once an epoch: the rule of thumb for a healthy
-        # step (~1e-3 of the weights' norm) is about a step, not an epoch of them.
-        if batch != 0:
-            return
-        self._step_ratio = self._update_ratios()
+    # One optimiser step's relative size, once an epoch: the rule of thumb for a healthy step
+    # (~1e-3 of the weights' norm) is about a step, not an epoch of them. The first step is
+    # measured when the second begins (or at the epoch's end, after a single step): a hook
+    # at each batch's end would make Keras wait on every batch's logs.
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        if batch > 0 and self._first_step_pending:
+            self._first_step_pending = False
+            self._step_ratio = self._update_ratios()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self._first_step_pending:
+            self._first_step_pending = False
+            self._step_ratio = self._update_ratios()
         x, y = self.probe
         variables = self.model.trainable_variables
         loss, grads = self._probe_gradients(x, y)
