@@ -136,7 +136,9 @@ class DoctorCallback(keras.callbacks.Callback):
         arrays = self.arrays
         predicted = None
         if arrays.get("x_val") is not None:
-            predicted = self.model.predict(arrays["x_val"], verbose=0)
+            probe = getattr(self, "_probe", None)
+            batch = len(probe[0]) if probe is not None and len(probe[0]) else PROBE
+            predicted = facts.predictions(self.model, arrays["x_val"], batch)
         epochs = int(self.params.get("epochs") or len(history))
         return ScriptRun(
             history=history,
