@@ -75,7 +75,7 @@ class GradientMonitor(keras.callbacks.Callback):
     # One optimiser step's relative size, once an epoch: the rule of thumb for a healthy step
     # (~1e-3 of the weights' norm) is about a step, not an epoch of them. The first step is
     # measured when the second begins (or at the epoch's end, after a single step): a hook
-    # at each batch's end would make Keras wait on every batch's logs.
+    # on every batch's end would be called, and its logs read, on every batch.
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         if batch > 0 and self._first_step_pending:
             self._first_step_pending = False

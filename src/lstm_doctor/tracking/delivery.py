@@ -94,14 +94,26 @@ def log_metrics_async(metrics: dict[str, float], step: int) -> None:
         _send_queued()
 
 
+def in_background(fn: Callable[..., Any], *args: Any) -> None:
+    """Run `fn(*args)` on the background sender, after what was handed to it before;
+    `flush` waits for it. For a logging call guarded by `while_store_takes`."""
+    if _lost:
+        return
+    _pending.append(_the_sender().submit(fn, *args))
+
+
+def _the_sender() -> ThreadPoolExecutor:
+    global _sender
+    if _sender is None:
+        _sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm-doctor-log")
+    return _sender
+
+
 def _send_queued() -> None:
     """Hand every queued metric to the background sender, one batch per run (and per
     MAX_BATCH metrics)."""
-    global _sender
     if not _queued:
         return
-    if _sender is None:
-        _sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm-doctor-log")
     by_run: dict[str, list[Metric]] = {}
     for run_id, metric in _queued:
         by_run.setdefault(run_id, []).append(metric)
@@ -110,7 +122,7 @@ def _send_queued() -> None:
     for run_id, metrics in by_run.items():
         for lo in range(0, len(metrics), MAX_BATCH):
             batch = metrics[lo : lo + MAX_BATCH]
-            _pending.append(_sender.submit(client.log_batch, run_id, metrics=batch))
+            _pending.append(_the_sender().submit(client.log_batch, run_id, metrics=batch))
     _last_send["at"] = time.monotonic()
 
 

@@ -16,11 +16,18 @@ from omegaconf import OmegaConf
 
 from lstm_doctor.config import Config, TrackingConfig, flatten
 from lstm_doctor.tracking import delivery
-from lstm_doctor.tracking.delivery import flush, log_metrics_async, store_lost, while_store_takes
+from lstm_doctor.tracking.delivery import (
+    flush,
+    in_background,
+    log_metrics_async,
+    store_lost,
+    while_store_takes,
+)
 from lstm_doctor.tracking.store import CONFIG_ARTIFACT, use_store
 from lstm_doctor.workspace import DIAGNOSIS_HTML, DIAGNOSIS_JSON, DIAGNOSIS_MD
 
-__all__ = ["flush", "log_metrics_async", "store_lost"]  # the pipeline reaches them from here
+# The pipeline reaches them from here.
+__all__ = ["flush", "in_background", "log_metrics_async", "store_lost"]
 
 
 def start_run(
@@ -244,9 +251,17 @@ def epochs_logged() -> int:
 
 
 @while_store_takes
-def log_datasets(splits: dict[str, Any], source: str, name: str, target: str | None = None) -> None:
-    """The data each split fed, as MLflow inputs (source, digest, schema; the UI's Datasets
-    panel and `dataset` filters): frames for a series, (x, y) arrays for sequences."""
+def log_datasets(
+    splits: dict[str, Any],
+    source: str,
+    name: str,
+    target: str | None = None,
+    run_id: str | None = None,
+) -> None:
+    """The data each split fed, as MLflow inputs of `run_id` (default the active run):
+    source, digest, schema; the UI's Datasets panel and `dataset` filters. Frames for a
+    series, (x, y) arrays for sequences. Naming the run lets another thread log them (the
+    active run is the opening thread's)."""
     import warnings
 
     from mlflow.data.numpy_dataset import from_numpy
@@ -261,17 +276,24 @@ def log_datasets(splits: dict[str, Any], source: str, name: str, target: str | N
                 dataset = from_numpy(data[0], targets=data[1], source=source, name=name)
             else:
                 dataset = from_pandas(data, source=source, name=name, targets=target)
-        _log_input(dataset, context)
+        _log_input(dataset, context, run_id or active_run_id())
 
 
-def _log_input(dataset: Any, context: str, attempts: int = 6) -> None:
-    """mlflow.log_input, retried: parallel jobs logging the same dataset race to insert it
-    into a SQL store, and the loser's insert fails although the row is then there."""
+def _log_input(dataset: Any, context: str, run_id: str | None, attempts: int = 6) -> None:
+    """mlflow.log_input into `run_id`, retried: parallel jobs logging the same dataset race
+    to insert it into a SQL store, and the loser's insert fails although the row is then
+    there."""
     import time
 
+    from mlflow.entities import DatasetInput, InputTag
+    from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
+
+    if run_id is None:
+        return
+    entry = DatasetInput(dataset._to_mlflow_entity(), [InputTag(MLFLOW_DATASET_CONTEXT, context)])
     for attempt in range(attempts):
         try:
-            mlflow.log_input(dataset, context=context)
+            MlflowClient().log_inputs(run_id, datasets=[entry])
             return
         except mlflow.exceptions.MlflowException:
             if attempt == attempts - 1:
