@@ -31,8 +31,8 @@ _pending: list[Future] = []
 # SQLite store, 20 ms with new keys) is taken from training on a machine whose cores all
 # train. Epochs that come faster than this are sent together (an epoch's curves and its
 # monitors in one batch); a slower epoch is sent as it ends. The UI's curves lag by at most
-# this much.
-SEND_INTERVAL_S = 5.0
+# this much, and a short run's first epochs still show while it trains.
+SEND_INTERVAL_S = 1.0
 MAX_BATCH = 1000  # MLflow's limit of metrics in one log_batch
 # Metrics not yet handed to the sender, by run, and when the last batch was handed over.
 _queued: list[tuple[str, Metric]] = []
