@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # dvc.yaml runs `python -m ...`: that must be this environment's python.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup run test lint ui server clean
+.PHONY: setup setup-gpu run test lint ui server clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,15 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+# TensorFlow for an NVIDIA GPU (the `gpu` extra) in place of the pinned CPU build; every
+# other package stays at its locked version. `make setup` after a change to requirements.lock
+# puts the CPU build back: run this again then.
+setup-gpu: setup
+	$(BIN)/uv pip uninstall --python $(BIN)/python tensorflow-cpu
+	echo tensorflow-cpu > $(VENV)/gpu-excludes.txt
+	$(BIN)/uv pip install --python $(BIN)/python --excludes $(VENV)/gpu-excludes.txt \
+		--constraints requirements.lock -e ".[gpu]"
 
 run: setup
 	$(BIN)/dvc repro

@@ -2,12 +2,18 @@
 window batches, the per-epoch MLflow curves, the gradient monitor, saving the model and its
 history) against `model.fit` on the same windows.
 
-    python bench/overhead.py [--repeats 5] [--epochs 10] [--rows 8760]
+    python bench/overhead.py [--repeats 7] [--epochs 10] [--rows 8760]
 
 Same data, model, epochs (no early stopping, so both run them all) and seed. The
 instrumented side is `pipeline.training.train_step` inside an open MLflow run, exactly as
 `dvc repro` and `lstm-doctor` run it (the model is not logged: that is a one-off upload).
-Runs alternate plain and instrumented; prints each pair's ratio and the median.
+Runs alternate plain and instrumented; prints each pair's ratio and the median, in wall
+time and in this process' CPU time (all its threads: the background MLflow sender counts).
+On a machine shared with other work the CPU ratio is the steadier of the two (another
+process' load stretches the wall time of both sides, not their CPU seconds), and so is the
+ratio of each side's fastest run. Steadier still is the run's own time, timed inside the
+instrumented run (see OwnTime): its hooks, its work around `fit` and its sends, against
+its training alone.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import argparse
 import os
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -24,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--rows", type=int, default=8760)
     args = parser.parse_args()
@@ -60,37 +67,115 @@ def main() -> None:
     windows, meta = load_windows(paths)
     t = cfg.training
 
-    def fit(instrumented: bool) -> float:
+    own = OwnTime()
+
+    def fit(instrumented: bool) -> tuple[float, float]:
+        """Wall and CPU seconds of one fit."""
         if instrumented:
             lifecycle.start_run(cfg, {"bench": "overhead"})
-            start = time.perf_counter()
+            own.reset()
+            start, cpu = time.perf_counter(), time.process_time()
             train_step(cfg, paths, [])
-            elapsed = time.perf_counter() - start
+            elapsed = time.perf_counter() - start, time.process_time() - cpu
             lifecycle.end_run()
+            own.step = elapsed[0]
             return elapsed
         keras.utils.set_random_seed(cfg.seed)
         model = build_model(cfg.model, windows["train"].input_shape, meta["horizon"], "forecast")
         model.compile(optimizer=make_optimizer(cfg.optimizer), loss="mse", metrics=["mae"])
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         model.fit(
             WindowBatches(windows["train"], t.batch_size, True, cfg.seed),
             validation_data=WindowBatches(windows["val"], 256),
             epochs=args.epochs, verbose=0,
         )  # fmt: skip
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
 
-    fit(False)  # warm-up: graph tracing and first-touch costs, in neither measurement
-    ratios = []
+    # Warm-up, in neither measurement: each side's first-touch costs (imports, the store's
+    # tables), and the probe's compiled gradient, which a process traces once per
+    # architecture; the cold instrumented run is printed, so that one-off is seen.
+    fit(False)
+    cold, cold_cpu = fit(True)
+    print(f"warm-up: instrumented run in a cold process {cold:.2f} s (CPU {cold_cpu:.1f} s)")
+    print(f"  its own time {own.seconds():.2f} s: {own.parts()}")
+    ratios, cpu_ratios, plains, instrumenteds, owns = [], [], [], [], []
     for i in range(args.repeats):
-        plain = fit(False)
-        instrumented = fit(True)
+        plain, plain_cpu = fit(False)
+        instrumented, instrumented_cpu = fit(True)
+        plains.append(plain)
+        instrumenteds.append(instrumented)
         ratios.append(instrumented / plain)
-        print(
-            f"run {i}: plain {plain:.2f} s, instrumented {instrumented:.2f} s, ratio {ratios[-1]:.3f}"
-        )
-    print(
-        f"median ratio instrumented / plain over {args.repeats} runs: {statistics.median(ratios):.3f}"
-    )
+        cpu_ratios.append(instrumented_cpu / plain_cpu)
+        owns.append(own.ratio())
+        print(f"run {i}: plain {plain:.2f} s, instrumented {instrumented:.2f} s, ratio "
+              f"{ratios[-1]:.3f} (CPU {plain_cpu:.1f} s, {instrumented_cpu:.1f} s, ratio "
+              f"{cpu_ratios[-1]:.3f}); own time {own.seconds():.2f} s, ratio {owns[-1]:.3f}: "
+              f"{own.parts()}", flush=True)  # fmt: skip
+    print(f"median ratio instrumented / plain over {args.repeats} runs: "
+          f"{statistics.median(ratios):.3f} (CPU {statistics.median(cpu_ratios):.3f}; "
+          f"own time {statistics.median(owns):.3f})")  # fmt: skip
+    # Other work on the machine only ever adds time: each side's fastest run is the one it
+    # disturbed least.
+    print(f"fastest instrumented / fastest plain: {min(instrumenteds) / min(plains):.3f}")
+
+
+class OwnTime:
+    """What the instrumented run spends on its own work, timed inside it (so another
+    process' load stretches it and the training alike): Keras' callback hooks during `fit`
+    (the monitor's probe, the curves' logger, the timer, the epoch lines), the train step
+    outside `fit` (data notes, inputs, params, saving, the last sends) and the background
+    sender's CPU (taken from training where every core trains). `ratio()` is the run over
+    its training alone: (step + sends) / (fit - hooks)."""
+
+    HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+             "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end",
+             "on_test_batch_begin", "on_test_batch_end")  # fmt: skip
+
+    def __init__(self) -> None:
+        import keras
+        from mlflow.tracking import MlflowClient
+
+        from lstm_doctor.tracking import lifecycle
+
+        self.reset()
+        for name in self.HOOKS:
+            self._wrap(keras.callbacks.CallbackList, name, "hooks", time.perf_counter)
+        self._wrap(keras.Model, "fit", "fit", time.perf_counter)
+        self._wrap(MlflowClient, "log_batch", "sends", time.thread_time)
+        # The dataset inputs, where they are logged off the main thread: their CPU there.
+        self._wrap(lifecycle, "log_datasets", "sends", time.thread_time, background=True)
+
+    def reset(self) -> None:
+        self.spent = {"hooks": 0.0, "fit": 0.0, "sends": 0.0}
+        self.step = 0.0
+
+    def _wrap(
+        self, owner: object, name: str, part: str, clock: object, background: bool = False
+    ) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args: object, **kwargs: object) -> object:
+            if background and threading.current_thread() is threading.main_thread():
+                return original(*args, **kwargs)
+            start = clock()  # type: ignore[operator]
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.spent[part] += clock() - start  # type: ignore[operator]
+
+        setattr(owner, name, timed)
+
+    def seconds(self) -> float:
+        """The run's own seconds: the step outside fit, the hooks, the sends' CPU."""
+        return self.step - self.spent["fit"] + self.spent["hooks"] + self.spent["sends"]
+
+    def ratio(self) -> float:
+        return (self.step + self.spent["sends"]) / (self.spent["fit"] - self.spent["hooks"])
+
+    def parts(self) -> str:
+        outside = self.step - self.spent["fit"]
+        return (f"hooks {self.spent['hooks']:.2f} s, outside fit {outside:.2f} s, "
+                f"sends {self.spent['sends']:.2f} s CPU")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -99,3 +99,16 @@ def test_installed_wheel_composes_its_own_conf_from_any_folder(wheel: Path, tmp_
     assert used == target.resolve() / "lstm_doctor" / "conf" / "config.yaml"
     # The command people run, from the same folder: Hydra finds the packaged conf/ too.
     assert "name: electricity" in python("-m", "lstm_doctor.commands.app", "--cfg", "job")
+
+
+def test_gpu_extra_is_tensorflow_for_cuda_at_the_locked_version_and_not_in_the_lock() -> None:
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    lock = (ROOT / "requirements.lock").read_text().splitlines()
+    (pinned,) = [line.split("==")[1] for line in lock if line.startswith("tensorflow-cpu==")]
+    assert extras["gpu"] == [f"tensorflow[and-cuda]=={pinned}"]
+    # `make setup` installs the lock: the CUDA build and NVIDIA's wheels stay out of it.
+    assert not [line for line in lock if line.startswith(("tensorflow==", "nvidia-"))]

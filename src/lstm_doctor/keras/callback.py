@@ -88,18 +88,19 @@ class DoctorCallback(keras.callbacks.Callback):
         self._initial = facts.probe_loss(self.model, *self._probe) if self._probe else None
         self._constant = facts.constant_loss(self.model, self._probe[1]) if self._probe else None
 
+    # The epoch's first step is measured between its start and the next batch's start (or
+    # the epoch's end, after a single step): no hook on a batch's end, so Keras keeps
+    # dispatching the batches' end to its background thread as in a fit without the doctor.
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._measure = not self._failed
-
-    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        if self._measure:
-            self._guard(self._snapshot)
+        self._measure = False
+        self._guard(self._snapshot)
 
     def _snapshot(self) -> None:
         self._before = facts.weights(self.model)
+        self._measure = True
 
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self._measure:
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        if self._measure and batch > 0:
             self._measure = False
             self._guard(self._step)
 
@@ -107,6 +108,9 @@ class DoctorCallback(keras.callbacks.Callback):
         self._ratios = facts.step_ratios(self._before, facts.weights(self.model))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self._measure:
+            self._measure = False
+            self._guard(self._step)
         self._guard(self._record, epoch, dict(logs or {}))
 
     def _record(self, epoch: int, logs: dict[str, Any]) -> None:
@@ -132,7 +136,9 @@ class DoctorCallback(keras.callbacks.Callback):
         arrays = self.arrays
         predicted = None
         if arrays.get("x_val") is not None:
-            predicted = self.model.predict(arrays["x_val"], verbose=0)
+            probe = getattr(self, "_probe", None)
+            batch = len(probe[0]) if probe is not None and len(probe[0]) else PROBE
+            predicted = facts.predictions(self.model, arrays["x_val"], batch)
         epochs = int(self.params.get("epochs") or len(history))
         return ScriptRun(
             history=history,

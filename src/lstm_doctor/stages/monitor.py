@@ -9,6 +9,8 @@ average (a model can learn most of what it will within its first epoch).
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -39,20 +41,10 @@ class GradientMonitor(keras.callbacks.Callback):
         self._initial_loss: float | None = None
         self._constant_loss: float | None = None
         self._step_ratio: dict[str, float] = {}
+        self._first_step_pending = False
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        import tensorflow as tf
-
-        model = self.model
-
-        def probe_gradients(x: Any, y: Any) -> Any:
-            with tf.GradientTape() as tape:
-                predictions = model(x, training=False)
-                loss = model.compute_loss(x=x, y=y, y_pred=predictions)
-            return loss, tape.gradient(loss, model.trainable_variables)
-
-        # Compiled once per fit: eager LSTM gradients cost ~10x more every epoch.
-        self._probe_gradients = tf.function(probe_gradients)
+        self._probe_gradients = probe_function(self.model)
         x, y = self.probe
         loss, _ = self._probe_gradients(x, y)
         self._initial_loss = float(keras.ops.convert_to_numpy(loss))
@@ -78,15 +70,21 @@ class GradientMonitor(keras.callbacks.Callback):
         self._before = {
             v.path: keras.ops.convert_to_numpy(v) for v in self.model.trainable_variables
         }
+        self._first_step_pending = True
 
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        # One optimiser step's relative size, once an epoch: the rule of thumb for a healthy
-        # step (~1e-3 of the weights' norm) is about a step, not an epoch of them.
-        if batch != 0:
-            return
-        self._step_ratio = self._update_ratios()
+    # One optimiser step's relative size, once an epoch: the rule of thumb for a healthy step
+    # (~1e-3 of the weights' norm) is about a step, not an epoch of them. The first step is
+    # measured when the second begins (or at the epoch's end, after a single step): a hook
+    # on every batch's end would be called, and its logs read, on every batch.
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        if batch > 0 and self._first_step_pending:
+            self._first_step_pending = False
+            self._step_ratio = self._update_ratios()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self._first_step_pending:
+            self._first_step_pending = False
+            self._step_ratio = self._update_ratios()
         x, y = self.probe
         variables = self.model.trainable_variables
         loss, grads = self._probe_gradients(x, y)
@@ -136,6 +134,71 @@ class GradientMonitor(keras.callbacks.Callback):
             change[layer] = change.get(layer, 0.0) + float(np.sum(np.square(now - before)))
             size[layer] = size.get(layer, 0.0) + float(np.sum(np.square(now)))
         return {layer: float(np.sqrt(change[layer] / (size[layer] or 1.0))) for layer in change}
+
+
+# Compiled probe functions by model architecture and loss, the most recent few. Tracing an
+# LSTM's gradient costs this process about 0.2 s of CPU (as much as a dozen training steps,
+# a tenth of a short epoch); eager gradients would cost ~10x more every epoch. One trace
+# serves every model alike that this process trains: a sweep's or a proof's worker, a
+# benchmark's repeats.
+_PROBES: OrderedDict[str, Any] = OrderedDict()
+KEPT_PROBES = 8
+
+
+def probe_function(model: keras.Model) -> Any:
+    """`f(x, y) -> (loss, gradients)` on `model` as it stands (no update, training=False),
+    compiled once for all the models of this architecture and loss."""
+    import tensorflow as tf
+
+    key = _architecture(model)
+    if key is None or key not in _PROBES:
+        template = model
+
+        def traced(trainable: list, non_trainable: list, x: Any, y: Any) -> Any:
+            # The template's graph run on this model's weights (the way Keras' stateless
+            # trainers run a model): the weights are inputs, not the template's own.
+            mapping = list(zip(template.trainable_variables, trainable, strict=True))
+            mapping += list(zip(template.non_trainable_variables, non_trainable, strict=True))
+            with tf.GradientTape() as tape:
+                tape.watch(trainable)
+                with keras.StatelessScope(state_mapping=mapping):
+                    predictions = template(x, training=False)
+                    loss = template.compute_loss(x=x, y=y, y_pred=predictions)
+            return loss, tape.gradient(loss, trainable)
+
+        compiled = tf.function(traced)
+        if key is None:
+            return _bound(compiled, model)
+        _PROBES[key] = compiled
+        while len(_PROBES) > KEPT_PROBES:
+            _PROBES.popitem(last=False)
+    _PROBES.move_to_end(key)
+    return _bound(_PROBES[key], model)
+
+
+def _bound(compiled: Any, model: keras.Model) -> Any:
+    """The compiled probe fed `model`'s weights as they are at each call."""
+
+    def probe(x: Any, y: Any) -> Any:
+        trainable = [keras.ops.convert_to_tensor(v) for v in model.trainable_variables]
+        fixed = [keras.ops.convert_to_tensor(v) for v in model.non_trainable_variables]
+        return compiled(trainable, fixed, x, y)
+
+    return probe
+
+
+def _architecture(model: keras.Model) -> str | None:
+    """A stack's input, layers (their configs, names aside: Keras numbers them per model)
+    and loss; None for a model whose graph its layers do not tell (not a Sequential) or
+    whose loss is an object (a function or a Loss instance: two may differ, print alike)."""
+    if not isinstance(model, keras.Sequential) or not isinstance(model.loss, str):
+        return None
+    layers = []
+    for layer in model.layers:
+        config = {k: v for k, v in layer.get_config().items() if k != "name"}
+        layers.append([type(layer).__name__, config])
+    inputs = [list(model.inputs[0].shape), str(model.inputs[0].dtype)]
+    return json.dumps([inputs, layers, model.loss], default=str)
 
 
 def _layer(model_name: str, path: str) -> str:

@@ -49,12 +49,7 @@ def log_keras_model(model: Any, example: Any) -> None:
     signature = infer_signature(example, model.predict_on_batch(example))
     # Naming the requirements spares MLflow a subprocess that reloads the model to guess them.
     requirements = [f"keras=={keras.__version__}", f"mlflow=={mlflow.__version__}"]
-    try:
-        import tensorflow as tf
-
-        requirements.append(f"tensorflow-cpu=={tf.__version__}")
-    except ImportError:
-        pass
+    requirements += _tensorflow_requirement()
     Model.log(
         artifact_path=None,
         name="model",
@@ -64,3 +59,16 @@ def log_keras_model(model: Any, example: Any) -> None:
         input_example=example,
         pip_requirements=requirements,
     )
+
+
+def _tensorflow_requirement() -> list[str]:
+    """The TensorFlow build installed here, as a requirement: the pinned CPU build, or the
+    CUDA one of the `gpu` extra (both import as `tensorflow`), or none without TensorFlow."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for distribution in ("tensorflow-cpu", "tensorflow"):
+        try:
+            return [f"{distribution}=={version(distribution)}"]
+        except PackageNotFoundError:
+            continue
+    return []

@@ -17,10 +17,18 @@ from omegaconf import OmegaConf
 from lstm_doctor.base.workspace import DIAGNOSIS_HTML, DIAGNOSIS_JSON, DIAGNOSIS_MD
 from lstm_doctor.config import Config, TrackingConfig, flatten
 from lstm_doctor.tracking import delivery
-from lstm_doctor.tracking.delivery import flush, log_metrics_async, store_lost, while_store_takes
+from lstm_doctor.tracking.datasets import log_datasets
+from lstm_doctor.tracking.delivery import (
+    flush,
+    in_background,
+    log_metrics_async,
+    store_lost,
+    while_store_takes,
+)
 from lstm_doctor.tracking.store import CONFIG_ARTIFACT, use_store
 
-__all__ = ["flush", "log_metrics_async", "store_lost"]  # the pipeline reaches them from here
+# The pipeline reaches them from here.
+__all__ = ["flush", "in_background", "log_datasets", "log_metrics_async", "store_lost"]
 
 
 def start_run(
@@ -97,7 +105,9 @@ def resume(cfg: TrackingConfig, run_id: str) -> None:
 
 @while_store_takes
 def end_run(status: str = "FINISHED") -> None:
-    """Close the active run with a status (FINISHED, FAILED, KILLED)."""
+    """Close the active run with a status (FINISHED, FAILED, KILLED), its curves still
+    queued sent first."""
+    flush()
     if mlflow.active_run() is not None:
         mlflow.end_run(status=status)
 
@@ -239,42 +249,6 @@ def epochs_logged() -> int:
     flush()
     history = MlflowClient().get_metric_history(run.info.run_id, "loss")
     return max((m.step for m in history), default=-1) + 1
-
-
-@while_store_takes
-def log_datasets(splits: dict[str, Any], source: str, name: str, target: str | None = None) -> None:
-    """The data each split fed, as MLflow inputs (source, digest, schema; the UI's Datasets
-    panel and `dataset` filters): frames for a series, (x, y) arrays for sequences."""
-    import warnings
-
-    from mlflow.data.numpy_dataset import from_numpy
-    from mlflow.data.pandas_dataset import from_pandas
-
-    for context, data in splits.items():
-        # MLflow registers its local-file source twice and warns that a file path is
-        # ambiguous between the two; either reads the same file.
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "The specified dataset source", UserWarning)
-            if isinstance(data, tuple):
-                dataset = from_numpy(data[0], targets=data[1], source=source, name=name)
-            else:
-                dataset = from_pandas(data, source=source, name=name, targets=target)
-        _log_input(dataset, context)
-
-
-def _log_input(dataset: Any, context: str, attempts: int = 6) -> None:
-    """mlflow.log_input, retried: parallel jobs logging the same dataset race to insert it
-    into a SQL store, and the loser's insert fails although the row is then there."""
-    import time
-
-    for attempt in range(attempts):
-        try:
-            mlflow.log_input(dataset, context=context)
-            return
-        except mlflow.exceptions.MlflowException:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.1 * (attempt + 1))
 
 
 @while_store_takes
