@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lstm_doctor.config import Config
+from lstm_doctor.config.prescriptions import option, setting
 
 # Causes that name no mechanism: the model loses to a yardstick, nothing says why.
 UNEXPLAINED = frozenset({"train.no_better_than_naive", "train.no_better_than_linear"})
@@ -61,16 +62,17 @@ def candidates(cfg: Config, prescribed: list[str], ran: dict | None = None) -> l
 
     units, lr, batch = cfg.model.units, cfg.optimizer.lr, cfg.training.batch_size
     usual = [
-        "scaling=standard",
-        "window.normalize=last",
-        f"model.units={max(4, units // 2)}",
-        f"model.units={units * 2}",
-        f"optimizer.lr={lr / 3:.3g}",
-        f"optimizer.lr={lr * 3:.3g}",
-        f"training.batch_size={max(8, batch // 2)}",
+        option("scaling", "standard"),
+        setting("window.normalize", "last"),
+        setting("model.units", max(4, units // 2)),
+        setting("model.units", units * 2),
+        # Steps to three significant digits: a third of 0.003 is tried as 0.001.
+        setting("optimizer.lr", float(f"{lr / 3:.3g}")),
+        setting("optimizer.lr", float(f"{lr * 3:.3g}")),
+        setting("training.batch_size", max(8, batch // 2)),
     ]
     if cfg.dataset.task == "forecast":
-        usual.append(f"window.length={cfg.window.length * 2}")
+        usual.append(setting("window.length", cfg.window.length * 2))
     found = [c for c in dict.fromkeys([*prescribed, *usual]) if " " not in c or c in prescribed]
     found = [c for c in found if not in_effect(c, cfg) and valid_fix(c, cfg)]
     if not ran:
