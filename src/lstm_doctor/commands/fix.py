@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from lstm_doctor.base.errors import ConfigError, Interrupted
 
 if TYPE_CHECKING:
-    from lstm_doctor.config import Config, TrackingConfig
+    from lstm_doctor.config import Config
+    from lstm_doctor.jobs.fix_runs import ProofJob
 
 
 def diagnosed_overrides(logged: dict, stated: list[str]) -> list[str]:
@@ -112,11 +113,11 @@ def main(argv: list[str] | None = None) -> None:
         connect({"address": args.address}, uri)
     parent, name, done = fix_runs.parent_run(tracking_cfg, run_id, fixes, args.resume)
     out = Path(args.out or Path("fixes") / name)
+    job = fix_runs.ProofJob(args, out, parent, name, run_id, uri, tracking_cfg)
     print(f"diagnosis of {run_id}: {', '.join(diagnosis['codes'])}")
     if (args.screen == "auto" and fix_screen.unexplained(diagnosis)) or args.screen == "on":
         try:
-            fixes = _screened(args, fixes, logged_cfg, base, out, parent, name, run_id, uri,
-                              tracking_cfg, diagnosis.get("ran"))  # fmt: skip
+            fixes = _screened(job, fixes, logged_cfg, base, diagnosis.get("ran"))
         except BaseException as exc:
             sweeps.end_failed(tracking_cfg, parent, f"{type(exc).__name__}: {exc}")
             raise
@@ -153,9 +154,7 @@ def main(argv: list[str] | None = None) -> None:
 
     restore = signals_stop_the_workers(settle)
     try:
-        fix_runs.run_batches(
-            variants, args, out, parent, name, run_id, uri, tracking_cfg, done, measure
-        )
+        fix_runs.run_batches(job, variants, done, measure)
     except Interrupted as exc:  # with --jobs 1 a run in this process took the signal itself
         settle(exc.signal_name)
         raise
@@ -188,36 +187,25 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _screened(
-    args: argparse.Namespace,
-    fixes: list[str],
-    cfg: Config,
-    base: list[str],
-    out: Path,
-    parent: str,
-    name: str,
-    run_id: str,
-    uri: str,
-    tracking_cfg: TrackingConfig,
-    ran: dict | None = None,
+    job: ProofJob, fixes: list[str], cfg: Config, base: list[str], ran: dict | None = None
 ) -> list[str]:
     """The screen's survivors (kept on the parent run, so --resume proves the same ones)."""
     from lstm_doctor.jobs import fix_runs, fix_screen
     from lstm_doctor.tracking import sweeps
 
-    if args.resume:
-        kept = sweeps.tag_of(tracking_cfg, parent, "screen_survivors")
+    if job.args.resume:
+        kept = sweeps.tag_of(job.tracking_cfg, job.parent, "screen_survivors")
         if kept is not None:
             return [f for f in kept.split(" | ") if f]
     options = fix_screen.candidates(cfg, fixes, ran)
 
     def train(changes: list[str], epochs: int, number: int) -> dict[str, float]:
-        return fix_runs.screen_round(changes, epochs, number, base, args, out, parent, name,
-                                     run_id, uri, tracking_cfg)  # fmt: skip
+        return fix_runs.screen_round(job, changes, epochs, number, base)
 
     found = fix_screen.screen(options, cfg.training.epochs, train)
     print(found.says())
-    sweeps.set_tag(tracking_cfg, parent, "screen_survivors", " | ".join(found.survivors))
-    sweeps.set_tag(tracking_cfg, parent, "screen", found.says())
+    sweeps.set_tag(job.tracking_cfg, job.parent, "screen_survivors", " | ".join(found.survivors))
+    sweeps.set_tag(job.tracking_cfg, job.parent, "screen", found.says())
     return found.survivors
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from lstm_doctor.base.errors import DoctorError
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.config.overrides import key_of, merge
+from lstm_doctor.config.prescriptions import setting
 
 ORIGINAL = "original"
 SCREENED = "screen round "
@@ -23,6 +24,20 @@ class Variant:
 
     label: str
     overrides: list[str]
+
+
+@dataclass(frozen=True)
+class ProofJob:
+    """Where a proof's runs go: the command's arguments (seeds, jobs, backend), its output
+    folder, its MLflow parent run and sweep name, the diagnosed run, and the store."""
+
+    args: argparse.Namespace
+    out: Path
+    parent: str
+    name: str
+    run_id: str
+    uri: str
+    tracking_cfg: TrackingConfig
 
 
 def plan(base: list[str], fixes: list[str], max_runs: int, seeds: int) -> list[Variant]:
@@ -57,7 +72,7 @@ def run_variant(
     from lstm_doctor.config.params import compose_config
     from lstm_doctor.pipeline.in_process import run_pipeline
 
-    cfg = validate(compose_config([*variant.overrides, f"seed={seed}"], conf_dir=conf_dir))
+    cfg = validate(compose_config([*variant.overrides, setting("seed", seed)], conf_dir=conf_dir))
     varied = f"{variant.label} seed={seed}"
     tags = {
         "sweep": sweep,
@@ -96,18 +111,7 @@ def parent_run(
     return parent, name, {}
 
 
-def run_batches(
-    variants: list[Variant],
-    args: argparse.Namespace,
-    out: Path,
-    parent: str,
-    name: str,
-    run_id: str,
-    uri: str,
-    tracking_cfg: TrackingConfig,
-    done: dict[str, str],
-    metric: str,
-) -> None:
+def run_batches(job: ProofJob, variants: list[Variant], done: dict[str, str], metric: str) -> None:
     """Run every variant x seed not in `done`, in parallel; with --stop-at-first, the
     original first, then one fix at a time until one improves beyond seed noise on
     `metric` (over the common validation targets)."""
@@ -115,6 +119,8 @@ def run_batches(
     from lstm_doctor.config.settings import conf_dir
     from lstm_doctor.tracking import queries
 
+    args, out, parent, name = job.args, job.out, job.parent, job.name
+    run_id, uri, tracking_cfg = job.run_id, job.uri, job.tracking_cfg
     seeds = range(args.seeds)
     batches = [[variants[0]]] + [[v] for v in variants[1:]] if args.stop_at_first else [variants]
     conf = str(conf_dir())
@@ -166,17 +172,7 @@ def launch(calls: list[tuple], args: argparse.Namespace, uri: str, what: str) ->
 
 
 def screen_round(
-    changes: list[str],
-    epochs: int,
-    number: int,
-    base: list[str],
-    args: argparse.Namespace,
-    out: Path,
-    parent: str,
-    name: str,
-    run_id: str,
-    uri: str,
-    tracking_cfg: TrackingConfig,
+    job: ProofJob, changes: list[str], epochs: int, number: int, base: list[str]
 ) -> dict[str, float]:
     """One round of the screen: the original ('') and each change for `epochs` epochs on
     seed 0, as children of the proof's parent (their own sweep name, so the proof never
@@ -185,16 +181,17 @@ def screen_round(
     from lstm_doctor.config.settings import conf_dir
     from lstm_doctor.tracking import queries
 
-    sweep = f"{name}-screen{number + 1}"
+    out, parent, run_id, uri = job.out, job.parent, job.run_id, job.uri
+    sweep = f"{job.name}-screen{number + 1}"
     # Labelled apart from the proof's runs, so --resume never takes one for a proof's run.
     variants = [Variant(f"{SCREENED}{number + 1}: {change or ORIGINAL}",
-                        merge(merge(base, change), f"training.epochs={epochs}"))
+                        merge(merge(base, change), setting("training.epochs", epochs)))
                 for change in changes]  # fmt: skip
     calls = [(v, 0, out / "screen" / f"{number}_{k}", parent, sweep, str(conf_dir()), uri, run_id)
              for k, v in enumerate(variants)]  # fmt: skip
-    launch(calls, args, uri, f"screen round {number + 1} ({epochs} epochs)")
-    _, runs = queries.find_runs(tracking_cfg, sweep)
-    add_common_scores(runs, tables(tracking_cfg, runs))
+    launch(calls, job.args, uri, f"screen round {number + 1} ({epochs} epochs)")
+    _, runs = queries.find_runs(job.tracking_cfg, sweep)
+    add_common_scores(runs, tables(job.tracking_cfg, runs))
     scores = {}
     for run in runs:
         label = run.overrides.rsplit(" seed=", 1)[0].split(": ", 1)[-1]
