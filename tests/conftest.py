@@ -137,28 +137,11 @@ def sweep(
     """6 jobs on 2 joblib workers against one SQLite store; lr=50 diverges on purpose."""
     folder = tmp_path_factory.mktemp("sweep")
     uri = f"sqlite:///{folder / 'mlflow.db'}"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lstm_doctor.commands.app",
-            "-m",
-            "hydra/launcher=joblib",
-            "hydra.launcher.n_jobs=2",
-            *TINY,
-            "training.epochs=3",
-            "optimizer=sgd",
-            "optimizer.lr=50,0.01,0.001",
-            "tracking.register_as=sweep-model",
-            "seed=0,1",
-            f"hydra.sweep.dir={folder / 'lr_sweep'}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
-    )
+    result = cli(
+        "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *TINY, "training.epochs=3",
+        "optimizer=sgd", "optimizer.lr=50,0.01,0.001", "tracking.register_as=sweep-model",
+        "seed=0,1", f"hydra.sweep.dir={folder / 'lr_sweep'}", store=uri, timeout=600,
+    )  # fmt: skip
     return folder, uri, result
 
 

@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient
 from lstm_doctor.base.curve_measures import NAMES, measure
 from lstm_doctor.base.workspace import StagePaths
 
-from ..conftest import ROOT, TINY, assert_fix_reruns_the_run, tiny_config, tiny_run
+from ..conftest import ROOT, TINY, assert_fix_reruns_the_run, cli, tiny_config, tiny_run
 
 pytestmark = pytest.mark.slow
 
@@ -232,22 +232,10 @@ def test_curves_reach_mlflow_while_training_runs(
 
 def test_app_trains_a_classifier_with_accuracy_curves(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lstm_doctor.commands.app",
-            "dataset=basic_motions",
-            "model.units=8",
-            "training.epochs=2",
-            f"hydra.run.dir={tmp_path / 'job'}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
-    )
+    result = cli(
+        "dataset=basic_motions", "model.units=8", "training.epochs=2",
+        f"hydra.run.dir={tmp_path / 'job'}", store=uri,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert "test accuracy" in result.stdout and "majority_class" in result.stdout
     metrics = json.loads((tmp_path / "job" / "reports" / "evaluation.json").read_text())

@@ -52,11 +52,9 @@ def new_run(uri: str, status: str, logged_epochs: int) -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
-    return uri
+def store(mlflow_uri: str) -> str:
+    """conftest's fresh SQLite store, under the name these tests read best."""
+    return mlflow_uri
 
 
 def test_running_run_completed_once_then_nothing_twice(
