@@ -81,11 +81,25 @@ def _open_run(
         else (cfg.tracking.run_name or os.environ.get("DVC_EXP_NAME") or run_name),
         tags=tags,
     )
+    if adopted and run.info.experiment_id != experiment_id:
+        _say_where_mlflow_run_logged(cfg, run.info.experiment_id)
     params = {k: ("" if v is None else v) for k, v in flatten(cfg).items()}
     mlflow.log_params(params)
     # The whole configuration, typed: what `fix` reruns, whichever way the run was made.
     mlflow.log_dict(OmegaConf.to_container(OmegaConf.structured(cfg)), CONFIG_ARTIFACT)
     return run.info.run_id
+
+
+def _say_where_mlflow_run_logged(cfg: Config, experiment_id: str) -> None:
+    """`mlflow run` made the run in its own experiment (MLflow's "Default" unless told):
+    a run cannot move, so say where it is and how to put the next one beside the others."""
+    experiment = mlflow.get_experiment(experiment_id)
+    print(
+        f"note: mlflow run logged this run into experiment '{experiment.name}', not "
+        f"tracking.experiment '{cfg.tracking.experiment}' where lstm-doctor's runs are; "
+        f"add --experiment-name {cfg.tracking.experiment} to put it beside them",
+        file=sys.stderr,
+    )
 
 
 def active_run_id() -> str | None:
