@@ -139,3 +139,30 @@ def test_a_proofs_screen_tries_no_change_the_data_overrules() -> None:
     # On a series large enough for the ceiling to bind, half the batch is a change.
     big = asdict(RanWith(task="classify", train_windows=5000, epochs_run=60))
     assert "training.batch_size=32" in candidates(cfg, [], big)
+
+
+@pytest.mark.parametrize(
+    "fix",
+    [
+        "model.units=abc",  # the wrong type: OmegaConf's own error escaped before
+        "optimizer.lr=-1",  # out of range
+        "model.no_such_key=1",  # not in the schema
+        "model.units=64 window.length=0",  # one good part does not save a bad one
+    ],
+)
+def test_a_fix_the_schema_refuses_is_pruned_never_raised(fix: str) -> None:
+    finding = Finding("x", "warning", {}, "x", [fix, "model.units=64"])
+    (pruned,) = prune_fixes([finding], DAILY, DAILY, DAILY_RAN)
+    assert pruned.fixes == ["model.units=64"]
+
+
+def test_reading_a_config_by_key_agrees_with_omegaconf_on_every_leaf() -> None:
+    from omegaconf import OmegaConf
+
+    from lstm_doctor.config import flatten
+    from lstm_doctor.config.access import tree, value_at
+
+    assert tree(DAILY) == OmegaConf.to_container(OmegaConf.structured(DAILY))
+    for key, value in flatten(DAILY).items():
+        assert value_at(DAILY, key) == OmegaConf.select(OmegaConf.structured(DAILY), key) == value
+    assert value_at(DAILY, "model.no_such_key", default="<unset>") == "<unset>"

@@ -5,6 +5,7 @@ runs with, and the sizes resolved from the data.
 The schema's names are re-exported here: `from lstm_doctor.config import Config, validate`.
 """
 
+from lstm_doctor.config.access import flatten
 from lstm_doctor.config.schema import (
     Config,
     DatasetConfig,
@@ -18,7 +19,6 @@ from lstm_doctor.config.schema import (
     TrackingConfig,
     TrainingConfig,
     WindowConfig,
-    flatten,
     load_params,
     validate,
 )

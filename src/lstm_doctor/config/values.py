@@ -13,9 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from omegaconf import OmegaConf
-
 from lstm_doctor.base.errors import ConfigError
+from lstm_doctor.config.access import value_at
 from lstm_doctor.config.optimizers import OPTIMIZERS
 
 
@@ -137,14 +136,13 @@ def check_values(cfg: Any) -> None:
     Raises:
         ConfigError: naming the first offending key and what it may be.
     """
-    node = OmegaConf.structured(cfg)
     for key, allowed in CHOICES.items():
-        value = OmegaConf.select(node, key)
+        value = value_at(cfg, key)
         if value not in allowed:
             options = ", ".join("null" if a is None else a for a in allowed)
             raise ConfigError(f"config key '{key}' is {value!r}; use one of {options}")
     for key, spec in RANGES.items():
-        value = OmegaConf.select(node, key)
+        value = value_at(cfg, key)
         if value is None and spec.optional:
             continue
         if value is None or isinstance(value, bool) or not spec.contains(value):
@@ -211,7 +209,7 @@ def _check_combinations(cfg: Any) -> None:
         )
     metric = "accuracy" if cfg.dataset.task == "classify" else "mae"
     for key in ("training.early_stopping.monitor", "training.reduce_lr.monitor"):
-        monitor = OmegaConf.select(OmegaConf.structured(cfg), key)
+        monitor = value_at(cfg, key)
         if monitor.removeprefix("val_") not in ("loss", metric):
             raise ConfigError(
                 f"config key '{key}' is {monitor!r}, which a {cfg.dataset.task} run does not "

@@ -222,12 +222,11 @@ GROUP_VALUE = {
 
 def in_effect(fix: str, cfg: Config) -> bool:
     """Whether a fix's overrides are what the config already says (no point prescribing it)."""
-    from omegaconf import OmegaConf
+    from lstm_doctor.config.access import value_at
 
-    node = OmegaConf.structured(cfg)
     for part in fix.split():
         key, _, value = part.partition("=")
-        current = OmegaConf.select(node, GROUP_VALUE.get(key, key), default="<unset>")
+        current = value_at(cfg, GROUP_VALUE.get(key, key), default="<unset>")
         if str(current).lower() != value.lower() and not _same_number(current, value):
             return False
     return True
@@ -243,21 +242,11 @@ def _same_number(a: Any, b: str) -> bool:
 def valid_fix(fix: str, cfg: Config) -> bool:
     """Whether the run's config with the fix's key overrides applied still validates (a
     group option such as scaling=standard is a valid config by construction)."""
-    from omegaconf import OmegaConf
+    from lstm_doctor.config.overrides import key_of
+    from lstm_doctor.doctor.moot_fixes import with_fix
 
-    from lstm_doctor.base.errors import ConfigError
-    from lstm_doctor.config import validate
-    from lstm_doctor.config.overrides import parse
-
-    node = OmegaConf.structured(cfg)
-    for override in parse(fix.split()):
-        if "." in override.key_or_group:
-            OmegaConf.update(node, override.key_or_group, override.value(), merge=False)
-    try:
-        validate(OmegaConf.to_container(node))  # type: ignore[arg-type]
-    except ConfigError:
-        return False
-    return True
+    keys = " ".join(part for part in fix.split() if "." in key_of(part))
+    return not keys or with_fix(cfg, keys) is not None
 
 
 def prune_fixes(

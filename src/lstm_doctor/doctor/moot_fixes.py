@@ -66,9 +66,9 @@ def _same_if_longer(before: dict[str, Any], after: dict[str, Any], key: str) -> 
 def resolved(cfg: Config, ran: RanWith) -> dict[str, Any]:
     """The run `cfg` makes on this data, as flat key -> value: the config, with the values
     the data overrule replaced by what they resolve to and those it ignores left out."""
-    from omegaconf import OmegaConf
+    from lstm_doctor.config.access import tree
 
-    run = _flat(OmegaConf.to_container(OmegaConf.structured(cfg)))  # type: ignore[arg-type]
+    run = _flat(tree(cfg))
     if ran.task == "classify":
         # A classifier's examples are the file's sequences: no window or row cap reaches them.
         run = {k: v for k, v in run.items() if not k.startswith("window.")}
@@ -94,19 +94,24 @@ def resolved(cfg: Config, ran: RanWith) -> dict[str, Any]:
 def with_fix(cfg: Config, fix: str) -> Config | None:
     """`cfg` with a fix's key=value overrides applied and validated; None for a group
     option or a result the schema refuses."""
-    from omegaconf import OmegaConf
-
     from lstm_doctor.base.errors import ConfigError
     from lstm_doctor.config import validate
+    from lstm_doctor.config.access import tree
     from lstm_doctor.config.overrides import parse
 
-    node = OmegaConf.structured(cfg)
+    data = tree(cfg)
     for override in parse(fix.split()):
-        if "." not in override.key_or_group:
+        *path, last = override.key_or_group.split(".")
+        if not path:
             return None
-        OmegaConf.update(node, override.key_or_group, override.value(), merge=False)
+        node = data
+        for part in path:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                return None
+        node[last] = override.value()
     try:
-        return validate(OmegaConf.to_container(node))  # type: ignore[arg-type]
+        return validate(data)
     except ConfigError:
         return None
 
