@@ -142,6 +142,12 @@ def test_logged_model_predicts_windows_through_pyfunc(forecast_run) -> None:
     windows = np.zeros((5, 24, 5), dtype=np.float32)  # y + 4 calendar features
     predictions = np.asarray(loaded.predict(windows))
     assert predictions.shape == (5, 4)
+    # The check MLflow would make on every logging, made here once: the logged example serves.
+    from mlflow.models import validate_serving_input
+    from mlflow.models.utils import load_serving_example
+
+    served = validate_serving_input(models[0].model_uri, load_serving_example(models[0].model_uri))
+    assert np.asarray(served).shape[-1] == 4
 
 
 def test_diagnosis_names_codes_with_evidence_and_overrides(forecast_run) -> None:

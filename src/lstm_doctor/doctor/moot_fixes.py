@@ -91,9 +91,24 @@ def resolved(cfg: Config, ran: RanWith) -> dict[str, Any]:
     return run
 
 
+# Fixes already weighed, by the config's text and the fix: the doctor asks both whether a
+# fix is valid and what run it makes, of the same config, for every fix of every finding.
+_WEIGHED: dict[tuple[str, str], Config | None] = {}
+KEPT_WEIGHED = 256
+
+
 def with_fix(cfg: Config, fix: str) -> Config | None:
     """`cfg` with a fix's key=value overrides applied and validated; None for a group
-    option or a result the schema refuses."""
+    option or a result the schema refuses. Not to be changed: the result is shared."""
+    key = (repr(cfg), fix)
+    if key not in _WEIGHED:
+        if len(_WEIGHED) >= KEPT_WEIGHED:
+            _WEIGHED.clear()
+        _WEIGHED[key] = _apply(cfg, fix)
+    return _WEIGHED[key]
+
+
+def _apply(cfg: Config, fix: str) -> Config | None:
     from lstm_doctor.base.errors import ConfigError
     from lstm_doctor.config import validate
     from lstm_doctor.config.access import tree
