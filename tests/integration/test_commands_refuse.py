@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from lstm_doctor.commands.app import SUBCOMMANDS
+
 from ..conftest import cli
 from .test_bad_input import (
     assert_one_line_error,
@@ -22,7 +24,7 @@ def command(*args: str) -> subprocess.CompletedProcess[str]:
     return cli(*args, timeout=120)
 
 
-@pytest.mark.parametrize("name", ["show", "compare", "sync", "fix", "server"])
+@pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
 def test_every_command_answers_help(name: str) -> None:
     result = command(name, "--help")
     assert result.returncode == 0, result.stderr
@@ -39,6 +41,31 @@ def test_every_command_answers_help(name: str) -> None:
 )
 def test_a_key_the_command_does_not_use_is_refused(args: list[str], fragments: list[str]) -> None:
     assert_one_line_error(command(*args), *fragments)
+
+
+@pytest.mark.parametrize(
+    ("option", "named"),
+    [
+        (["--season", "0"], "season (--season) is 0"),
+        (["--season", "-3"], "season (--season) is -3"),
+        (["--target-index", "-1"], "target_index (--target-index) is -1"),
+    ],
+)
+def test_diagnose_refuses_a_count_it_would_misread(
+    option: list[str], named: str, tmp_path: Path
+) -> None:
+    history = tmp_path / "history.csv"
+    history.write_text("epoch,loss,val_loss\n0,1.0,1.1\n1,0.8,0.9\n")
+    result = command("diagnose", str(history), "--out", str(tmp_path / "out"), *option)
+    assert_one_line_error(result, named)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("port", ["0", "-1", "70000"])
+def test_server_refuses_a_port_that_is_none(port: str, tmp_path: Path) -> None:
+    result = cli("server", "--port", port, "--store", f"sqlite:///{tmp_path / 's.db'}",
+                 "--artifacts", str(tmp_path / "a"), timeout=60)  # fmt: skip
+    assert_one_line_error(result, f"--port {port}: a port is 1 to 65535")
 
 
 def test_new_select_entry_without_plus_is_named(tmp_path: Path) -> None:

@@ -4,8 +4,11 @@ prescriptions said in Keras terms."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from lstm_doctor.doctor import script_baselines, script_data
 from lstm_doctor.doctor.script import ScriptRun, diagnose_script
@@ -72,3 +75,29 @@ def test_curves_only_says_what_it_could_not_assess() -> None:
     assert "train.not_learning" in result["codes"]
     assert any("arrays" in need for need in result["not_assessed"].values())
     assert all("=" not in fix or "(" in fix for f in result["findings"] for fix in f["fixes"])
+
+
+@pytest.mark.parametrize(
+    ("hints", "named"),
+    [
+        ({"target_index": -1}, "target_index (--target-index) is -1"),
+        ({"target_index": 3}, "under 3"),  # the windows below have 3 features: 0, 1, 2
+        ({"target_index": 1.5}, "target_index (--target-index) is 1.5"),
+        ({"season": 0}, "season (--season) is 0"),
+        ({"season": 1}, "season (--season) is 1"),
+        ({"season": -24}, "season (--season) is -24"),
+        ({"task": "regress"}, "task (--task) is 'regress'"),
+    ],
+)
+def test_a_hint_the_doctor_would_misread_is_refused_naming_it(hints: dict, named: str) -> None:
+    from lstm_doctor.base.errors import DataError
+    from lstm_doctor.keras import DoctorCallback
+
+    x = np.zeros((8, 5, 3), dtype=np.float32)
+    history = pd.DataFrame({"loss": [1.0, 0.5]})
+    with pytest.raises(DataError, match=re.escape(named)):
+        ScriptRun(history, x_train=x, y_train=np.zeros(8), **hints)
+    if "under" not in named:  # a range the arrays set is known to the callback only at fit
+        with pytest.raises(DataError, match=re.escape(named)):
+            DoctorCallback(**hints)
+    ScriptRun(history, x_train=x, target_index=2, season=2, task="forecast")  # the edges pass

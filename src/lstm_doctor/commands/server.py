@@ -29,7 +29,10 @@ def absolute_store(uri: str) -> str:
 
 
 def check_port_free(host: str, port: int) -> None:
-    """Refuse a port another process holds, before MLflow says it in a traceback."""
+    """Refuse a port outside 1-65535 (0 would let the system pick one the printed address
+    does not name) or one another process holds, before MLflow says it in a traceback."""
+    if not 1 <= port <= 65535:
+        raise DoctorError(f"--port {port}: a port is 1 to 65535; e.g. --port {DEFAULT_PORT}")
     with socket.socket() as sock:
         try:
             sock.bind((host, port))

@@ -50,6 +50,44 @@ class ScriptRun:
     live: bool = False  # seen during fit (the callback): the optimiser's step was measured
     mlflow_run_id: str | None = None
 
+    def __post_init__(self) -> None:
+        features = None
+        if self.x_train is not None and np.ndim(self.x_train) == 3:
+            features = int(np.shape(self.x_train)[-1])
+        check_hints(self.target_index, self.season, self.task, features)
+
+
+TASKS = ("forecast", "classify")
+
+
+def check_hints(target_index: Any, season: Any, task: Any, features: int | None = None) -> None:
+    """Refuse a hint the doctor would misread, in one line naming it: a negative target
+    index would count from the end (another feature, silently), a season under 2 steps is
+    no season.
+
+    Raises:
+        DataError: naming the hint, as the callback and the command spell it.
+    """
+    from lstm_doctor.base.errors import DataError
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+    if target_index is not None:
+        top = f", under {features} (the inputs' features)" if features else ""
+        if not whole(target_index) or target_index < 0 or (features and target_index >= features):
+            raise DataError(
+                f"target_index (--target-index) is {target_index!r}; give the position of the "
+                f"input feature that is the target: a whole number from 0{top}"
+            )
+    if season is not None and (not whole(season) or season < 2):
+        raise DataError(
+            f"season (--season) is {season!r}; give the season's length in steps, 2 or more "
+            "(24 for a day of hourly steps), or leave it out"
+        )
+    if task is not None and task not in TASKS:
+        raise DataError(f"task (--task) is {task!r}; use forecast or classify, or leave it out")
+
 
 def task_of(run: ScriptRun) -> str:
     """The user's hint, else classification when the targets are labels or the curves

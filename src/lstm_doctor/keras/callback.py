@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.doctor.script import ScriptRun
+from lstm_doctor.doctor.script import ScriptRun, check_hints
 from lstm_doctor.keras import facts
 from lstm_doctor.keras.finish import active_mlflow_run, finish
 
@@ -48,6 +48,8 @@ class DoctorCallback(keras.callbacks.Callback):
         task: str | None = None,
     ) -> None:
         super().__init__()
+        # A hint the doctor would misread is the user's own argument: refused here, before fit.
+        check_hints(target_index, season, task)
         self.diagnosis: dict[str, Any] | None = None
         self.out_dir, self.target_index, self.season, self.task = (
             out_dir,
