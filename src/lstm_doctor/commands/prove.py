@@ -1,6 +1,8 @@
 """`lstm-doctor prove --model m.keras --data d.npz --change optimizer.learning_rate=1e-3`:
 a change to a user's own model, refitted over seeds beside the original and judged by
-Welch's test on the best validation loss (lstm_doctor.keras.prove)."""
+Welch's test on the best validation loss, Holm-adjusted over the changes
+(lstm_doctor.keras.prove). With MLFLOW_TRACKING_URI set, each fit is an MLflow run nested
+under one parent run."""
 
 from __future__ import annotations
 
@@ -19,8 +21,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)
     from lstm_doctor.base.errors import DataError
-    from lstm_doctor.keras.proving import prove
+    from lstm_doctor.keras.proving import check_changes, check_counts, prove
+
+    # Before Keras loads: a bad count or change answers at once.
+    check_counts({"--seeds": args.seeds, "--epochs": args.epochs, "--batch-size": args.batch_size})
+    check_changes(args.change)
     from lstm_doctor.keras.sources import load_model, read_arrays
+    from lstm_doctor.stages import keras_env  # noqa: F401  (TensorFlow's start-up notes off)
 
     arrays = read_arrays(args.data)
     if arrays["x_val"] is None:

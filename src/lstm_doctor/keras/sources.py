@@ -84,9 +84,15 @@ def run_facts(params: dict[str, str]) -> dict[str, Any]:
 def load_model(where: str) -> Any:
     """A Keras model from a .keras/.h5 file, or from an MLflow URI (runs:/, models:/)."""
     if Path(where).exists():
+        import warnings
+
         import keras
 
-        return keras.models.load_model(where)
+        with warnings.catch_warnings():
+            # A model saved before its first fit has an optimizer with no state yet: nothing
+            # is lost, as every reader here uses the weights (and prove the optimizer's config).
+            warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
+            return keras.models.load_model(where)
     if ":/" in where:
         from lstm_doctor.tracking.script_runs import load_model as from_mlflow
 

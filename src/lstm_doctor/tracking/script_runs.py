@@ -1,16 +1,20 @@
 """A user's own MLflow runs, as the doctor reads and tags them: the per-epoch curves and
 params a run logged (for example by `mlflow.keras.autolog()`), and the diagnosis sent back
-to that run as tags and artifacts, as for pipeline runs."""
+to that run as tags and artifacts, as for pipeline runs; and the runs `prove` opens in the
+user's store (a parent, one nested run a fit)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import pandas as pd
 
-from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.errors import DataError, Interrupted
 from lstm_doctor.base.workspace import DIAGNOSIS_HTML, DIAGNOSIS_JSON, DIAGNOSIS_MD
 from lstm_doctor.tracking.lifecycle import diagnosis_tags
 
@@ -85,3 +89,67 @@ def load_model(uri: str) -> Any:
     import mlflow.keras
 
     return mlflow.keras.load_model(uri)
+
+
+def store_set() -> bool:
+    """Whether the user's script set a store (MLFLOW_TRACKING_URI or
+    `mlflow.set_tracking_uri`) or has a run active: else MLflow would make one of its own."""
+    from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
+
+    return is_tracking_uri_set() or mlflow.active_run() is not None
+
+
+def check_active_store() -> None:
+    """Refuse, in one line and before any work, the store MLflow would log to when it cannot
+    be reached or written (store.check_store); keep its notes on a new store's tables quiet."""
+    from lstm_doctor.tracking.store import check_store
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
+    check_store(mlflow.get_tracking_uri())
+
+
+@contextmanager
+def opened(
+    name: str, params: dict[str, Any] | None = None, tags: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A run, nested under the active one when there is one (in its experiment), active
+    inside the block; ended FINISHED, or FAILED (KILLED by a signal) with the error as a tag
+    when the block raises. The run active before is active again after, still open."""
+    outer = mlflow.active_run()
+    run = mlflow.start_run(
+        run_name=name,
+        nested=outer is not None,
+        experiment_id=outer.info.experiment_id if outer else None,
+        tags=tags,
+    )
+    status = "FINISHED"
+    try:
+        if params:
+            mlflow.log_params(params)
+        yield run.info.run_id
+    except BaseException as exc:
+        status = "KILLED" if isinstance(exc, KeyboardInterrupt | Interrupted) else "FAILED"
+        with suppress(Exception):
+            mlflow.set_tag("error", f"{type(exc).__name__}: {exc}"[:5000])
+        raise
+    finally:
+        mlflow.end_run(status)
+
+
+def epoch_callback() -> Any:
+    """A Keras callback logging each epoch's logs to the active run, step = epoch (0-based,
+    as `mlflow.keras.autolog()` counts)."""
+    from lstm_doctor.tracking.keras_logging import epoch_logger
+
+    return epoch_logger(lambda values, epoch: mlflow.log_metrics(values, step=epoch))
+
+
+def log_metrics(metrics: dict[str, float]) -> None:
+    """Metrics of the active run."""
+    mlflow.log_metrics(metrics)
+
+
+def set_tags(tags: dict[str, str]) -> None:
+    """Tags of the active run."""
+    mlflow.set_tags(tags)
