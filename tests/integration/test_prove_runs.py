@@ -251,3 +251,28 @@ def test_the_command_refuses_a_bad_change_or_count_in_one_line(
         assert named in done.stderr and "Traceback" not in done.stderr
         assert done.stdout == ""
     assert not Path(mlflow_uri.removeprefix("sqlite:///")).exists()
+
+
+def test_prove_under_the_users_autolog_diagnoses_none_of_its_own_fits(tmp_path: Path) -> None:
+    import subprocess
+
+    script = f"""
+import pathlib
+import numpy as np, keras, lstm_doctor
+from lstm_doctor.keras import prove
+lstm_doctor.autolog(out_dir={str(tmp_path / "doctor")!r})
+rng = np.random.default_rng(0)
+x, xv = (rng.normal(size=(n, 6, 1)).astype("float32") for n in (48, 24))
+model = keras.Sequential([keras.Input((6, 1)), keras.layers.LSTM(4), keras.layers.Dense(1)])
+model.compile(keras.optimizers.Adam(1e-3), "mse")
+prove(model, x, x[:, -1] * 0.5, (xv, xv[:, -1] * 0.5), ["epochs=2"], seeds=2, epochs=1)
+found = pathlib.Path({str(tmp_path / "doctor")!r}).glob("**/diagnosis.json")
+print("after prove:", len(list(found)))
+model.fit(x, x[:, -1] * 0.5, validation_data=(xv, xv[:, -1] * 0.5), epochs=2, verbose=0)
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID")}
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "after prove: 0" in result.stdout  # four refits, none diagnosed one by one
+    assert len(list((tmp_path / "doctor").glob("**/diagnosis.json"))) == 1  # the user's own fit

@@ -10,13 +10,26 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import keras
 
 from lstm_doctor.keras.callback import DoctorCallback
 
-_state: dict[str, Any] = {"original": None, "out_dir": None}
+_state: dict[str, Any] = {"original": None, "out_dir": None, "paused": False}
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Fits the doctor makes itself (prove's refits over seeds) are not diagnosed one by one
+    when the user's script turned autolog on: the proof's verdict is their diagnosis."""
+    before, _state["paused"] = _state["paused"], True
+    try:
+        yield
+    finally:
+        _state["paused"] = before
 
 
 def _arrays(value: Any) -> Any:
@@ -56,6 +69,8 @@ def autolog(out_dir: str | None = None) -> None:
 
     @functools.wraps(original)
     def fit(self: keras.Model, *args: Any, **kwargs: Any) -> Any:
+        if _state["paused"]:
+            return original(self, *args, **kwargs)
         callbacks = list(kwargs.get("callbacks") or [])
         try:
             bound = signature.bind(self, *args, **kwargs)

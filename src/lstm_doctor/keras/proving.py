@@ -201,7 +201,9 @@ def prove(
     opened = runs.opened if runs else _no_run
     settings = {"seeds": seeds, "epochs": epochs, "batch_size": batch_size}
     tags = {"kind": "prove", "prove.changes": " | ".join(changes)}
-    with opened("prove", params=settings, tags=tags) as parent:
+    from lstm_doctor.keras.patching import paused
+
+    with opened("prove", params=settings, tags=tags) as parent, paused():
         if parent:
             print(f"prove: {len(changes)} change(s) x {seeds} seeds, each fit an MLflow run "
                   f"under the parent run {parent}")  # fmt: skip
