@@ -187,3 +187,32 @@ def test_prove_judges_a_change_over_seeds() -> None:
     assert [r["name"] for r in results] == ["original", "optimizer.learning_rate=0.003"]
     assert results[1]["verdict"] and len(results[1]["best_val_loss"]) == 2
     del keras
+
+
+def test_a_classifier_without_an_accuracy_metric_is_judged_on_its_answers(tmp_path: Path) -> None:
+    """The doctor measures the validation accuracy the fit did not log, and it is Keras' own
+    (the validation set fits in the doctor's probe here, so the two must agree exactly)."""
+    import keras
+
+    from lstm_doctor.keras import DoctorCallback
+
+    healthy = _example("healthy_classifier")
+    x, y = healthy.sequences(160, 0)
+    xv, yv = healthy.sequences(64, 1)
+    logged = {}
+    for metrics in ([], ["accuracy"]):
+        keras.utils.set_random_seed(0)
+        net = keras.Sequential(
+            [keras.Input(x.shape[1:]), keras.layers.LSTM(4), keras.layers.Dense(2, "softmax")]
+        )
+        net.compile("adam", "sparse_categorical_crossentropy", metrics=metrics)
+        doctor = DoctorCallback(
+            x, y, validation_data=(xv, yv), out_dir=str(tmp_path / str(metrics))
+        )
+        history = net.fit(x, y, validation_data=(xv, yv), epochs=3, batch_size=32, verbose=0,
+                          callbacks=[doctor], shuffle=False)  # fmt: skip
+        logged[bool(metrics)] = (doctor.epochs, history.history)
+    measured = [e["val_accuracy"] for e in logged[False][0]]
+    assert "val_accuracy" not in logged[False][1]  # the fit itself logged none
+    assert measured == pytest.approx(logged[True][1]["val_accuracy"], abs=1e-6)
+    assert [e["val_accuracy"] for e in logged[True][0]] == pytest.approx(measured, abs=1e-6)

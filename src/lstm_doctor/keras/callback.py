@@ -82,6 +82,7 @@ class DoctorCallback(keras.callbacks.Callback):
         self.epochs: list[dict[str, float]] = []
         self.records: list[dict[str, float]] = []
         self._measure = False
+        self._answers: tuple[np.ndarray, np.ndarray] | None = None
         self._guard(self._begin)
 
     def _begin(self) -> None:
@@ -89,6 +90,13 @@ class DoctorCallback(keras.callbacks.Callback):
         self._probe = (x[:PROBE], y[:PROBE]) if x is not None and y is not None else None
         self._initial = facts.probe_loss(self.model, *self._probe) if self._probe else None
         self._constant = facts.constant_loss(self.model, self._probe[1]) if self._probe else None
+        # A classifier is judged slow on its answers, not its cross-entropy (which falls for
+        # ever on separable data): where the fit logs no validation accuracy, the doctor
+        # measures it on up to PROBE validation sequences, on the probe's compiled predict.
+        xv, yv = self.arrays.get("x_val"), self.arrays.get("y_val")
+        task = self.task or facts.task_from_loss(self.model)
+        if task == "classify" and xv is not None and yv is not None:
+            self._answers = (xv[:PROBE], yv[:PROBE])
 
     # The epoch's first step is measured between its start and the next batch's start (or
     # the epoch's end, after a single step): no hook on a batch's end, so Keras keeps
@@ -117,6 +125,9 @@ class DoctorCallback(keras.callbacks.Callback):
 
     def _record(self, epoch: int, logs: dict[str, Any]) -> None:
         self.epochs.append({k: float(np.asarray(v)) for k, v in logs.items()})
+        if self._answers is not None and not ({"val_accuracy", "val_acc"} & logs.keys()):
+            batch = len(self._probe[0]) if self._probe is not None else len(self._answers[0])
+            self.epochs[-1]["val_accuracy"] = facts.accuracy(self.model, *self._answers, batch)
         record = {f"step_ratio/{k}": v for k, v in getattr(self, "_ratios", {}).items()}
         if self._probe is not None:
             record["probe_loss"] = facts.probe_loss(self.model, *self._probe)

@@ -80,6 +80,19 @@ def predictions(model: keras.Model, x: np.ndarray, batch: int) -> Any:
     return np.concatenate(parts) if parts else model.predict(x, verbose=0)
 
 
+def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, batch: int) -> float:
+    """The share of `x` the model classes right: labels or one-hot `y`, softmax or sigmoid
+    outputs."""
+    predicted = np.asarray(predictions(model, x, batch))
+    y = np.asarray(y)
+    truth = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y))
+    if predicted.ndim > 1 and predicted.shape[-1] > 1:
+        answers = predicted.argmax(axis=-1)
+    else:
+        answers = (predicted.reshape(len(predicted)) > 0.5).astype(int)
+    return float(np.mean(answers == truth.astype(int)))
+
+
 def constant_loss(model: keras.Model, y: np.ndarray) -> float:
     """The probe's loss for the best input-blind answer: each output's mean (regression) or
     the class shares (a softmax over classes)."""
