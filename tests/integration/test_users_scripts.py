@@ -216,3 +216,72 @@ def test_a_classifier_without_an_accuracy_metric_is_judged_on_its_answers(tmp_pa
     assert "val_accuracy" not in logged[False][1]  # the fit itself logged none
     assert measured == pytest.approx(logged[True][1]["val_accuracy"], abs=1e-6)
     assert [e["val_accuracy"] for e in logged[True][0]] == pytest.approx(measured, abs=1e-6)
+
+
+def _binary_sigmoid_with_flat_labels():  # (model, fit arguments)
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 8, 2)).astype("float32")
+    labels = (x[:, -1, 0] > 0).astype(int)  # shape (64,) for an output of shape (64, 1)
+    model = keras.Sequential(
+        [keras.Input((8, 2)), keras.layers.LSTM(4), keras.layers.Dense(1, "sigmoid")]
+    )
+    model.compile("adam", "binary_crossentropy")
+    return model, {"x": x, "y": labels, "validation_split": 0.25}
+
+
+def _two_inputs():
+    import keras
+
+    rng = np.random.default_rng(0)
+    a, b = keras.Input((8, 2)), keras.Input((8, 2))  # same shapes: numpy would stack them
+    out = keras.layers.Dense(1)(keras.layers.LSTM(4)(keras.layers.Concatenate()([a, b])))
+    model = keras.Model([a, b], out)
+    model.compile("adam", "mse")
+    xa, xb = (rng.normal(size=(64, 8, 2)).astype("float32") for _ in range(2))
+    return model, {"x": [xa, xb], "y": xa[:, -1, :1], "validation_split": 0.25}
+
+
+def _tf_data():
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 8, 2)).astype("float32")
+    model = keras.Sequential([keras.Input((8, 2)), keras.layers.LSTM(4), keras.layers.Dense(1)])
+    model.compile("adam", "mse")
+    batches = tf.data.Dataset.from_tensor_slices((x, x[:, -1, :1])).batch(16)
+    return model, {"x": batches, "validation_data": batches}
+
+
+@pytest.mark.parametrize(
+    ("script", "warned"),
+    [
+        (_binary_sigmoid_with_flat_labels, None),
+        (_two_inputs, "x holds several arrays"),
+        (_tf_data, None),
+    ],
+)
+def test_scripts_of_other_shapes_are_diagnosed_as_far_as_the_evidence_goes(
+    script, warned: str | None, tmp_path: Path
+) -> None:
+    import warnings
+
+    from lstm_doctor.keras import DoctorCallback
+
+    model, fit = script()
+    arrays = {k: fit[k] for k in ("x", "y") if k in fit and isinstance(fit[k], (list, np.ndarray))}
+    if "validation_split" in fit:
+        arrays["validation_split"] = fit["validation_split"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        doctor = DoctorCallback(arrays.get("x"), arrays.get("y"), out_dir=str(tmp_path),
+                                validation_split=arrays.get("validation_split"))  # fmt: skip
+        model.fit(**fit, epochs=2, verbose=0, callbacks=[doctor])
+    said = [str(w.message) for w in caught if "lstm-doctor" in str(w.message)]
+    assert len(said) == (0 if warned is None else 1), said
+    if warned:
+        assert warned in said[0] and "the fit goes on" in said[0]
+    assert doctor.diagnosis is not None and doctor.diagnosis["verdict"] in ("healthy", "sick")
+    assert (tmp_path / "diagnosis.json").exists()

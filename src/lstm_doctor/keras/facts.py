@@ -13,8 +13,24 @@ import numpy as np
 from lstm_doctor.base.errors import DataError
 
 
-def _array(value: Any) -> np.ndarray | None:
-    return None if value is None else np.asarray(value)
+def _array(value: Any, name: str) -> np.ndarray | None:
+    """One array of samples, or None. A dict, or a list of arrays, is Keras' way of feeding
+    several inputs (or outputs): numpy would stack same-shaped ones into one wrong array.
+
+    Raises:
+        DataError: for several inputs or outputs, which the data checks cannot read.
+    """
+    if value is None:
+        return None
+    if isinstance(value, dict) or (
+        isinstance(value, (list, tuple)) and value and hasattr(value[0], "shape")
+    ):
+        raise DataError(
+            f"{name} holds several arrays (a model of several inputs or outputs): the data "
+            "checks and baselines read one array of windows; diagnosing the curves and the "
+            "step only"
+        )
+    return np.asarray(value)
 
 
 def split_arrays(
@@ -27,10 +43,11 @@ def split_arrays(
     Raises:
         DataError: arrays whose lengths disagree, or not arrays at all.
     """
-    x_train, y_train = _array(x), _array(y)
+    x_train, y_train = _array(x, "x"), _array(y, "y")
     x_val = y_val = None
     if validation_data is not None:
-        x_val, y_val = (_array(v) for v in tuple(validation_data)[:2])
+        given = tuple(validation_data)[:2]
+        x_val, y_val = _array(given[0], "x_val"), _array(given[1], "y_val")
     for name, (a, b) in {"train": (x_train, y_train), "validation": (x_val, y_val)}.items():
         if a is not None and b is not None and len(a) != len(b):
             raise DataError(
@@ -57,8 +74,20 @@ def probe_loss(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
     on the validation arrays then reuses: an eager LSTM forward pass costs ~4x more, and it
     would be paid every epoch."""
     predicted = model.predict_on_batch(x)
+    y = _same_rank(np.asarray(y), np.shape(predicted))
     value = _loss_fn(model)(keras.ops.convert_to_tensor(y), keras.ops.convert_to_tensor(predicted))
     return float(np.mean(keras.ops.convert_to_numpy(value)))
+
+
+def _same_rank(y: np.ndarray, predicted: tuple[int, ...]) -> np.ndarray:
+    """Targets shaped as the predictions where they differ by a trailing axis of one (labels
+    of shape (n,) for a sigmoid's (n, 1)), as Keras' Loss objects do before a loss function;
+    sparse labels for a softmax over classes stay as they are."""
+    if y.ndim == len(predicted) - 1 and predicted[-1] == 1:
+        return y[..., None]
+    if y.ndim == len(predicted) + 1 and y.shape[-1] == 1:
+        return y[..., 0]
+    return y
 
 
 def predictions(model: keras.Model, x: np.ndarray, batch: int) -> Any:
@@ -96,7 +125,7 @@ def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, batch: int) -> fl
 def constant_loss(model: keras.Model, y: np.ndarray) -> float:
     """The probe's loss for the best input-blind answer: each output's mean (regression) or
     the class shares (a softmax over classes)."""
-    y = np.asarray(y)
+    y = _same_rank(np.asarray(y), (len(y), *model.output_shape[1:]))
     outputs = int(model.output_shape[-1])
     if outputs > 1 and (np.issubdtype(y.dtype, np.integer) or y.ndim == 1 or y.shape[-1] == 1):
         counts = np.bincount(y.astype(int).ravel(), minlength=outputs)[:outputs] + 1e-3
