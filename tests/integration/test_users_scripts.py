@@ -285,3 +285,23 @@ def test_scripts_of_other_shapes_are_diagnosed_as_far_as_the_evidence_goes(
         assert warned in said[0] and "the fit goes on" in said[0]
     assert doctor.diagnosis is not None and doctor.diagnosis["verdict"] in ("healthy", "sick")
     assert (tmp_path / "diagnosis.json").exists()
+
+
+def test_autolog_reads_fits_called_positionally_and_gives_each_its_folder(tmp_path: Path) -> None:
+    """fit(x, y, 16, 2, 0, [callback]): the doctor joins the callbacks where they stand (it
+    once replaced `verbose` with them, and was left out); two fits, two folders."""
+    script = f"""
+import numpy as np, keras, lstm_doctor
+lstm_doctor.autolog(out_dir={str(tmp_path / "doctor")!r})
+rng = np.random.default_rng(0)
+x = rng.normal(size=(64, 6, 2)).astype("float32")
+model = keras.Sequential([keras.Input((6, 2)), keras.layers.LSTM(4), keras.layers.Dense(1)])
+model.compile("adam", "mse")
+model.fit(x, x[:, -1, :1], 16, 2, 0, [keras.callbacks.TerminateOnNaN()])
+model.fit(x, x[:, -1, :1], 16, 2, 0)
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Epoch 1/2" not in result.stdout  # verbose=0 was honoured
+    assert len(list((tmp_path / "doctor").glob("*/diagnosis.json"))) == 2

@@ -17,6 +17,7 @@ from typing import Any
 import keras
 
 from lstm_doctor.keras.callback import DoctorCallback
+from lstm_doctor.keras.finish import new_folder
 
 _state: dict[str, Any] = {"original": None, "out_dir": None, "paused": False}
 
@@ -49,7 +50,8 @@ def _doctor_for(bound: inspect.BoundArguments) -> DoctorCallback:
         _arrays(get("y")),
         validation_data=validation,
         validation_split=get("validation_split") or None,
-        out_dir=_state["out_dir"],
+        # Every fit its own folder, under the one autolog was given: fits would overwrite it.
+        out_dir=str(new_folder(_state["out_dir"])) if _state["out_dir"] else None,
     )
     doctor.batch_size = get("batch_size")
     doctor.early_stopping = any(
@@ -59,13 +61,16 @@ def _doctor_for(bound: inspect.BoundArguments) -> DoctorCallback:
 
 
 def autolog(out_dir: str | None = None) -> None:
-    """Diagnose every later `keras.Model.fit` (each into a new folder under ./lstm-doctor/,
-    or `out_dir`); calling it again only changes `out_dir`."""
+    """Diagnose every later `keras.Model.fit`, each into a new folder under ./lstm-doctor/
+    (or under `out_dir`); calling it again only changes `out_dir`."""
     _state["out_dir"] = out_dir
     if _state["original"] is not None:
         return
     original = keras.Model.fit
     signature = inspect.signature(original)
+    # Where `callbacks` stands among fit's positional arguments after self (x, y, batch_size,
+    # epochs, verbose, callbacks in Keras 3).
+    at = list(signature.parameters).index("callbacks") - 1
 
     @functools.wraps(original)
     def fit(self: keras.Model, *args: Any, **kwargs: Any) -> Any:
@@ -77,8 +82,8 @@ def autolog(out_dir: str | None = None) -> None:
             given = bound.arguments.get("callbacks") or []
             if not any(isinstance(c, DoctorCallback) for c in given):
                 callbacks = [*given, _doctor_for(bound)]
-                if "callbacks" in bound.arguments and len(args) > 4:
-                    args = (*args[:4], callbacks, *args[5:])  # passed positionally
+                if "callbacks" in bound.arguments and len(args) > at:
+                    args = (*args[:at], callbacks, *args[at + 1 :])  # passed positionally
                 else:
                     kwargs["callbacks"] = callbacks
         except Exception as exc:  # the user's fit runs whatever the doctor could not read
