@@ -156,16 +156,43 @@ def test_bad_input_to_diagnose_is_one_line_and_status_2(tmp_path: Path) -> None:
     (tmp_path / "h.json").write_text(json.dumps({"accuracy": [0.5, 0.6]}))
     np.savez(tmp_path / "bad.npz", x_train=np.zeros((5, 3, 1)), y_train=np.zeros(4))
     (tmp_path / "ok.json").write_text(json.dumps({"loss": [1.0, 0.9, 0.8]}))
+    (tmp_path / "text.npz").write_text("not numpy")
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    (tmp_path / "broken.json").write_text("{not json")
     env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
     for args in (
         [str(tmp_path / "h.json")],
+        [str(tmp_path / "broken.json")],
         ["0123456789abcdef0123456789abcdef"],
         [str(tmp_path / "ok.json"), "--data", str(tmp_path / "bad.npz")],
+        [str(tmp_path / "ok.json"), "--data", str(tmp_path / "text.npz")],
+        [str(tmp_path / "ok.json"), "--data", str(tmp_path / "one.npy")],
     ):
         done = _cli("diagnose", *args, env=env)
         assert done.returncode == 2, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # CSVLogger(separator=";")
+        ("semicolons.csv", "epoch;loss;val_loss\n0;1.0;1.1\n1;0.8;0.9\n2;0.7;0.85\n"),
+        # pandas' DataFrame(history.history).to_json(orient="records")
+        ("records.json", json.dumps([{"loss": v, "val_loss": v + 0.1} for v in (1.0, 0.8, 0.7)])),
+        # DataFrame(history.history).to_json(): {"loss": {"0": ..., "1": ...}}
+        ("columns.json", json.dumps({"loss": {"0": 1.0, "1": 0.8, "2": 0.7}})),
+    ],
+)
+def test_diagnose_reads_the_other_ways_a_history_is_saved(
+    name: str, text: str, tmp_path: Path
+) -> None:
+    (tmp_path / name).write_text(text)
+    done = _cli("diagnose", str(tmp_path / name), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr[-1500:]
+    diagnosis = json.loads((tmp_path / "out" / "diagnosis.json").read_text())
+    assert diagnosis["verdict"] in ("healthy", "sick")
 
 
 def test_importing_lstm_doctor_loads_no_keras() -> None:

@@ -18,17 +18,26 @@ ARRAYS = ("x_train", "y_train", "x_val", "y_val")
 
 
 def read_history(path: Path) -> pd.DataFrame:
-    """Per-epoch curves from a History JSON ({"loss": [...], ...}, or History.history under
-    "history") or a CSVLogger CSV (an `epoch` column and one per metric)."""
+    """Per-epoch curves from a History JSON ({"loss": [...], ...}, History.history under
+    "history", or one record an epoch as pandas writes them) or a CSVLogger CSV (an `epoch`
+    column and one per metric, with whatever `separator` the logger was given)."""
     try:
         if path.suffix.lower() == ".csv":
-            frame = pd.read_csv(path).drop(columns=["epoch"], errors="ignore")
+            # CSVLogger takes a separator; the sniffer reads whichever one it wrote.
+            frame = pd.read_csv(path, sep=None, engine="python")
+            frame = frame.drop(columns=["epoch"], errors="ignore")
         else:
             raw = json.loads(path.read_text())
             raw = raw.get("history", raw) if isinstance(raw, dict) else raw
+            if isinstance(raw, list):  # records: [{"loss": ..., "val_loss": ...}, ...]
+                raw = pd.DataFrame.from_records(raw).to_dict(orient="list")
             frame = pd.DataFrame({k: pd.Series(v, dtype=float) for k, v in raw.items()})
-    except (ValueError, TypeError, AttributeError, OSError) as exc:
-        raise DataError(f"{path}: not a Keras History JSON or CSVLogger file ({exc})") from None
+    except (ValueError, TypeError, AttributeError, OSError, pd.errors.ParserError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(
+            f"{path}: not a Keras History JSON or CSVLogger file ({first[:200]}); give "
+            "json.dump(history.history) or a keras.callbacks.CSVLogger file"
+        ) from None
     if "loss" not in frame:
         raise DataError(f"{path}: no 'loss' curve (columns: {', '.join(frame.columns)})")
     return frame.reset_index(drop=True)
@@ -42,7 +51,14 @@ def read_arrays(path: Path) -> dict[str, np.ndarray | None]:
     """
     if not path.exists():
         raise DataError(f"--data {path}: no such file")
-    with np.load(path, allow_pickle=False) as found:
+    how = "save them with np.savez(path, x_train=..., y_train=..., x_val=..., y_val=...)"
+    try:
+        found = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError):  # numpy's own words guess at pickles
+        raise DataError(f"--data {path}: not a NumPy .npz of arrays; {how}") from None
+    if not isinstance(found, np.lib.npyio.NpzFile):
+        raise DataError(f"--data {path}: one array, not a .npz of named arrays; {how}")
+    with found:
         arrays = {k: found[k] for k in found.files}
     if "x_train" not in arrays or "y_train" not in arrays:
         raise DataError(f"--data {path}: needs x_train and y_train (has {sorted(arrays)})")
