@@ -167,11 +167,14 @@ def test_bad_input_to_diagnose_is_one_line_and_status_2(tmp_path: Path) -> None:
         [str(tmp_path / "ok.json"), "--data", str(tmp_path / "bad.npz")],
         [str(tmp_path / "ok.json"), "--data", str(tmp_path / "text.npz")],
         [str(tmp_path / "ok.json"), "--data", str(tmp_path / "one.npy")],
+        [str(tmp_path / "ok.json"), "--model", str(tmp_path / "broken.json")],
+        [str(tmp_path / "ok.json"), "--model", "runs:/0123456789abcdef/model"],
     ):
         done = _cli("diagnose", *args, env=env)
         assert done.returncode == 2, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert "Traceback" not in done.stderr
+        assert not (tmp_path / "mlflow.db").exists(), args  # no store made by a refusal
 
 
 @pytest.mark.parametrize(

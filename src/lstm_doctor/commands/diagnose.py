@@ -23,6 +23,9 @@ def main(argv: list[str]) -> None:
     from lstm_doctor.keras.finish import finish
     from lstm_doctor.keras.sources import script_run
 
+    if args.model:
+        from lstm_doctor.stages import keras_env  # noqa: F401  (TensorFlow's start-up notes off)
+
     hints = {"target_index": args.target_index, "season": args.season, "task": args.task}
     run, run_id = script_run(args.source, args.data, args.model, hints)
     finish(run, args.out, log_to=run_id)

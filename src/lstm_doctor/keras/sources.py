@@ -108,12 +108,31 @@ def load_model(where: str) -> Any:
             # A model saved before its first fit has an optimizer with no state yet: nothing
             # is lost, as every reader here uses the weights (and prove the optimizer's config).
             warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
-            return keras.models.load_model(where)
+            try:
+                return keras.models.load_model(where)
+            except (ValueError, OSError, TypeError) as exc:
+                raise DataError(
+                    f"--model {where}: Keras cannot load it ({_first_line(exc)}); give a "
+                    "model saved with model.save('model.keras'), or an MLflow model URI"
+                ) from None
     if ":/" in where:
+        from mlflow.exceptions import MlflowException
+
         from lstm_doctor.tracking.script_runs import load_model as from_mlflow
 
-        return from_mlflow(where)
+        try:
+            return from_mlflow(where)
+        except (MlflowException, OSError) as exc:
+            raise DataError(
+                f"--model {where}: MLflow cannot load it ({_first_line(exc)}); check the run "
+                "or model and the store (MLFLOW_TRACKING_URI)"
+            ) from None
     raise DataError(f"--model {where}: no such file, and not an MLflow model URI")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:160]
 
 
 def script_run(

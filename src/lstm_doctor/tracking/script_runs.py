@@ -40,21 +40,9 @@ def read_run(run_id: str) -> tuple[pd.DataFrame, dict[str, str]]:
     Raises:
         DataError: no such run in the store, or a run with no `loss` curve.
     """
-    import logging
-
     from mlflow.exceptions import MlflowException
 
-    from lstm_doctor.tracking.store import sqlite_path
-
-    uri = mlflow.get_tracking_uri()
-    if uri.startswith("sqlite:///") and not sqlite_path(uri).exists():
-        raise DataError(
-            f"no MLflow run '{run_id}': there is no store at {uri} "
-            "(set MLFLOW_TRACKING_URI to the store that logged it)"
-        )
-    # Reading a run is no news: MLflow's notes on its database tables would bury the answer.
-    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _existing_store(f"no MLflow run '{run_id}'")
     client = _client()
     try:
         run = client.get_run(run_id)
@@ -84,10 +72,34 @@ def log_to_run(run_id: str, result: dict[str, Any], folder: Path) -> None:
             client.log_artifact(run_id, str(folder / name))
 
 
+def _existing_store(what: str) -> None:
+    """Refuse to read from a SQLite store that is not there (MLflow would make an empty one,
+    left behind), and keep MLflow's notes on its tables out of the answer.
+
+    Raises:
+        DataError: starting with `what`, naming the store.
+    """
+    import logging
+
+    from lstm_doctor.tracking.store import sqlite_path
+
+    uri = mlflow.get_tracking_uri()
+    if uri.startswith("sqlite:///") and not sqlite_path(uri).exists():
+        raise DataError(
+            f"{what}: there is no store at {uri} (set MLFLOW_TRACKING_URI to the store "
+            "that logged it)"
+        )
+    # Reading a run is no news: MLflow's notes on its database tables would bury the answer.
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def load_model(uri: str) -> Any:
     """A Keras model logged to MLflow (runs:/..., models:/...)."""
     import mlflow.keras
 
+    if uri.startswith(("runs:/", "models:/")):
+        _existing_store(f"--model {uri}")
     return mlflow.keras.load_model(uri)
 
 
