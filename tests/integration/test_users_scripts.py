@@ -335,3 +335,39 @@ model.fit(x, x[:, -1, :1], 16, 2, 0)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Epoch 1/2" not in result.stdout  # verbose=0 was honoured
     assert len(list((tmp_path / "doctor").glob("*/diagnosis.json"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "flagged"),
+    [(None, True), ("normalization", False), ("rescaling", True)],
+)
+def test_scales_are_judged_as_the_lstm_receives_them(
+    first: str | None, flagged: bool, tmp_path: Path
+) -> None:
+    """Features a thousandfold apart are unscaled, unless the model standardises them itself
+    (an adapted Normalization layer, as Keras' guides do); a layer that leaves them apart
+    (Rescaling by one) is said to have been looked through."""
+    import keras
+
+    from lstm_doctor.keras import DoctorCallback
+
+    rng = np.random.default_rng(0)
+    scales = np.array([1.0, 1000.0, 0.001])
+    x, xv = (rng.normal(size=(n, 8, 3)) * scales for n in (96, 32))
+    layers: list = [keras.Input((8, 3))]
+    if first == "normalization":
+        norm = keras.layers.Normalization()
+        norm.adapt(x)
+        layers.append(norm)
+    elif first == "rescaling":
+        layers.append(keras.layers.Rescaling(1.0))
+    model = keras.Sequential([*layers, keras.layers.LSTM(4), keras.layers.Dense(1)])
+    model.compile("adam", "mse")
+    doctor = DoctorCallback(x, x[:, -1, :1], validation_data=(xv, xv[:, -1, :1]),
+                            out_dir=str(tmp_path))  # fmt: skip
+    model.fit(x, x[:, -1, :1], validation_data=(xv, xv[:, -1, :1]), epochs=2, verbose=0,
+              callbacks=[doctor])  # fmt: skip
+    found = [f for f in doctor.diagnosis["findings"] if f["code"] == "data.unscaled_features"]
+    assert bool(found) is flagged
+    if first == "rescaling":
+        assert "after the model's own Rescaling layer" in found[0]["explanation"]

@@ -49,6 +49,10 @@ class ScriptRun:
     early_stopping: bool = False
     live: bool = False  # seen during fit (the callback): the optimiser's step was measured
     mlflow_run_id: str | None = None
+    # The training windows as the model's first learning layer sees them, where the model
+    # scales its own inputs first (a Normalization layer): their scales are what matter.
+    x_seen: np.ndarray | None = None
+    scaled_by: str | None = None  # the layers that did it, e.g. "Normalization"
 
     def __post_init__(self) -> None:
         features = None
@@ -125,7 +129,12 @@ def _data_findings(run: ScriptRun, task: str, cfg: Config) -> list[Finding]:
     x = script_data.as_windows(run.x_train)  # type: ignore[arg-type]
     columns = [f"feature {i}" for i in range(x.shape[-1])]
     findings = script_data.check_finite(x, run.y_train)  # type: ignore[arg-type]
-    findings += data_checks.check_scales(x, columns, cfg)
+    seen = x if run.x_seen is None else script_data.as_windows(run.x_seen)
+    scales = data_checks.check_scales(seen, columns, cfg)
+    for finding in scales:
+        if run.scaled_by:  # said of what the LSTM receives, not of the arrays given
+            finding.explanation += f" (measured after the model's own {run.scaled_by})"
+    findings += scales
     findings += script_data.check_constant(x, columns)
     if task == "classify":
         counts = script_data.class_counts(run.y_train)  # type: ignore[arg-type]

@@ -153,6 +153,7 @@ class DoctorCallback(keras.callbacks.Callback):
             batch = len(probe[0]) if probe is not None and len(probe[0]) else PROBE
             predicted = facts.predictions(self.model, arrays["x_val"], batch)
         epochs = int(self.params.get("epochs") or len(history))
+        seen = facts.seen_inputs(self.model, arrays.get("x_train"))
         return ScriptRun(
             history=history,
             **{k: arrays.get(k) for k in ("x_train", "y_train", "x_val", "y_val")},
@@ -167,5 +168,7 @@ class DoctorCallback(keras.callbacks.Callback):
             early_stopping=self.early_stopping or len(history) < epochs,
             live=True,
             mlflow_run_id=active_mlflow_run(),
+            x_seen=seen[0] if seen else None,
+            scaled_by=seen[1] if seen else None,
             **facts.optimizer_and_units(self.model),
         )

@@ -138,6 +138,38 @@ def constant_loss(model: keras.Model, y: np.ndarray) -> float:
     return float(np.mean(keras.ops.convert_to_numpy(value)))
 
 
+# Layers that transform inputs without learning from the loss, which a model may put before
+# its first learning layer to scale what that layer sees.
+INPUT_TRANSFORMS = (
+    "Normalization", "Rescaling", "BatchNormalization", "LayerNormalization", "Masking",
+    "GaussianNoise", "InputLayer",
+)  # fmt: skip
+SEEN_SAMPLE = 4096  # windows passed through them: enough for each feature's spread
+
+
+def seen_inputs(model: keras.Model, x: Any) -> tuple[np.ndarray, str] | None:
+    """The windows as the model's first learning layer receives them, and the names of the
+    layers before it that scale them; None where no such layer leads the model, or its
+    leading layers cannot be run on their own."""
+    leading = []
+    for layer in getattr(model, "layers", []):
+        if type(layer).__name__ not in INPUT_TRANSFORMS:
+            break
+        leading.append(layer)
+    scaling = [layer for layer in leading if type(layer).__name__ not in ("InputLayer", "Masking")]
+    if not scaling or x is None:
+        return None
+    try:
+        seen = keras.ops.convert_to_tensor(np.asarray(x)[:SEEN_SAMPLE], dtype="float32")
+        for layer in leading:
+            if type(layer).__name__ != "InputLayer":
+                seen = layer(seen, training=False)
+        names = " and ".join(dict.fromkeys(type(layer).__name__ for layer in scaling))
+        return np.asarray(keras.ops.convert_to_numpy(seen)), f"{names} layer"
+    except Exception:  # a layer that needs more than the windows: judge the arrays as given
+        return None
+
+
 def weights(model: keras.Model) -> dict[str, np.ndarray]:
     """Each trainable variable's value now, by its path (works on every backend)."""
     return {v.path: keras.ops.convert_to_numpy(v).copy() for v in model.trainable_variables}

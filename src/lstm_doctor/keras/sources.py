@@ -160,6 +160,11 @@ def script_run(
         extra["task"] = hints.get("task") or task_from_loss(model)
         if arrays.get("x_val") is not None:
             predicted = model.predict(arrays["x_val"], verbose=0)
+        from lstm_doctor.keras.facts import seen_inputs
+
+        seen = seen_inputs(model, arrays.get("x_train"))
+        if seen:
+            extra["x_seen"], extra["scaled_by"] = seen
     merged = {**extra, **{k: v for k, v in facts.items() if v is not None}}
     merged["task"] = hints.get("task") or merged.get("task")
     run = ScriptRun(
