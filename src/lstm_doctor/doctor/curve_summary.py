@@ -164,8 +164,10 @@ def validation_improving(history: pd.DataFrame, s_val: np.ndarray, tail: int, cf
     level above its best before it.
     """
     n = len(s_val)
-    if cfg.dataset.task == "classify" and "val_accuracy" in history and n > tail:
+    if cfg.dataset.task == "classify":
+        if "val_accuracy" not in history:  # no answers to judge: not guessed from the loss
+            return False
         accuracy = smooth(history["val_accuracy"].to_numpy(dtype=float))
-        if np.isfinite(accuracy).all():
+        if n > tail and np.isfinite(accuracy).all():
             return bool(np.max(accuracy[n - tail :]) > np.max(accuracy[: n - tail]))
     return int(np.argmin(s_val)) >= n - tail

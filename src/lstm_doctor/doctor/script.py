@@ -225,6 +225,11 @@ def script_evidence(run: ScriptRun) -> tuple[Evidence, dict[str, Any] | None, in
     missing["the gradient probe (exploding, vanishing)"] = "this project's pipeline"
     if "val_loss" not in run.history:
         missing["overfitting and the validation curve"] = "validation data in fit"
+    elif task == "classify" and "val_accuracy" not in run.history:
+        missing["a classifier still improving (slow convergence)"] = (
+            "its validation accuracy per epoch (metrics=['accuracy'] in compile, or the "
+            "callback with validation arrays)"
+        )
     scored = metrics if metrics is not None and "model" in metrics else None
     evidence = Evidence(
         cfg=cfg,
