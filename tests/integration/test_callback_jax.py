@@ -1,7 +1,7 @@
 """DoctorCallback on Keras' JAX backend (TensorFlow is the tested one): a user's tiny script
 run in its own process with KERAS_BACKEND=jax writes its diagnosis, the curves and the
-optimiser's step (weight snapshots, any backend) are read, and the gradient probe, which
-only this project's pipeline runs, is listed as not assessed."""
+optimiser's step (weight snapshots, any backend) are read, and the gradient probe,
+TensorFlow-only here, is listed as not assessed."""
 
 from __future__ import annotations
 

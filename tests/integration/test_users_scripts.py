@@ -437,3 +437,29 @@ def test_every_example_through_autolog_and_then_diagnose_on_the_run_mlflow_logge
 
 # Causes only a fit the doctor watched can show: its optimiser's step.
 LIVE_ONLY = {"train.step_too_small", "train.step_too_large"}
+
+
+def test_the_callback_probes_gradients_and_finds_them_vanishing(tmp_path: Path) -> None:
+    """A live fit on TensorFlow gets the pipeline's gradient probe: a stack whose first LSTM
+    starts at zero weights passes its layer almost no gradient (the pipeline's
+    zero_init_stack scenario), and the doctor says so from the callback alone."""
+    import keras
+
+    from lstm_doctor.keras import DoctorCallback
+
+    rng = np.random.default_rng(0)
+    x, xv = (rng.normal(size=(n, 12, 2)).astype("float32") for n in (256, 64))
+    y, yv = x[:, -1, :1] * 0.5, xv[:, -1, :1] * 0.5
+    keras.utils.set_random_seed(0)
+    zeros = {"kernel_initializer": "zeros", "recurrent_initializer": "zeros"}
+    model = keras.Sequential([keras.Input((12, 2)),
+                              keras.layers.LSTM(8, return_sequences=True, **zeros),
+                              keras.layers.LSTM(8, **zeros), keras.layers.Dense(1)])  # fmt: skip
+    model.compile("adam", "mse")
+    doctor = DoctorCallback(x, y, validation_data=(xv, yv), out_dir=str(tmp_path))
+    model.fit(x, y, validation_data=(xv, yv), epochs=3, batch_size=32, verbose=0,
+              callbacks=[doctor])  # fmt: skip
+    assert all("grad_norm" in r for r in doctor.records), doctor.records
+    assert all(any(k.startswith("grad_ratio/lstm") for k in r) for r in doctor.records)
+    assert "the gradient probe (exploding, vanishing)" not in doctor.diagnosis["not_assessed"]
+    assert "train.vanishing_gradients" in doctor.diagnosis["codes"]

@@ -12,7 +12,7 @@ from lstm_doctor.stages import keras_env  # noqa: F401  (sets Keras' environment
 import keras
 import tensorflow as tf
 
-from lstm_doctor.stages import monitor
+from lstm_doctor.stages import gradients
 from lstm_doctor.stages.train import build_model
 
 from ..conftest import tiny_config
@@ -38,10 +38,10 @@ def test_models_alike_share_one_probe_each_on_its_own_weights() -> None:
     x = rng.normal(size=(16, 24, 3)).astype("float32")
     y = rng.normal(size=(16, 4)).astype("float32")
     first, second, other = compiled(8, 0), compiled(8, 1), compiled(6, 0)
-    before = len(monitor._PROBES)
-    probes = [monitor.probe_function(m) for m in (first, second, other)]
+    before = len(gradients._PROBES)
+    probes = [gradients.probe_function(m) for m in (first, second, other)]
     # Two architectures: two compiled functions, whatever the number of models.
-    assert len(monitor._PROBES) == min(before + 2, monitor.KEPT_PROBES)
+    assert len(gradients._PROBES) == min(before + 2, gradients.KEPT_PROBES)
     for model, probe in zip((first, second, other), probes, strict=True):
         loss, grads = probe(x, y)
         want_loss, want_grads = direct(model, x, y)
@@ -59,5 +59,5 @@ def test_a_loss_object_gets_a_probe_of_its_own_model() -> None:
     model.compile(optimizer="adam", loss=keras.losses.Huber())
     x = np.ones((4, 24, 3), "float32")
     y = np.zeros((4, 4), "float32")
-    loss, _ = monitor.probe_function(model)(x, y)
+    loss, _ = gradients.probe_function(model)(x, y)
     np.testing.assert_allclose(float(loss), direct(model, x, y)[0], rtol=1e-5)

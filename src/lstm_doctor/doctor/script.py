@@ -222,7 +222,10 @@ def script_evidence(run: ScriptRun) -> tuple[Evidence, dict[str, Any] | None, in
             data += check_no_signal(metrics, task)
     if not run.live:
         missing["the optimiser's step (update/weight ratio)"] = "a live fit (the callback)"
-    missing["the gradient probe (exploding, vanishing)"] = "this project's pipeline"
+    if "grad_norm" not in run.monitors:
+        missing["the gradient probe (exploding, vanishing)"] = (
+            "a live fit on Keras' TensorFlow backend (the callback)"
+        )
     if "val_loss" not in run.history:
         missing["overfitting and the validation curve"] = "validation data in fit"
     elif task == "classify" and "val_accuracy" not in run.history:

@@ -32,7 +32,8 @@ def console_lines(result: dict[str, Any]) -> str:
         )
     missing = result.get("not_assessed") or {}
     if missing:
-        lines.append(f"  not assessed: {len(missing)} checks (see diagnosis.md)")
+        checks = "1 check" if len(missing) == 1 else f"{len(missing)} checks"
+        lines.append(f"  not assessed: {checks} (see diagnosis.md)")
     return "\n".join(lines)
 
 

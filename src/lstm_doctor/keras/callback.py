@@ -83,6 +83,7 @@ class DoctorCallback(keras.callbacks.Callback):
         self.records: list[dict[str, float]] = []
         self._measure = False
         self._answers: tuple[np.ndarray, np.ndarray] | None = None
+        self._gradients: Any = None
         self._guard(self._begin)
 
     def _begin(self) -> None:
@@ -97,6 +98,20 @@ class DoctorCallback(keras.callbacks.Callback):
         task = self.task or facts.task_from_loss(self.model)
         if task == "classify" and xv is not None and yv is not None:
             self._answers = (xv[:PROBE], yv[:PROBE])
+        if self._probe is not None and keras.backend.backend() == "tensorflow":
+            self._begin_gradients()
+
+    def _begin_gradients(self) -> None:
+        """The gradient probe (TensorFlow only): one batch of the fit's size, the cost of one
+        training step an epoch. A model it cannot trace is left unprobed, said so."""
+        from lstm_doctor.stages.gradients import probe_function
+
+        size = min(self.batch_size or 32, len(self._probe[0]))
+        self._grad_probe = (self._probe[0][:size], self._probe[1][:size])
+        try:
+            self._gradients = probe_function(self.model)
+        except Exception:
+            self._gradients = None
 
     # The epoch's first step is measured between its start and the next batch's start (or
     # the epoch's end, after a single step): no hook on a batch's end, so Keras keeps
@@ -129,12 +144,24 @@ class DoctorCallback(keras.callbacks.Callback):
             batch = len(self._probe[0]) if self._probe is not None else len(self._answers[0])
             self.epochs[-1]["val_accuracy"] = facts.accuracy(self.model, *self._answers, batch)
         record = {f"step_ratio/{k}": v for k, v in getattr(self, "_ratios", {}).items()}
+        if self._gradients is not None:
+            record.update(self._gradient_norms())
         if self._probe is not None:
             record["probe_loss"] = facts.probe_loss(self.model, *self._probe)
             if epoch == 0 or not self.records:
                 record["probe_loss_initial"] = self._initial
                 record["probe_loss_constant"] = self._constant
         self.records.append(record)
+
+    def _gradient_norms(self) -> dict[str, float]:
+        from lstm_doctor.stages.gradients import gradient_record
+
+        try:
+            found = gradient_record(self.model, *self._gradients(*self._grad_probe))
+        except Exception:  # not this model's: the rest of the watch goes on without it
+            self._gradients = None
+            return {}
+        return {k: v for k, v in found.items() if k != "probe_loss"}
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self._guard(self._finish)

@@ -116,17 +116,9 @@ def load_model(where: str) -> Any:
                     "model saved with model.save('model.keras'), or an MLflow model URI"
                 ) from None
     if ":/" in where:
-        from mlflow.exceptions import MlflowException
-
         from lstm_doctor.tracking.script_runs import load_model as from_mlflow
 
-        try:
-            return from_mlflow(where)
-        except (MlflowException, OSError) as exc:
-            raise DataError(
-                f"--model {where}: MLflow cannot load it ({_first_line(exc)}); check the run "
-                "or model and the store (MLFLOW_TRACKING_URI)"
-            ) from None
+        return from_mlflow(where)
     raise DataError(f"--model {where}: no such file, and not an MLflow model URI")
 
 

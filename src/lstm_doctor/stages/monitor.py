@@ -9,8 +9,6 @@ average (a model can learn most of what it will within its first epoch).
 
 from __future__ import annotations
 
-import json
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -20,6 +18,8 @@ from lstm_doctor.stages import keras_env as backend  # noqa: F401  (sets Keras' 
 # isort: split
 
 import keras
+
+from lstm_doctor.stages.gradients import gradient_record, layer_of, probe_function
 
 
 class GradientMonitor(keras.callbacks.Callback):
@@ -86,36 +86,15 @@ class GradientMonitor(keras.callbacks.Callback):
             self._first_step_pending = False
             self._step_ratio = self._update_ratios()
         x, y = self.probe
-        variables = self.model.trainable_variables
-        loss, grads = self._probe_gradients(x, y)
-        record: dict[str, float] = {"probe_loss": float(keras.ops.convert_to_numpy(loss))}
+        record = gradient_record(self.model, *self._probe_gradients(x, y))
         if epoch == 0 and self._initial_loss is not None:
             record["probe_loss_initial"] = self._initial_loss
         if epoch == 0 and self._constant_loss is not None:
             record["probe_loss_constant"] = self._constant_loss
-        layer_grad: dict[str, float] = {}
-        total = 0.0
-        for variable, grad in zip(variables, grads, strict=True):
-            layer = _layer(self.model.name, variable.path)
-            g = (
-                float(np.sum(np.square(keras.ops.convert_to_numpy(grad))))
-                if grad is not None
-                else 0.0
-            )
-            total += g
-            layer_grad[layer] = layer_grad.get(layer, 0.0) + g
-        record["grad_norm"] = float(np.sqrt(total))
-        for layer, g in layer_grad.items():
-            record[f"grad_norm/{layer}"] = float(np.sqrt(g))
         for layer, ratio in self._update_ratios().items():
             record[f"update_ratio/{layer}"] = ratio
         for layer, ratio in self._step_ratio.items():
             record[f"step_ratio/{layer}"] = ratio
-        lstm_layers = [name for name in layer_grad if name.startswith("lstm")]
-        if lstm_layers and "output" in layer_grad and layer_grad["output"] > 0:
-            record[f"grad_ratio/{lstm_layers[0]}"] = float(
-                np.sqrt(layer_grad[lstm_layers[0]] / layer_grad["output"])
-            )
         self.records.append(record)
         if self.sink is not None:
             self.sink(record, epoch)
@@ -130,78 +109,7 @@ class GradientMonitor(keras.callbacks.Callback):
             if before is None:
                 continue
             now = keras.ops.convert_to_numpy(variable)
-            layer = _layer(self.model.name, variable.path)
+            layer = layer_of(self.model.name, variable.path)
             change[layer] = change.get(layer, 0.0) + float(np.sum(np.square(now - before)))
             size[layer] = size.get(layer, 0.0) + float(np.sum(np.square(now)))
         return {layer: float(np.sqrt(change[layer] / (size[layer] or 1.0))) for layer in change}
-
-
-# Compiled probe functions by model architecture and loss, the most recent few. Tracing an
-# LSTM's gradient costs this process about 0.2 s of CPU (as much as a dozen training steps,
-# a tenth of a short epoch); eager gradients would cost ~10x more every epoch. One trace
-# serves every model alike that this process trains: a sweep's or a proof's worker, a
-# benchmark's repeats.
-_PROBES: OrderedDict[str, Any] = OrderedDict()
-KEPT_PROBES = 8
-
-
-def probe_function(model: keras.Model) -> Any:
-    """`f(x, y) -> (loss, gradients)` on `model` as it stands (no update, training=False),
-    compiled once for all the models of this architecture and loss."""
-    import tensorflow as tf
-
-    key = _architecture(model)
-    if key is None or key not in _PROBES:
-        template = model
-
-        def traced(trainable: list, non_trainable: list, x: Any, y: Any) -> Any:
-            # The template's graph run on this model's weights (the way Keras' stateless
-            # trainers run a model): the weights are inputs, not the template's own.
-            mapping = list(zip(template.trainable_variables, trainable, strict=True))
-            mapping += list(zip(template.non_trainable_variables, non_trainable, strict=True))
-            with tf.GradientTape() as tape:
-                tape.watch(trainable)
-                with keras.StatelessScope(state_mapping=mapping):
-                    predictions = template(x, training=False)
-                    loss = template.compute_loss(x=x, y=y, y_pred=predictions)
-            return loss, tape.gradient(loss, trainable)
-
-        compiled = tf.function(traced)
-        if key is None:
-            return _bound(compiled, model)
-        _PROBES[key] = compiled
-        while len(_PROBES) > KEPT_PROBES:
-            _PROBES.popitem(last=False)
-    _PROBES.move_to_end(key)
-    return _bound(_PROBES[key], model)
-
-
-def _bound(compiled: Any, model: keras.Model) -> Any:
-    """The compiled probe fed `model`'s weights as they are at each call."""
-
-    def probe(x: Any, y: Any) -> Any:
-        trainable = [keras.ops.convert_to_tensor(v) for v in model.trainable_variables]
-        fixed = [keras.ops.convert_to_tensor(v) for v in model.non_trainable_variables]
-        return compiled(trainable, fixed, x, y)
-
-    return probe
-
-
-def _architecture(model: keras.Model) -> str | None:
-    """A stack's input, layers (their configs, names aside: Keras numbers them per model)
-    and loss; None for a model whose graph its layers do not tell (not a Sequential) or
-    whose loss is an object (a function or a Loss instance: two may differ, print alike)."""
-    if not isinstance(model, keras.Sequential) or not isinstance(model.loss, str):
-        return None
-    layers = []
-    for layer in model.layers:
-        config = {k: v for k, v in layer.get_config().items() if k != "name"}
-        layers.append([type(layer).__name__, config])
-    inputs = [list(model.inputs[0].shape), str(model.inputs[0].dtype)]
-    return json.dumps([inputs, layers, model.loss], default=str)
-
-
-def _layer(model_name: str, path: str) -> str:
-    """The layer a variable belongs to, from its path (`model/lstm/kernel` or `lstm/kernel`)."""
-    parts = path.split("/")
-    return parts[1] if parts[0] == model_name and len(parts) > 2 else parts[0]

@@ -97,10 +97,19 @@ def _existing_store(what: str) -> None:
 def load_model(uri: str) -> Any:
     """A Keras model logged to MLflow (runs:/..., models:/...)."""
     import mlflow.keras
+    from mlflow.exceptions import MlflowException
 
     if uri.startswith(("runs:/", "models:/")):
         _existing_store(f"--model {uri}")
-    return mlflow.keras.load_model(uri)
+    try:
+        return mlflow.keras.load_model(uri)
+    except (MlflowException, OSError) as exc:
+        text = str(exc).strip()
+        first = (text.splitlines()[0] if text else type(exc).__name__)[:160]
+        raise DataError(
+            f"--model {uri}: MLflow cannot load it ({first}); check the run or model and "
+            "the store (MLFLOW_TRACKING_URI)"
+        ) from None
 
 
 def store_set() -> bool:
