@@ -471,3 +471,49 @@ def test_the_callback_probes_gradients_and_finds_them_vanishing(tmp_path: Path) 
     assert all(any(k.startswith("grad_ratio/lstm") for k in r) for r in doctor.records)
     assert "the gradient probe (exploding, vanishing)" not in doctor.diagnosis["not_assessed"]
     assert "train.vanishing_gradients" in doctor.diagnosis["codes"]
+
+
+def test_reading_edges_a_review_found(tmp_path: Path) -> None:
+    """A one-column history CSV, a truncated .npz, Keras' other names for accuracy, a
+    model led by GaussianNoise (no scaling at inference), a sigmoid on logits."""
+    import keras
+    import pandas as pd
+
+    from lstm_doctor.base.errors import DataError
+    from lstm_doctor.doctor.script import ScriptRun
+    from lstm_doctor.keras import facts
+    from lstm_doctor.keras.sources import read_arrays, read_history
+
+    (tmp_path / "one.csv").write_text("loss\n1.0\n0.8\n0.7\n")
+    assert list(read_history(tmp_path / "one.csv")["loss"]) == [1.0, 0.8, 0.7]
+    np.savez(tmp_path / "d.npz", x_train=np.zeros((4, 3, 1)), y_train=np.zeros(4))
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "d.npz").read_bytes()[:100])
+    with pytest.raises(DataError, match=r"not a NumPy \.npz"):
+        read_arrays(tmp_path / "cut.npz")
+    run = ScriptRun(pd.DataFrame({"loss": [1.0], "acc": [0.5], "val_acc": [0.4]}))
+    assert {"accuracy", "val_accuracy"} <= set(run.history)
+    noisy = keras.Sequential([keras.Input((3, 2)), keras.layers.GaussianNoise(0.1),
+                              keras.layers.LSTM(2), keras.layers.Dense(1)])  # fmt: skip
+    assert facts.seen_inputs(noisy, np.ones((4, 3, 2))) is None
+    logits = keras.Sequential([keras.Input((3, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    logits.compile("adam", keras.losses.BinaryCrossentropy(from_logits=True))
+    logits.layers[-1].set_weights([np.ones((3, 1)), np.zeros(1)])
+    x = np.array([[[-1.0], [-1.0], [-1.0]], [[0.1], [0.1], [0.1]]], dtype="float32")
+    assert facts.accuracy(logits, x, np.array([0, 1]), 2) == 1.0  # logits -3 and 0.3: cut at 0
+
+
+def test_prove_keeps_an_adapted_normalization_in_every_variant() -> None:
+    import keras
+
+    from lstm_doctor.keras.proving import _variant
+
+    x = np.random.default_rng(0).normal(5.0, 3.0, size=(64, 6, 2)).astype("float32")
+    norm = keras.layers.Normalization()
+    norm.adapt(x)
+    model = keras.Sequential(
+        [keras.Input((6, 2)), norm, keras.layers.LSTM(4), keras.layers.Dense(1)]
+    )
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    variant = _variant(model, "optimizer.learning_rate=0.01", None)
+    for kept, original in zip(variant.layers[0].get_weights(), norm.get_weights(), strict=True):
+        np.testing.assert_allclose(kept, original)

@@ -55,6 +55,16 @@ class ScriptRun:
     scaled_by: str | None = None  # the layers that did it, e.g. "Normalization"
 
     def __post_init__(self) -> None:
+        # Keras logs accuracy under the name the user gave it (acc, binary_accuracy, ...):
+        # the doctor reads one name.
+        self.history = self.history.rename(
+            columns={
+                f"{split}{alias}": f"{split}accuracy"
+                for split in ("", "val_")
+                for alias in ACCURACY_ALIASES
+                if f"{split}accuracy" not in self.history
+            }
+        )
         features = None
         if self.x_train is not None and np.ndim(self.x_train) == 3:
             features = int(np.shape(self.x_train)[-1])
@@ -62,6 +72,9 @@ class ScriptRun:
 
 
 TASKS = ("forecast", "classify")
+ACCURACY_ALIASES = (
+    "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+)  # fmt: skip
 
 
 def check_hints(target_index: Any, season: Any, task: Any, features: int | None = None) -> None:

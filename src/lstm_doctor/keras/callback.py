@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.doctor.script import ScriptRun, check_hints
+from lstm_doctor.doctor.script import ACCURACY_ALIASES, ScriptRun, check_hints
 from lstm_doctor.keras import facts
 from lstm_doctor.keras.finish import active_mlflow_run, finish
 
@@ -84,6 +84,7 @@ class DoctorCallback(keras.callbacks.Callback):
         self._measure = False
         self._answers: tuple[np.ndarray, np.ndarray] | None = None
         self._gradients: Any = None
+        self._gradients_failed = False
         self._guard(self._begin)
 
     def _begin(self) -> None:
@@ -140,7 +141,8 @@ class DoctorCallback(keras.callbacks.Callback):
 
     def _record(self, epoch: int, logs: dict[str, Any]) -> None:
         self.epochs.append({k: float(np.asarray(v)) for k, v in logs.items()})
-        if self._answers is not None and not ({"val_accuracy", "val_acc"} & logs.keys()):
+        logged = {f"val_{name}" for name in ("accuracy", *ACCURACY_ALIASES)}
+        if self._answers is not None and not (logged & logs.keys()):
             batch = len(self._probe[0]) if self._probe is not None else len(self._answers[0])
             self.epochs[-1]["val_accuracy"] = facts.accuracy(self.model, *self._answers, batch)
         record = {f"step_ratio/{k}": v for k, v in getattr(self, "_ratios", {}).items()}
@@ -160,6 +162,7 @@ class DoctorCallback(keras.callbacks.Callback):
             found = gradient_record(self.model, *self._gradients(*self._grad_probe))
         except Exception:  # not this model's: the rest of the watch goes on without it
             self._gradients = None
+            self._gradients_failed = True
             return {}
         return {k: v for k, v in found.items() if k != "probe_loss"}
 
@@ -169,6 +172,14 @@ class DoctorCallback(keras.callbacks.Callback):
     def _finish(self) -> None:
         run = self.script_run()
         self.diagnosis = finish(run, self.out_dir, log_to=run.mlflow_run_id)
+
+    def _monitors(self) -> pd.DataFrame:
+        """The per-epoch records; gradients dropped whole where the probe failed part way
+        (the epochs it missed would read as non-finite: an explosion that never was)."""
+        monitors = pd.DataFrame(self.records)
+        if self._gradients_failed:
+            monitors = monitors.drop(columns=[c for c in monitors if c.startswith("grad_")])
+        return monitors
 
     def script_run(self) -> ScriptRun:
         """What this fit showed, as the doctor's script adapter takes it."""
@@ -185,7 +196,7 @@ class DoctorCallback(keras.callbacks.Callback):
             history=history,
             **{k: arrays.get(k) for k in ("x_train", "y_train", "x_val", "y_val")},
             predicted=predicted,
-            monitors=pd.DataFrame(self.records),
+            monitors=self._monitors(),
             batch_size=self.batch_size,
             epochs=epochs,
             task=self.task or facts.task_from_loss(self.model),

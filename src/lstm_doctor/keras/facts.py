@@ -118,7 +118,9 @@ def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, batch: int) -> fl
     if predicted.ndim > 1 and predicted.shape[-1] > 1:
         answers = predicted.argmax(axis=-1)
     else:
-        answers = (predicted.reshape(len(predicted)) > 0.5).astype(int)
+        # A sigmoid's output, or its logit where the loss takes logits.
+        cut = 0.0 if getattr(model.loss, "from_logits", False) else 0.5
+        answers = (predicted.reshape(len(predicted)) > cut).astype(int)
     return float(np.mean(answers == truth.astype(int)))
 
 
@@ -156,7 +158,9 @@ def seen_inputs(model: keras.Model, x: Any) -> tuple[np.ndarray, str] | None:
         if type(layer).__name__ not in INPUT_TRANSFORMS:
             break
         leading.append(layer)
-    scaling = [layer for layer in leading if type(layer).__name__ not in ("InputLayer", "Masking")]
+    # Layers that leave the values as they are at inference do not scale them.
+    passing = ("InputLayer", "Masking", "GaussianNoise")
+    scaling = [layer for layer in leading if type(layer).__name__ not in passing]
     if not scaling or x is None:
         return None
     try:

@@ -136,10 +136,22 @@ def _variant(model: keras.Model, change: str | None, build_fn: Callable[[], Any]
                 f"{type(model).__name__} is a subclassed model: pass build_fn= (a function "
                 "returning a new, uncompiled model) to prove a change on it"
             ) from None
+        _keep_adapted_state(model, clone)
     optimizer = _changed(keras.optimizers.serialize(model.optimizer), change)
     # The loss is what the verdict judges; the original's metrics are not needed for it.
     clone.compile(optimizer=keras.optimizers.deserialize(optimizer), loss=model.loss)
     return clone
+
+
+def _keep_adapted_state(model: keras.Model, clone: keras.Model) -> None:
+    """A clone is built from the model's config, which leaves out what a preprocessing layer
+    learned from the data (an adapted Normalization's mean and variance): copied over, so
+    every variant sees its inputs as the original did. Learned weights stay fresh."""
+    import keras
+
+    for original, copy in zip(model.layers, clone.layers, strict=False):
+        if isinstance(original, keras.layers.Normalization) and original.get_weights():
+            copy.set_weights(original.get_weights())
 
 
 def _store_set() -> bool:

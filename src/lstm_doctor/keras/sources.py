@@ -4,7 +4,9 @@ arrays from an .npz and the model from a .keras file or an MLflow URI."""
 
 from __future__ import annotations
 
+import csv
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,11 @@ def read_history(path: Path) -> pd.DataFrame:
     column and one per metric, with whatever `separator` the logger was given)."""
     try:
         if path.suffix.lower() == ".csv":
-            # CSVLogger takes a separator; the sniffer reads whichever one it wrote.
-            frame = pd.read_csv(path, sep=None, engine="python")
+            # CSVLogger takes a separator: a header without a comma is read with the one
+            # it holds (the sniffer), a header of one column as it is.
+            header = path.open(encoding="utf-8", errors="replace").readline()
+            guess = "," in header or not any(c in header for c in ";\t| ")
+            frame = pd.read_csv(path) if guess else pd.read_csv(path, sep=None, engine="python")
             frame = frame.drop(columns=["epoch"], errors="ignore")
         else:
             raw = json.loads(path.read_text())
@@ -32,7 +37,7 @@ def read_history(path: Path) -> pd.DataFrame:
             if isinstance(raw, list):  # records: [{"loss": ..., "val_loss": ...}, ...]
                 raw = pd.DataFrame.from_records(raw).to_dict(orient="list")
             frame = pd.DataFrame({k: pd.Series(v, dtype=float) for k, v in raw.items()})
-    except (ValueError, TypeError, AttributeError, OSError, pd.errors.ParserError) as exc:
+    except (ValueError, TypeError, AttributeError, OSError, csv.Error) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(
             f"{path}: not a Keras History JSON or CSVLogger file ({first[:200]}); give "
@@ -54,7 +59,7 @@ def read_arrays(path: Path) -> dict[str, np.ndarray | None]:
     how = "save them with np.savez(path, x_train=..., y_train=..., x_val=..., y_val=...)"
     try:
         found = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError):  # numpy's own words guess at pickles
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile):  # numpy's words guess at pickles
         raise DataError(f"--data {path}: not a NumPy .npz of arrays; {how}") from None
     if not isinstance(found, np.lib.npyio.NpzFile):
         raise DataError(f"--data {path}: one array, not a .npz of named arrays; {how}")
