@@ -101,12 +101,11 @@ def with_fix(cfg: Config, fix: str) -> Config | None:
     """`cfg` with a fix's key=value overrides applied and validated; None for a group
     option or a result the schema refuses. Not to be changed: the result is shared."""
     key = (repr(cfg), fix)
-    if key in _WEIGHED:
-        return _WEIGHED[key]
-    if len(_WEIGHED) >= KEPT_WEIGHED:
-        _WEIGHED.clear()
-    weighed = _WEIGHED[key] = _apply(cfg, fix)
-    return weighed
+    if key not in _WEIGHED:
+        if len(_WEIGHED) >= KEPT_WEIGHED:
+            _WEIGHED.clear()
+        _WEIGHED[key] = _apply(cfg, fix)
+    return _WEIGHED[key]
 
 
 def _apply(cfg: Config, fix: str) -> Config | None:
