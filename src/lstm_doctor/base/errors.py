@@ -23,6 +23,13 @@ class DataError(DoctorError):
     """Input data that cannot be used as it is."""
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message cut to its first line (a library's may run to a page), or its
+    type's name where it has none: what the one-line errors quote as the cause."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class Interrupted(BaseException):
     """A signal (SIGTERM from a scheduler or `kill`, SIGINT from Ctrl-C) stopped the work.
 

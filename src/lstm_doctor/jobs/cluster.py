@@ -32,7 +32,7 @@ def connect(init: dict[str, Any], tracking_uri: str) -> None:
     Raises:
         DoctorError: Ray is not installed, or no cluster answers at the address.
     """
-    from lstm_doctor.base.errors import DoctorError
+    from lstm_doctor.base.errors import DoctorError, first_line
 
     try:
         import ray
@@ -55,7 +55,7 @@ def connect(init: dict[str, Any], tracking_uri: str) -> None:
     try:
         ray.init(**init, runtime_env=runtime_env)
     except ConnectionError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = first_line(exc)
         # Something answered at the address but refused us: with Ray 2.60, most often a
         # cluster that uses token authentication (it does once ~/.ray/auth_token exists).
         what = ("start one with `ray start --head` or give its address" if "find" in first

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_doctor.base.errors import ConfigError, DataError
+from lstm_doctor.base.errors import ConfigError, DataError, first_line
 from lstm_doctor.comparison.judging import spread, verdict_against
 from lstm_doctor.comparison.significance import holm, welch_p
 
@@ -109,8 +109,7 @@ def _check_model(model: keras.Model, changes: list[str], build_fn: Any) -> None:
         try:
             keras.optimizers.deserialize(_changed(optimizer, change))
         except Exception as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ConfigError(f"cannot apply '{change}': {first[:200]}") from None
+            raise ConfigError(f"cannot apply '{change}': {first_line(exc)[:200]}") from None
 
 
 def _changed(optimizer: dict[str, Any], change: str | None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.errors import DataError, first_line
 from lstm_doctor.doctor.script import ScriptRun
 
 ARRAYS = ("x_train", "y_train", "x_val", "y_val")
@@ -38,7 +38,7 @@ def read_history(path: Path) -> pd.DataFrame:
                 raw = pd.DataFrame.from_records(raw).to_dict(orient="list")
             frame = pd.DataFrame({k: pd.Series(v, dtype=float) for k, v in raw.items()})
     except (ValueError, TypeError, AttributeError, OSError, csv.Error) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = first_line(exc)
         raise DataError(
             f"{path}: not a Keras History JSON or CSVLogger file ({first[:200]}); give "
             "json.dump(history.history) or a keras.callbacks.CSVLogger file"
@@ -117,7 +117,7 @@ def load_model(where: str) -> Any:
                 return keras.models.load_model(where)
             except (ValueError, OSError, TypeError) as exc:
                 raise DataError(
-                    f"--model {where}: Keras cannot load it ({_first_line(exc)}); give a "
+                    f"--model {where}: Keras cannot load it ({first_line(exc)[:160]}); give a "
                     "model saved with model.save('model.keras'), or an MLflow model URI"
                 ) from None
     if ":/" in where:
@@ -125,11 +125,6 @@ def load_model(where: str) -> Any:
 
         return from_mlflow(where)
     raise DataError(f"--model {where}: no such file, and not an MLflow model URI")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:160]
 
 
 def script_run(

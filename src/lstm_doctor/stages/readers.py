@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstm_doctor.base.errors import DataError
+from lstm_doctor.base.errors import DataError, first_line
 from lstm_doctor.config import DatasetConfig
 
 
@@ -54,7 +54,7 @@ def read_table(ds: DatasetConfig) -> pd.DataFrame:
             f"{path}: the file has no columns (it is blank); check dataset.path"
         ) from None
     except pd.errors.ParserError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise DataError(
             f"{path}: cannot be read as CSV ({first}); check dataset.sep (now {ds.sep!r})"
         ) from None

@@ -42,7 +42,7 @@ def start_run(
     Under `mlflow run`, MLFLOW_RUN_ID names a run already made for us: we log into it.
     A sweep's jobs name their parent run, so the MLflow UI nests them under it.
     """
-    from lstm_doctor.base.errors import DoctorError
+    from lstm_doctor.base.errors import DoctorError, first_line
 
     experiment_id = use_store(cfg.tracking)  # refuses a store it cannot reach or write
     delivery.reset()
@@ -52,7 +52,7 @@ def start_run(
         if mlflow.active_run() is not None:
             with suppress(Exception):
                 mlflow.end_run("FAILED")
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = first_line(exc)
         raise DoctorError(
             f"tracking store {mlflow.get_tracking_uri()} cannot be written ({first[:200]}); "
             "check it is up and writable, or point tracking.uri / MLFLOW_TRACKING_URI elsewhere"

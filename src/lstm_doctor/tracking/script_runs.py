@@ -14,7 +14,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 
-from lstm_doctor.base.errors import DataError, Interrupted
+from lstm_doctor.base.errors import DataError, Interrupted, first_line
 from lstm_doctor.base.workspace import DIAGNOSIS_HTML, DIAGNOSIS_JSON, DIAGNOSIS_MD
 from lstm_doctor.tracking.lifecycle import diagnosis_tags
 
@@ -104,11 +104,9 @@ def load_model(uri: str) -> Any:
     try:
         return mlflow.keras.load_model(uri)
     except (MlflowException, OSError) as exc:
-        text = str(exc).strip()
-        first = (text.splitlines()[0] if text else type(exc).__name__)[:160]
         raise DataError(
-            f"--model {uri}: MLflow cannot load it ({first}); check the run or model and "
-            "the store (MLFLOW_TRACKING_URI)"
+            f"--model {uri}: MLflow cannot load it ({first_line(exc)[:160]}); check the run or "
+            "model and the store (MLFLOW_TRACKING_URI)"
         ) from None
 
 

@@ -146,9 +146,9 @@ def sqlite_path(uri: str) -> Path:
 
 
 def _unusable(uri: str, exc: Exception) -> Exception:
-    from lstm_doctor.base.errors import DoctorError
+    from lstm_doctor.base.errors import DoctorError, first_line
 
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    first = first_line(exc)
     return DoctorError(
         f"tracking store {uri} cannot be used ({first[:200]}); check it is up and writable, "
         "or point tracking.uri / MLFLOW_TRACKING_URI elsewhere"
