@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +59,31 @@ def cli(
     )  # fmt: skip
 
 
+@functools.cache
+def _empty_store() -> Path:
+    """An empty MLflow SQLite store made by MLflow, once per test process: a new store's
+    tables take MLflow's migrations about 1-2 s of CPU, paid by every test that makes one."""
+    from mlflow.tracking import MlflowClient
+
+    folder = Path(tempfile.mkdtemp(prefix="lstm-doctor-store-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    MlflowClient(f"sqlite:///{folder / 'mlflow.db'}").search_experiments()
+    return folder / "mlflow.db"
+
+
+def new_store(path: Path) -> str:
+    """A new, empty MLflow SQLite store at `path` (a copy of one MLflow made), its URI.
+    Its Default experiment keeps its artifacts beside it, as a store made there would."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_empty_store(), path)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+            (str(path.parent / "mlruns" / "0"),),
+        )
+    return f"sqlite:///{path}"
+
+
 # Small enough to train in seconds on 2 CPU cores, big enough that every split has windows.
 TINY = [
     "dataset.max_rows=1200",
@@ -72,7 +101,7 @@ def tiny_run(folder: Path, *overrides: str, **kwargs: object) -> tuple[dict, Sta
     pipeline's result, the job's paths and the store's URI (for module-scoped fixtures)."""
     from lstm_doctor.pipeline.in_process import run_pipeline
 
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    uri = new_store(folder / "mlflow.db")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", uri)
         mp.delenv("MLFLOW_RUN_ID", raising=False)
@@ -136,7 +165,7 @@ def sweep(
 ) -> tuple[Path, str, subprocess.CompletedProcess[str]]:
     """6 jobs on 2 joblib workers against one SQLite store; lr=50 diverges on purpose."""
     folder = tmp_path_factory.mktemp("sweep")
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    uri = new_store(folder / "mlflow.db")
     result = cli(
         "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *TINY, "training.epochs=3",
         "optimizer=sgd", "optimizer.lr=50,0.01,0.001", "tracking.register_as=sweep-model",

@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from ..conftest import TINY, assert_fix_reruns_the_run, mlflow_server, tiny_config
+from ..conftest import TINY, assert_fix_reruns_the_run, mlflow_server, new_store, tiny_config
 
 pytestmark = pytest.mark.slow
 
 
 def dvc(project: Path, *args: str, **extra_env: str) -> str:
+    if not (project / "mlflow.db").exists():
+        new_store(project / "mlflow.db")
     env = {
         **os.environ,
         # dvc.yaml runs `python -m ...`: the interpreter running these tests.

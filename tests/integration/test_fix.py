@@ -13,7 +13,7 @@ from mlflow.tracking import MlflowClient
 from lstm_doctor.config import TrackingConfig
 from lstm_doctor.tracking import queries
 
-from ..conftest import cli
+from ..conftest import cli, new_store
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +33,7 @@ def broken_run(
 ) -> tuple[Path, subprocess.CompletedProcess]:
     """The BROKEN configuration run once by the app: the folder of its store, its output."""
     folder = tmp_path_factory.mktemp("broken")
+    new_store(folder / "mlflow.db")
     return folder, app(folder, *BROKEN, f"hydra.run.dir={folder / 'broken'}")
 
 

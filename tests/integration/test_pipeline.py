@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient
 from lstm_doctor.base.curve_measures import NAMES, measure
 from lstm_doctor.base.workspace import StagePaths
 
-from ..conftest import ROOT, TINY, assert_fix_reruns_the_run, cli, tiny_config, tiny_run
+from ..conftest import ROOT, TINY, assert_fix_reruns_the_run, cli, new_store, tiny_config, tiny_run
 
 pytestmark = pytest.mark.slow
 
@@ -237,7 +237,7 @@ def test_curves_reach_mlflow_while_training_runs(
 
 
 def test_app_trains_a_classifier_with_accuracy_curves(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = new_store(tmp_path / "mlflow.db")
     result = cli(
         "dataset=basic_motions", "model.units=8", "training.epochs=2",
         f"hydra.run.dir={tmp_path / 'job'}", store=uri,
@@ -258,7 +258,7 @@ def test_app_trains_a_classifier_with_accuracy_curves(tmp_path: Path) -> None:
 
 
 def test_mlflow_run_of_the_mlproject_logs_into_its_own_run(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = new_store(tmp_path / "mlflow.db")
     overrides = " ".join([*TINY, "scaling=none", f"hydra.run.dir={tmp_path / 'job'}"])
     result = subprocess.run(
         [sys.executable, "-m", "mlflow", "run", ".", "-P", f"overrides={overrides}",

@@ -21,7 +21,7 @@ from mlflow.tracking import MlflowClient
 
 from lstm_doctor.jobs.cluster import LocalCluster, local_cluster
 
-from ..conftest import ROOT, TINY
+from ..conftest import ROOT, TINY, new_store
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,7 @@ def ray_sweep(
     cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, str, subprocess.CompletedProcess[str]]:
     folder = tmp_path_factory.mktemp("ray_sweep")
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    uri = new_store(folder / "mlflow.db")
     result = app(
         uri, "-m", "hydra/launcher=ray", f"hydra.launcher.ray.init.address={cluster.address}",
         *TINY, *JOBS, f"hydra.sweep.dir={folder / 'ray_sweep'}", env=cluster.env,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from ..conftest import ROOT, TINY
+from ..conftest import ROOT, TINY, new_store
 
 pytestmark = pytest.mark.slow
 
@@ -26,9 +26,7 @@ def made_store(path: Path) -> str:
     """A SQLite store with its tables made here first: the test's own polling client is
     not an lstm-doctor command, so it does not take the lock that keeps two processes from
     creating one store's tables at once."""
-    uri = f"sqlite:///{path}"
-    MlflowClient(uri).search_experiments()
-    return uri
+    return new_store(path)
 
 
 def wait_for_epochs(uri: str, process: subprocess.Popen[str], epochs: int = 2) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from ..conftest import ROOT, TINY
+from ..conftest import ROOT, TINY, new_store
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,7 @@ JOBS, EPOCHS = 24, 3
 
 
 def test_24_jobs_on_two_workers_all_log_every_epoch(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = new_store(tmp_path / "mlflow.db")
     result = subprocess.run(
         [sys.executable, "-m", "lstm_doctor.commands.app", "-m", "hydra/launcher=joblib",
          "hydra.launcher.n_jobs=2", *TINY, f"training.epochs={EPOCHS}",

@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter, MaxNLocator
 
+from lstm_doctor.base.figure_layout import fixed_margins
 from lstm_doctor.base.metrics import SEASON_ACF
 from lstm_doctor.doctor.series_checks import acf as series_acf
 
@@ -128,7 +129,7 @@ def loss_svg(history: pd.DataFrame, marks: Marks) -> str | None:
         ax.set_ylabel("loss")
         ax.set_title("learning curves")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # clear of the marks' labels
-        fig.tight_layout()
+        fixed_margins(fig, right=1.1)
         return figure_svg(fig)
 
 
@@ -166,7 +167,7 @@ def monitor_svg(monitors: pd.DataFrame, marks: Marks) -> str | None:
             ax.set_xlabel("epoch")
             ax.set_title(title)
             ax.legend(fontsize=7)
-        fig.tight_layout()
+        fixed_margins(fig)
         return figure_svg(fig)
 
 
@@ -202,7 +203,7 @@ def acf_svg(train_target: np.ndarray, seasons: list[int], window_length: int) ->
         ax.set_xlabel("lag (steps)")
         ax.set_ylabel("autocorrelation")
         ax.set_title("training target: autocorrelation by lag")
-        fig.tight_layout()
+        fixed_margins(fig)
         return figure_svg(fig)
 
 
@@ -232,5 +233,5 @@ def distribution_svg(target: np.ndarray, bounds: dict[str, list[int]], name: str
         ax.set_ylabel("density")
         ax.set_title(f"{name}: training span against validation and test")
         ax.legend(fontsize=8)
-        fig.tight_layout()
+        fixed_margins(fig)
         return figure_svg(fig)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstm_doctor.base.figure_layout import fixed_margins
 from lstm_doctor.base.workspace import EVALUATION_FILE, PREDICTIONS_FILE, read_json
 
 # The test span drawn: its last this-many steps, so a year of hours stays legible.
@@ -96,7 +97,9 @@ def test_span_svg(frame: pd.DataFrame, best: str | None) -> str | None:
         ax.set_title("test span, one step ahead")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
         fig.autofmt_xdate()
-        fig.tight_layout()
+        # The legend sits right of the axes: as wide as its longest name (~0.07 in a letter).
+        longest = max(len(text.get_text()) for text in ax.get_legend().get_texts())
+        fixed_margins(fig, right=0.6 + 0.075 * longest, bottom=0.75)
         return figure_svg(fig)
 
 

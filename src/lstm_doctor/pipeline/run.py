@@ -16,6 +16,10 @@ from lstm_doctor.pipeline.log_later import tell_if_store_lost
 from lstm_doctor.tracking import lifecycle
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# The signal that stopped the work, kept beside its raise: a raise that lands inside code
+# that takes any exception as its own (a library's callback machinery) would otherwise be
+# lost, and with both signals ignored from then on, the run would train to its end.
+_signalled: Interrupted | None = None
 
 
 @contextmanager
@@ -37,14 +41,26 @@ def signals_end_the_run() -> AbstractContextManager[None]:
     """Within the block, SIGTERM and SIGINT raise Interrupted where the code is (mid-epoch
     too), so the run's owner can end it KILLED with its curves so far."""
 
+    global _signalled
+    _signalled = None
+
     def interrupt(signum: int, frame: Any) -> None:
+        global _signalled
         # The first signal decides: a second (a parent passing it on, `mlflow run`'s cancel
         # after Ctrl-C) must not cut short the closing of the run.
         for s in SIGNALS:
             signal.signal(s, signal.SIG_IGN)
-        raise Interrupted(signal.Signals(signum).name, signum)
+        _signalled = Interrupted(signal.Signals(signum).name, signum)
+        raise _signalled
 
     return _signals_handled_by(interrupt)
+
+
+def raise_if_signalled() -> None:
+    """Raise again the Interrupted of a signal received in this block, in case its first
+    raise was swallowed on the way (called at each epoch's end)."""
+    if _signalled is not None:
+        raise _signalled
 
 
 @contextmanager

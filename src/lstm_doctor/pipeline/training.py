@@ -30,6 +30,7 @@ def train_step(
     Raises:
         TrainingDiverged: after the diverged run's diagnosis is written and logged.
     """
+    from lstm_doctor.pipeline.run import raise_if_signalled
     from lstm_doctor.stages import train
     from lstm_doctor.stages.progress import epoch_lines, quiet
     from lstm_doctor.stages.refusals import refuse_blocked_outputs
@@ -51,7 +52,11 @@ def train_step(
         result = train.run(
             cfg,
             paths,
-            callbacks=[keras_logging.epoch_logger(lifecycle.log_metrics_async)]
+            # A signal whose raise was lost on the way still ends the fit at the epoch's end.
+            callbacks=[
+                keras_logging.epoch_logger(lifecycle.log_metrics_async),
+                train.at_epoch_end(raise_if_signalled),
+            ]
             + (
                 [epoch_lines(cfg, sizes.early_stopping_patience)]
                 if progress and not quiet()

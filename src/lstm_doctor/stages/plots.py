@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from lstm_doctor.base.figure_layout import fixed_margins
+
 
 def plot_curves(history: pd.DataFrame, path: Path) -> None:
     """Train vs validation loss (and the task's metric) per epoch, as a PNG at `path`."""
@@ -35,7 +37,7 @@ def curves_figure(history: pd.DataFrame) -> plt.Figure:
         if metric == "loss" and (history[metric] > 0).all():
             ax.set_yscale("log")
         ax.legend()
-    fig.tight_layout()
+    fixed_margins(fig)
     return fig
 
 
@@ -55,7 +57,7 @@ def plot_predictions(frame: pd.DataFrame, path: Path, max_points: int = 24 * 14)
     ax.set_title("test set, first step ahead")
     ax.legend()
     fig.autofmt_xdate()
-    fig.tight_layout()
+    fixed_margins(fig, bottom=0.8)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
@@ -80,7 +82,7 @@ def plot_lead_time(by_lead: dict[str, list[float]], path: Path) -> None:
     ax.set_ylabel("test MAE (target's units)")
     ax.set_title("error by lead time")
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    fixed_margins(fig, left=0.85)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 

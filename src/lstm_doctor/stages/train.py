@@ -129,6 +129,11 @@ class EpochSeconds(keras.callbacks.Callback):
             logs["epoch_seconds"] = time.perf_counter() - self.started
 
 
+def at_epoch_end(check: Callable[[], None]) -> keras.callbacks.Callback:
+    """A callback that calls `check` at each epoch's end (it may raise to end the fit)."""
+    return keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: check())
+
+
 def fit_callbacks(cfg: TrainingConfig, sizes: FitSizes) -> list[keras.callbacks.Callback]:
     """The epoch timer, the NaN guard, early stopping and learning-rate reduction, as
     configured, with the patience resolved for the data's size (`sizes`)."""
