@@ -22,6 +22,8 @@ COMMANDS = {
     "python -c pass (bare)": [sys.executable, "-c", "pass"],
     "lstm-doctor --help": [*APP, "--help"],
     "lstm-doctor model.nope=1 (error)": [*APP, "model.nope=1"],
+    "lstm-doctor seed=-1 (error)": [*APP, "seed=-1"],
+    "lstm-doctor show model.units=3 (error)": [*APP, "show", "model.units=3"],
     **{
         f"lstm-doctor {name} --help": [*APP, name, "--help"]
         for name in ("show", "compare", "fix", "sync", "ui-check", "server", "diagnose", "prove")

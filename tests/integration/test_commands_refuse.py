@@ -5,6 +5,7 @@ params.yaml needs a section; and every command answers --help."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,42 @@ def test_params_yaml_with_a_value_for_a_section_names_the_key(tmp_path: Path) ->
     end = text.index("\nmodel:")
     params.write_text(text[:start] + "\nwindow: 5" + text[end:])
     assert_one_line_error(run_stage(tmp_path, "window"), "config key 'window' is 5", "section")
+
+
+# What a command loads before it refuses its arguments is what the user waits for: none of
+# the heavy libraries is needed to say a value or a key is wrong.
+HEAVY = ("mlflow", "tensorflow", "keras", "pandas", "scipy", "sklearn", "matplotlib")
+LOADED_AT_EXIT = """
+import sys
+sys.argv = ["lstm-doctor", *sys.argv[1:]]
+from lstm_doctor.commands.app import main
+try:
+    main()
+except SystemExit as exc:
+    status = exc.code
+print(status, sorted(m for m in {heavy} if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["model.nope=1"],
+        ["seed=-1"],
+        ["model.dense_units=-1"],
+        ["training.early_stopping.monitor=val_los"],
+        ["show", "model.units=3"],
+        ["sync", ".", "scaling=none"],
+        ["compare", "x", "window.length=5"],
+        ["fix", "last", "--seeds", "0"],
+        ["prove", "--help"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_a_refusal_comes_before_the_heavy_libraries_load(args: list[str]) -> None:
+    code = LOADED_AT_EXIT.format(heavy=HEAVY)
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    status, loaded = result.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert status in {"0", "2"}, result.stderr
+    assert loaded == "[]", (args, loaded)

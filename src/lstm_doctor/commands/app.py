@@ -65,8 +65,12 @@ def _run_one(raw_cfg: object) -> float:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from lstm_doctor.base.workspace import StagePaths
     from lstm_doctor.config import validate
+
+    # A bad value is told before the pipeline's libraries load (MLflow, pandas, SciPy: ~2 s).
+    cfg = validate(raw_cfg)  # type: ignore[arg-type]
+
+    from lstm_doctor.base.workspace import StagePaths
     from lstm_doctor.config.overrides import unfixed
     from lstm_doctor.doctor.report import console_summary
     from lstm_doctor.jobs.sweep_callback import already_finished, read_sweep, stopping
@@ -74,7 +78,6 @@ def _run_one(raw_cfg: object) -> float:
     from lstm_doctor.pipeline.summary import summary
     from lstm_doctor.tracking import store
 
-    cfg = validate(raw_cfg)  # type: ignore[arg-type]
     hc = HydraConfig.get()
     output_dir = Path(hc.runtime.output_dir)
     overrides = job_overrides()

@@ -31,13 +31,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from dataclasses import replace
 
+    from lstm_doctor.config.settings import only_tracking
+
+    settings = only_tracking(args.settings, "compare")
+
+    # Loaded once the arguments are checked: a refused one answers without MLflow.
     from lstm_doctor.comparison.judging import format_table
     from lstm_doctor.comparison.page import write_report
     from lstm_doctor.comparison.selection import add_common_scores
-    from lstm_doctor.config.settings import only_tracking
     from lstm_doctor.tracking.queries import find_runs, target_tables
 
-    settings = only_tracking(args.settings, "compare")
     if args.tracking_uri:
         settings = replace(settings, uri=args.tracking_uri)
     title, runs = find_runs(settings, args.selector)

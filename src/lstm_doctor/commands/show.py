@@ -4,7 +4,6 @@ the diagnosis, and where to look (the MLflow run's page, DVC's metrics and plots
 from __future__ import annotations
 
 from lstm_doctor.base.workspace import DIAGNOSIS_JSON, RUN_FILE
-from lstm_doctor.pipeline.summary import browse_hint, summary
 
 
 def main(argv: list[str]) -> None:
@@ -21,12 +20,16 @@ def main(argv: list[str]) -> None:
         "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
     )
     args = parser.parse_args(argv)
-    # Loaded after the arguments are read: `show --help` answers without MLflow.
+    # Loaded after the arguments are read and checked: `show --help` and a refused argument
+    # answer without MLflow.
     from lstm_doctor.base.errors import DataError
     from lstm_doctor.config.settings import only_tracking
-    from lstm_doctor.tracking import queries, store
 
     settings = only_tracking(args.settings, "show")
+
+    from lstm_doctor.pipeline.summary import browse_hint, summary
+    from lstm_doctor.tracking import queries, store
+
     paths = StagePaths.project()
     metrics_file = paths.reports / EVALUATION_FILE
     run_file = paths.models / RUN_FILE

@@ -20,11 +20,15 @@ def main(argv: list[str] | None = None) -> None:
         "settings", nargs="*", help="tracking.* overrides naming the store, as for the pipeline"
     )
     args = parser.parse_args(argv)
-    # Loaded after the arguments are read: `sync --help` answers without MLflow.
+    # Loaded after the arguments are read and checked: `sync --help` and a refused argument
+    # answer without MLflow.
     from lstm_doctor.config.settings import only_tracking
+
+    settings = only_tracking(args.settings, "sync")
+
     from lstm_doctor.pipeline.log_later import log_later
 
-    done = log_later(Path(args.folder), only_tracking(args.settings, "sync"))
+    done = log_later(Path(args.folder), settings)
     before, after = done["status_before"], done["status_after"]
     status = f"run {after}" if before == after else f"run {before} -> {after}"
     if not done["points"] and not done["metrics"] and before == after:
