@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from lstm_doctor.config.params import compose_config, render_params
 
-from ..conftest import cli
+from ..conftest import cli, new_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,7 +102,9 @@ def test_stage_outside_the_project_says_where_to_run(tmp_path: Path) -> None:
 
 
 def run_app(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return cli(*args, f"hydra.run.dir={folder / 'job'}", store=f"sqlite:///{folder / 'mlflow.db'}")
+    store = folder / "mlflow.db"
+    uri = f"sqlite:///{store}" if store.exists() else new_store(store)
+    return cli(*args, f"hydra.run.dir={folder / 'job'}", store=uri)
 
 
 @pytest.mark.parametrize(

@@ -70,13 +70,23 @@ def _loss_fn(model: keras.Model) -> Any:
 def probe_loss(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
     """The model's loss on the probe batch, as it stands (no update).
 
-    Predicted with the model's own compiled predict function, which the diagnosis' `predict`
-    on the validation arrays then reuses: an eager LSTM forward pass costs ~4x more, and it
-    would be paid every epoch."""
-    predicted = model.predict_on_batch(x)
+    Predicted with a compiled forward pass (`_predict_on_batch`), which the diagnosis'
+    predictions on the validation arrays then reuse: an eager LSTM forward pass costs ~4x
+    more, and it would be paid every epoch."""
+    predicted = _predict_on_batch(model, x)
     y = _same_rank(np.asarray(y), np.shape(predicted))
     value = _loss_fn(model)(keras.ops.convert_to_tensor(y), keras.ops.convert_to_tensor(predicted))
     return float(np.mean(keras.ops.convert_to_numpy(value)))
+
+
+def _predict_on_batch(model: keras.Model, x: np.ndarray) -> Any:
+    """`model.predict_on_batch(x)`, on TensorFlow by a forward pass compiled once per
+    architecture (stages/gradients)."""
+    if keras.backend.backend() != "tensorflow":
+        return model.predict_on_batch(x)
+    from lstm_doctor.stages.gradients import predict_on_batch
+
+    return predict_on_batch(model, x)
 
 
 def _same_rank(y: np.ndarray, predicted: tuple[int, ...]) -> np.ndarray:
@@ -102,7 +112,7 @@ def predictions(model: keras.Model, x: np.ndarray, batch: int) -> Any:
         size = len(chunk)
         if size < batch:
             chunk = np.concatenate([chunk, np.repeat(chunk[-1:], batch - size, axis=0)])
-        out = model.predict_on_batch(chunk)
+        out = _predict_on_batch(model, chunk)
         if not isinstance(out, np.ndarray):
             return model.predict(x, verbose=0)
         parts.append(out[:size])

@@ -39,6 +39,7 @@ from lstm_doctor.base.workspace import (
 )
 from lstm_doctor.config import Config
 from lstm_doctor.stages import plots
+from lstm_doctor.stages.gradients import predict_on_batch
 from lstm_doctor.stages.linear_baseline import fit_ridge, linear_classifier, predict_ridge
 from lstm_doctor.stages.scale import Scaler, series_times
 from lstm_doctor.stages.targets import (
@@ -56,7 +57,7 @@ def predict(model: keras.Model, windows: Windows, batch_size: int = 512) -> np.n
     for lo in range(0, len(windows), batch_size):
         positions = np.arange(lo, min(lo + batch_size, len(windows)))
         x, _, stats = windows.batch_with_stats(positions)
-        outputs.append(windows.restore(model.predict_on_batch(x), stats))
+        outputs.append(windows.restore(predict_on_batch(model, x), stats))
     return np.concatenate(outputs)
 
 
