@@ -52,30 +52,20 @@ def probe_function(model: keras.Model) -> Any:
     compiled once for all the models of this architecture and loss."""
     import tensorflow as tf
 
+    template = model
+
+    def traced(trainable: list, non_trainable: list, x: Any, y: Any) -> Any:
+        with tf.GradientTape() as tape:
+            tape.watch(trainable)
+            with _on_weights(template, trainable, non_trainable):
+                predictions = template(x, training=False)
+                loss = template.compute_loss(x=x, y=y, y_pred=predictions)
+        return loss, tape.gradient(loss, trainable)
+
     key = _architecture(model)
-    if key is None or key not in _PROBES:
-        template = model
-
-        def traced(trainable: list, non_trainable: list, x: Any, y: Any) -> Any:
-            # The template's graph run on this model's weights (the way Keras' stateless
-            # trainers run a model): the weights are inputs, not the template's own.
-            mapping = list(zip(template.trainable_variables, trainable, strict=True))
-            mapping += list(zip(template.non_trainable_variables, non_trainable, strict=True))
-            with tf.GradientTape() as tape:
-                tape.watch(trainable)
-                with keras.StatelessScope(state_mapping=mapping):
-                    predictions = template(x, training=False)
-                    loss = template.compute_loss(x=x, y=y, y_pred=predictions)
-            return loss, tape.gradient(loss, trainable)
-
-        compiled = tf.function(traced)
-        if key is None:
-            return _bound(compiled, model)
-        _PROBES[key] = compiled
-        while len(_PROBES) > KEPT_PROBES:
-            _PROBES.popitem(last=False)
-    _PROBES.move_to_end(key)
-    return _bound(_PROBES[key], model)
+    if key is None:
+        return _bound(tf.function(traced), model)
+    return _bound(_kept(_PROBES, key, lambda: tf.function(traced)), model)
 
 
 # Compiled forward passes by architecture: Keras traces a predict function for every new
@@ -93,28 +83,32 @@ def forward_function(model: keras.Model) -> Any | None:
     key = _architecture(model)
     if key is None:
         return None
-    if key not in _FORWARDS:
-        template = model
+    template = model
 
-        def traced(trainable: list, non_trainable: list, x: Any) -> Any:
-            mapping = list(zip(template.trainable_variables, trainable, strict=True))
-            mapping += list(zip(template.non_trainable_variables, non_trainable, strict=True))
-            with keras.StatelessScope(state_mapping=mapping):
-                return template(x, training=False)
+    def traced(trainable: list, non_trainable: list, x: Any) -> Any:
+        with _on_weights(template, trainable, non_trainable):
+            return template(x, training=False)
 
-        # Batches of other sizes (a split's last) share one trace once a second size comes.
-        _FORWARDS[key] = tf.function(traced, reduce_retracing=True)
-        while len(_FORWARDS) > KEPT_PROBES:
-            _FORWARDS.popitem(last=False)
-    _FORWARDS.move_to_end(key)
-    compiled = _FORWARDS[key]
+    # Batches of other sizes (a split's last) share one trace once a second size comes.
+    return _bound(_kept(_FORWARDS, key, lambda: tf.function(traced, reduce_retracing=True)), model)
 
-    def forward(x: Any) -> Any:
-        trainable = [keras.ops.convert_to_tensor(v) for v in model.trainable_variables]
-        fixed = [keras.ops.convert_to_tensor(v) for v in model.non_trainable_variables]
-        return compiled(trainable, fixed, x)
 
-    return forward
+def _on_weights(template: keras.Model, trainable: list, non_trainable: list) -> Any:
+    """A scope in which `template`'s graph runs on the weights given, not its own (the way
+    Keras' stateless trainers run a model): the weights are the compiled function's inputs."""
+    mapping = list(zip(template.trainable_variables, trainable, strict=True))
+    mapping += list(zip(template.non_trainable_variables, non_trainable, strict=True))
+    return keras.StatelessScope(state_mapping=mapping)
+
+
+def _kept(cache: OrderedDict[str, Any], key: str, make: Any) -> Any:
+    """`cache[key]`, made by `make()` the first time; the KEPT_PROBES most recent kept."""
+    if key not in cache:
+        cache[key] = make()
+        while len(cache) > KEPT_PROBES:
+            cache.popitem(last=False)
+    cache.move_to_end(key)
+    return cache[key]
 
 
 # Each model's compiled forward pass, looked up once per model.
@@ -141,14 +135,14 @@ def predict_on_batch(model: keras.Model, x: Any) -> Any:
 
 
 def _bound(compiled: Any, model: keras.Model) -> Any:
-    """The compiled probe fed `model`'s weights as they are at each call."""
+    """The compiled function fed `model`'s weights as they are at each call."""
 
-    def probe(x: Any, y: Any) -> Any:
+    def call(*args: Any) -> Any:
         trainable = [keras.ops.convert_to_tensor(v) for v in model.trainable_variables]
         fixed = [keras.ops.convert_to_tensor(v) for v in model.non_trainable_variables]
-        return compiled(trainable, fixed, x, y)
+        return compiled(trainable, fixed, *args)
 
-    return probe
+    return call
 
 
 def _architecture(model: keras.Model) -> str | None:
