@@ -36,18 +36,23 @@ def check_gradients(monitors: pd.DataFrame, cfg: Config) -> list[Finding]:
     if monitors.empty or "grad_norm" not in monitors:
         return []
     findings = []
-    norms = monitors["grad_norm"].to_numpy(dtype=float)
-    finite = norms[np.isfinite(norms)]
+    # The probed epochs alone: NaN is an epoch the probe's cadence skipped, and an exploded
+    # gradient is recorded as infinite (stages/gradients.gradient_record).
+    probed = monitors["grad_norm"].astype(float).dropna()
+    norms = probed.to_numpy()
+    epochs = probed.index.to_numpy()
+    finite_at = np.isfinite(norms)
+    finite = norms[finite_at]
     median = float(np.median(finite)) if finite.size else float("nan")
     # A spike is against the epochs before it: a norm that shrinks as the model converges
     # (a classifier's cross-entropy gradient falls by orders) never explodes.
     jumps = [finite[t] / max(np.median(finite[:t]), 1e-300) for t in range(3, len(finite))]
     spike = float(max(jumps, default=0.0))
-    if finite.size and (not np.isfinite(norms).all() or spike >= SPIKE):
-        epoch = (
-            int(np.argmax(~np.isfinite(norms)))
-            if not np.isfinite(norms).all()
-            else (3 + int(np.argmax(jumps)))
+    if finite.size and (not finite_at.all() or spike >= SPIKE):
+        epoch = int(
+            epochs[np.argmax(~finite_at)]
+            if not finite_at.all()
+            else epochs[finite_at][3 + int(np.argmax(jumps))]
         )
         lr_fix = step_down(cfg.optimizer.lr, cfg.optimizer.name)
         # A cell activation without a bound (relu, elu, linear) lets the cell state and its

@@ -138,8 +138,9 @@ def _layer(column: str) -> str:
 
 
 def monitor_svg(monitors: pd.DataFrame, marks: Marks) -> str | None:
-    """Gradient norms (overall and per layer) and update/weight ratios per layer per epoch,
-    log y; the step/weight ratio dotted beside its layer's update ratio."""
+    """Gradient norms (overall and per layer) on the probed epochs and update/weight ratios
+    per layer per epoch, log y; the step/weight ratio dotted beside its layer's update
+    ratio. A line joins the epochs measured (the probe skips some: see probe_cadence)."""
     norms = [c for c in monitors.columns if c == "grad_norm" or c.startswith("grad_norm/")]
     ratios = [c for c in monitors.columns if c.startswith("update_ratio/")]
     if monitors.empty or not (norms or ratios):
@@ -150,12 +151,13 @@ def monitor_svg(monitors: pd.DataFrame, marks: Marks) -> str | None:
         fig, axes = plt.subplots(1, len(panels), figsize=(10, 2.9), squeeze=False)
         for ax, (title, columns) in zip(axes[0], panels, strict=True):
             for i, column in enumerate(columns):
+                measured = monitors[column].notna().to_numpy()
                 values = _finite(monitors[column])
                 values[values <= 0] = np.nan
                 label = _layer(column) or "all layers"
                 width = 2 if column == "grad_norm" else 1
-                ax.plot(epochs, values, "-o", color=f"C{i}", markersize=3, linewidth=width,
-                        label=label)  # fmt: skip
+                ax.plot(epochs[measured], values[measured], "-o", color=f"C{i}", markersize=3,
+                        linewidth=width, label=label)  # fmt: skip
                 step = f"step_ratio/{_layer(column)}"
                 if column.startswith("update_ratio/") and step in monitors:
                     step_values = _finite(monitors[step])

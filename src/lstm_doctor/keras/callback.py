@@ -2,12 +2,15 @@
 
 Records the curves, the optimiser's step (the update/weight ratio over each epoch's first
 step, from weight snapshots: any backend) and, when handed the arrays, the loss of a small
-probe batch before any update; at the end of fit writes diagnosis.json/.md/.html. Nothing
-here can stop the user's training: any failure is one warning line and the fit goes on.
+probe batch before any update and, on the epochs the probe's cadence picks
+(stages/probe_cadence), its loss and gradients since; at the end of fit writes
+diagnosis.json/.md/.html. Nothing here can stop the user's training: any failure is one
+warning line and the fit goes on.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any
 
@@ -18,6 +21,7 @@ import pandas as pd
 from lstm_doctor.doctor.script import ACCURACY_ALIASES, ScriptRun, check_hints
 from lstm_doctor.keras import facts
 from lstm_doctor.keras.finish import active_mlflow_run, finish
+from lstm_doctor.stages.probe_cadence import ProbeCadence
 
 PROBE = 256  # windows in the probe batch: one forward pass an epoch
 
@@ -84,7 +88,9 @@ class DoctorCallback(keras.callbacks.Callback):
         self._measure = False
         self._answers: tuple[np.ndarray, np.ndarray] | None = None
         self._gradients: Any = None
-        self._gradients_failed = False
+        epochs = (self.params or {}).get("epochs")
+        self._cadence = ProbeCadence(last_epoch=epochs - 1 if epochs else None)
+        self._started = time.perf_counter()
         self._guard(self._begin)
 
     def _begin(self) -> None:
@@ -119,6 +125,7 @@ class DoctorCallback(keras.callbacks.Callback):
     # dispatching the batches' end to its background thread as in a fit without the doctor.
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._measure = False
+        self._started = time.perf_counter()
         self._guard(self._snapshot)
 
     def _snapshot(self) -> None:
@@ -146,13 +153,18 @@ class DoctorCallback(keras.callbacks.Callback):
             batch = len(self._probe[0]) if self._probe is not None else len(self._answers[0])
             self.epochs[-1]["val_accuracy"] = facts.accuracy(self.model, *self._answers, batch)
         record = {f"step_ratio/{k}": v for k, v in getattr(self, "_ratios", {}).items()}
-        if self._gradients is not None:
-            record.update(self._gradient_norms())
-        if self._probe is not None:
+        loss = logs.get("loss")
+        seconds = time.perf_counter() - self._started
+        due = self._cadence.due(epoch, seconds, None if loss is None else float(np.asarray(loss)))
+        if self._probe is not None and due:
+            started = time.perf_counter()
+            if self._gradients is not None:
+                record.update(self._gradient_norms())
             record["probe_loss"] = facts.probe_loss(self.model, *self._probe)
-            if epoch == 0 or not self.records:
-                record["probe_loss_initial"] = self._initial
-                record["probe_loss_constant"] = self._constant
+            self._cadence.spent(time.perf_counter() - started)
+        if self._probe is not None and not self.records:
+            record["probe_loss_initial"] = self._initial
+            record["probe_loss_constant"] = self._constant
         self.records.append(record)
 
     def _gradient_norms(self) -> dict[str, float]:
@@ -162,7 +174,6 @@ class DoctorCallback(keras.callbacks.Callback):
             found = gradient_record(self.model, *self._gradients(*self._grad_probe))
         except Exception:  # not this model's: the rest of the watch goes on without it
             self._gradients = None
-            self._gradients_failed = True
             return {}
         return {k: v for k, v in found.items() if k != "probe_loss"}
 
@@ -174,12 +185,9 @@ class DoctorCallback(keras.callbacks.Callback):
         self.diagnosis = finish(run, self.out_dir, log_to=run.mlflow_run_id)
 
     def _monitors(self) -> pd.DataFrame:
-        """The per-epoch records; gradients dropped whole where the probe failed part way
-        (the epochs it missed would read as non-finite: an explosion that never was)."""
-        monitors = pd.DataFrame(self.records)
-        if self._gradients_failed:
-            monitors = monitors.drop(columns=[c for c in monitors if c.startswith("grad_")])
-        return monitors
+        """The per-epoch records: NaN where an epoch was not probed (or the probe failed part
+        way), which the checks read as not measured."""
+        return pd.DataFrame(self.records)
 
     def script_run(self) -> ScriptRun:
         """What this fit showed, as the doctor's script adapter takes it."""

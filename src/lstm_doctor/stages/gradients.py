@@ -19,12 +19,17 @@ def gradient_record(model: keras.Model, loss: Any, grads: list[Any]) -> dict[str
     """The probe's loss and gradient norms: in all (`grad_norm`), per layer
     (`grad_norm/<layer>`), and the first LSTM layer's against the output layer's
     (`grad_ratio/<lstm>`; the output is the last layer with weights, `output` in the
-    pipeline's models)."""
+    pipeline's models).
+
+    A gradient that is not a number is recorded as infinite: in a monitor frame NaN means
+    "not probed this epoch" (probe_cadence), and an exploded gradient must not read as that.
+    """
     record: dict[str, float] = {"probe_loss": float(keras.ops.convert_to_numpy(loss))}
     layer_grad: dict[str, float] = {}
     for variable, grad in zip(model.trainable_variables, grads, strict=True):
         layer = layer_of(model.name, variable.path)
         g = float(np.sum(np.square(keras.ops.convert_to_numpy(grad)))) if grad is not None else 0.0
+        g = np.inf if np.isnan(g) else g
         layer_grad[layer] = layer_grad.get(layer, 0.0) + g
     record["grad_norm"] = float(np.sqrt(sum(layer_grad.values())))
     for layer, g in layer_grad.items():
@@ -132,6 +137,13 @@ def predict_on_batch(model: keras.Model, x: Any) -> Any:
         else:
             return keras.ops.convert_to_numpy(out) if keras.ops.is_tensor(out) else out
     return model.predict_on_batch(x)
+
+
+def forward_loss(model: keras.Model, x: Any, y: Any) -> float:
+    """`model`'s compiled loss on (x, y) as it stands, from the forward pass alone (a third
+    of a probe's cost, where no gradient is needed)."""
+    predicted = keras.ops.convert_to_tensor(predict_on_batch(model, x))
+    return float(keras.ops.convert_to_numpy(model.compute_loss(x=x, y=y, y_pred=predicted)))
 
 
 def _bound(compiled: Any, model: keras.Model) -> Any:

@@ -1,14 +1,17 @@
-"""Training monitors: gradient norms, the probe batch's loss and update/weight ratios, once
-an epoch.
+"""Training monitors: gradient norms and the probe batch's loss, on the epochs the probe's
+cadence picks, and update/weight ratios every epoch.
 
-Measuring on one fixed batch per epoch (not every step) keeps the cost to one extra
-forward and backward pass per epoch. The probe's loss is also taken before the first
-update, so "did it learn?" is measured from the untrained model, not from the first epoch's
-average (a model can learn most of what it will within its first epoch).
+Measuring on one fixed batch (not every step) keeps a probe to one extra forward and
+backward pass; the cadence (probe_cadence) keeps the probes to the first epochs, the last,
+any whose loss surges, and a sample between, within a share of the fit's time. The probe's
+loss is also taken before the first update, so "did it learn?" is measured from the
+untrained model, not from the first epoch's average (a model can learn most of what it will
+within its first epoch).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -19,17 +22,24 @@ from lstm_doctor.stages import keras_env as backend  # noqa: F401  (sets Keras' 
 
 import keras
 
-from lstm_doctor.stages.gradients import gradient_record, layer_of, probe_function
+from lstm_doctor.stages.gradients import (
+    forward_loss,
+    gradient_record,
+    layer_of,
+    probe_function,
+)
+from lstm_doctor.stages.probe_cadence import ProbeCadence
 
 
 class GradientMonitor(keras.callbacks.Callback):
-    """Per epoch: global and per-layer gradient norms, the first LSTM layer's gradient
-    relative to the output layer's, the probe batch's loss (and, in the first record,
-    `probe_loss_initial` before any update and `probe_loss_constant`, the loss of the best
-    input-blind answer), each layer's update/weight ratio over the epoch
-    (`update_ratio/`) and over the epoch's first optimiser step (`step_ratio/`).
+    """Per epoch: each layer's update/weight ratio over the epoch (`update_ratio/`) and over
+    the epoch's first optimiser step (`step_ratio/`). On the epochs the cadence probes: global
+    and per-layer gradient norms, the first LSTM layer's gradient relative to the output
+    layer's and the probe batch's loss (and, in the first record, `probe_loss_initial` before
+    any update and `probe_loss_constant`, the loss of the best input-blind answer).
 
-    Results accumulate in `records` (one dict an epoch) and go to `sink(metrics, epoch)`.
+    Results accumulate in `records` (one dict an epoch, the probe's keys absent where it did
+    not run) and go to `sink(metrics, epoch)`.
     """
 
     def __init__(self, probe: tuple[np.ndarray, np.ndarray], sink: Any = None) -> None:
@@ -45,9 +55,10 @@ class GradientMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._probe_gradients = probe_function(self.model)
+        epochs = (self.params or {}).get("epochs")
+        self.cadence = ProbeCadence(last_epoch=epochs - 1 if epochs else None)
         x, y = self.probe
-        loss, _ = self._probe_gradients(x, y)
-        self._initial_loss = float(keras.ops.convert_to_numpy(loss))
+        self._initial_loss = forward_loss(self.model, x, y)
         self._constant_loss = self._loss_of_a_constant(y)
 
     def _loss_of_a_constant(self, y: np.ndarray) -> float:
@@ -67,6 +78,7 @@ class GradientMonitor(keras.callbacks.Callback):
         return float(keras.ops.convert_to_numpy(loss))
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._started = time.perf_counter()
         self._before = {
             v.path: keras.ops.convert_to_numpy(v) for v in self.model.trainable_variables
         }
@@ -85,8 +97,13 @@ class GradientMonitor(keras.callbacks.Callback):
         if self._first_step_pending:
             self._first_step_pending = False
             self._step_ratio = self._update_ratios()
-        x, y = self.probe
-        record = gradient_record(self.model, *self._probe_gradients(x, y))
+        loss = (logs or {}).get("loss")
+        record: dict[str, float] = {}
+        seconds = time.perf_counter() - self._started
+        if self.cadence.due(epoch, seconds, None if loss is None else float(loss)):
+            started = time.perf_counter()
+            record = gradient_record(self.model, *self._probe_gradients(*self.probe))
+            self.cadence.spent(time.perf_counter() - started)
         if epoch == 0 and self._initial_loss is not None:
             record["probe_loss_initial"] = self._initial_loss
         if epoch == 0 and self._constant_loss is not None:
