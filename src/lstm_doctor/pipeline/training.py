@@ -62,7 +62,8 @@ def train_step(
                 if progress and not quiet()
                 else []
             ),
-            monitor_sink=lifecycle.log_metrics_async,
+            # The monitor's record joins the epoch's curves in the logger's send.
+            monitor_sink=lifecycle.queue_metrics,
             run_id=run_id,
         )
     except train.TrainingDiverged as exc:

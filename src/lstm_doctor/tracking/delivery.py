@@ -29,10 +29,12 @@ _sender: ThreadPoolExecutor | None = None
 _pending: list[Future] = []
 # Each send is one transaction in the store, and its client's CPU (about 10 ms a batch in a
 # SQLite store, 20 ms with new keys) is taken from training on a machine whose cores all
-# train. Epochs that come faster than this are sent together (an epoch's curves and its
-# monitors in one batch); a slower epoch is sent as it ends. The UI's curves lag by at most
-# this much, and a short run's first epochs still show while it trains.
-SEND_INTERVAL_S = 1.0
+# train. Worse, that CPU is Python holding the interpreter's lock: while a send runs, each
+# training step (and the gradient probe) waits for the lock on its way into TensorFlow, so a
+# send stalls the training thread for several times its own CPU. Epochs that come faster
+# than this are sent together; a slower epoch is sent as it ends. The first epoch is sent at
+# once, so a run's curves show in the UI from its start, and they lag by at most this much.
+SEND_INTERVAL_S = 5.0
 MAX_BATCH = 1000  # MLflow's limit of metrics in one log_batch
 # Metrics not yet handed to the sender, by run, and when the last batch was handed over.
 _queued: list[tuple[str, Metric]] = []
@@ -81,17 +83,23 @@ def reset() -> None:
 
 def log_metrics_async(metrics: dict[str, float], step: int) -> None:
     """Log per-epoch metrics without waiting for the store (used inside the fit loop): sent
-    at once when SEND_INTERVAL_S has passed since the last batch and none is still in
-    flight, else with the next one (flush sends what is left)."""
+    at once, with any queued before them, when SEND_INTERVAL_S has passed since the last
+    batch and none is still in flight; else with the next one (flush sends what is left)."""
+    queue_metrics(metrics, step)
+    # A store slower than the epochs gets fewer, larger batches: one in flight at a time.
+    if _queued and time.monotonic() - _last_send["at"] >= SEND_INTERVAL_S and not _pending:
+        _send_queued()
+
+
+def queue_metrics(metrics: dict[str, float], step: int) -> None:
+    """Queue per-epoch metrics for the next send (log_metrics_async's or flush's): for a
+    part of an epoch whose other part sends them together."""
     _check_sent()
     run = mlflow.active_run()
     if _lost or run is None:
         return
     now = now_ms()
     _queued.extend((run.info.run_id, Metric(k, float(v), now, step)) for k, v in metrics.items())
-    # A store slower than the epochs gets fewer, larger batches: one in flight at a time.
-    if time.monotonic() - _last_send["at"] >= SEND_INTERVAL_S and not _pending:
-        _send_queued()
 
 
 def in_background(fn: Callable[..., Any], *args: Any) -> None:

@@ -22,13 +22,21 @@ from lstm_doctor.tracking.delivery import (
     flush,
     in_background,
     log_metrics_async,
+    queue_metrics,
     store_lost,
     while_store_takes,
 )
 from lstm_doctor.tracking.store import CONFIG_ARTIFACT, use_store
 
 # The pipeline reaches them from here.
-__all__ = ["flush", "in_background", "log_datasets", "log_metrics_async", "store_lost"]
+__all__ = [
+    "flush",
+    "in_background",
+    "log_datasets",
+    "log_metrics_async",
+    "queue_metrics",
+    "store_lost",
+]
 
 
 def start_run(
