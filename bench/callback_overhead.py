@@ -1,19 +1,24 @@
 """What `DoctorCallback` costs a user's own `model.fit`: the same fit with and without it.
 
-    python bench/callback_overhead.py [--pairs 7] [--epochs 10] [--windows 6000]
+    python bench/callback_overhead.py [--data default|seasonal] [--pairs 7] [--epochs 10]
 
-A seasonal series in numpy windows (examples/series.py), a Keras LSTM(32), `fit` with
-validation data; each pair runs the plain fit and the fit with the doctor (handed the
-arrays, as users are told to), alternating, same seed. Prints each pair's ratio, the
-median (in wall time, and the CPU ratio: the steadier on a shared machine), and how the
-doctor's time splits: its per-epoch watch (snapshots of the weights around one step, the
-probe batch's loss) and its diagnosis when the fit ends (predictions and baselines on the
-user's arrays, the three files).
+`--data default` (the default) measures it the way bench/overhead.py measures the
+pipeline: the default dataset's windows (its first 8760 rows, as numpy arrays) and the
+default model (conf/), a ~10 s fit. `--data seasonal` is a short fit (~3 s): a seasonal
+series in numpy windows (examples/series.py, `--windows` of them) and a Keras LSTM(32), where
+the doctor's fixed costs (its start, its diagnosis) weigh three times as much. Each pair runs
+the plain fit and the fit with the doctor (handed the arrays, as users are told to),
+alternating, same seed; `fit` with validation data. Prints each pair's ratio, the median
+(in wall time, and the CPU ratio: the steadier on a shared machine), and how the doctor's
+time splits: its per-epoch watch (snapshots of the weights around one step, the probe
+batch's loss and gradients on the epochs its cadence picks) and its diagnosis when the fit
+ends (predictions and baselines on the user's arrays, the three files).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -28,17 +33,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--windows", type=int, default=6000)
+    parser.add_argument("--windows", type=int, default=6000, help="--data seasonal only")
+    parser.add_argument("--data", choices=("default", "seasonal"), default="default")
     args = parser.parse_args()
 
     import keras
-    from series import chronological, seasonal_series, windows
 
     from lstm_doctor.keras import DoctorCallback
 
-    table = seasonal_series(args.windows + 24)
-    table = (table - table.mean(0)) / table.std(0)
-    x, y, xv, yv = chronological(*windows(table, table[:, 0], 24))
+    store = tempfile.mkdtemp(prefix="callback-overhead-")
+    x, y, xv, yv, make_model, batch_size = (
+        default_case(store) if args.data == "default" else seasonal_case(args.windows)
+    )
 
     class TimedDoctor(DoctorCallback):
         """The doctor, with the seconds of its end-of-fit diagnosis kept, and of its watch:
@@ -72,15 +78,12 @@ def main() -> None:
     def fit(with_doctor: bool, out: str) -> tuple[float, float, float]:
         """Wall seconds, the diagnosis' share of them, and CPU seconds of one fit."""
         keras.utils.set_random_seed(0)
-        model = keras.Sequential(
-            [keras.Input(x.shape[1:]), keras.layers.LSTM(32), keras.layers.Dense(1)]
-        )
-        model.compile(keras.optimizers.Adam(learning_rate=1e-3), "mse")
+        model = make_model()
         callbacks = (
             [TimedDoctor(x, y, validation_data=(xv, yv), out_dir=out)] if with_doctor else []
         )
         start, cpu = time.perf_counter(), time.process_time()
-        model.fit(x, y, validation_data=(xv, yv), epochs=args.epochs, batch_size=64,
+        model.fit(x, y, validation_data=(xv, yv), epochs=args.epochs, batch_size=batch_size,
                   verbose=0, callbacks=callbacks)  # fmt: skip
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         if callbacks:
@@ -116,6 +119,60 @@ def main() -> None:
     # disturbed least.
     print(f"fastest fit with the doctor's watch / fastest plain fit: "
           f"{min(watched) / min(plains):.3f}")  # fmt: skip
+
+
+def default_case(store: str) -> tuple:
+    """The default dataset's first 8760 rows through prepare, scale and window (as the
+    pipeline makes them), gathered into arrays; the default model; the batch the pipeline
+    sizes for them."""
+    os.chdir(ROOT)
+    from lstm_doctor.stages import keras_env  # noqa: F401  (before anything imports TensorFlow)
+
+    # isort: split
+
+    import numpy as np
+
+    from lstm_doctor.base.workspace import StagePaths
+    from lstm_doctor.config import validate
+    from lstm_doctor.config.params import compose_config
+    from lstm_doctor.config.sizing import fit_sizes
+    from lstm_doctor.stages import prepare, scale, window
+    from lstm_doctor.stages.train import build_model, make_optimizer
+    from lstm_doctor.stages.window import load_windows
+
+    cfg = validate(compose_config(["dataset.max_rows=8760"], conf_dir=ROOT / "conf"))
+    paths = StagePaths.job(Path(store) / "job")
+    for stage in (prepare, scale, window):
+        stage.run(cfg, paths)
+    windows, meta = load_windows(paths)
+    x, y = windows["train"].batch(np.arange(len(windows["train"])))
+    xv, yv = windows["val"].batch(np.arange(len(windows["val"])))
+
+    def make_model() -> object:
+        model = build_model(cfg.model, windows["train"].input_shape, meta["horizon"], "forecast")
+        model.compile(optimizer=make_optimizer(cfg.optimizer), loss="mse", metrics=["mae"])
+        return model
+
+    return x, y, xv, yv, make_model, fit_sizes(len(x), cfg.training).batch_size
+
+
+def seasonal_case(count: int) -> tuple:
+    """`count` windows of a seasonal series (examples/series.py) and an LSTM(32)."""
+    import keras
+    from series import chronological, seasonal_series, windows
+
+    table = seasonal_series(count + 24)
+    table = (table - table.mean(0)) / table.std(0)
+    x, y, xv, yv = chronological(*windows(table, table[:, 0], 24))
+
+    def make_model() -> object:
+        model = keras.Sequential(
+            [keras.Input(x.shape[1:]), keras.layers.LSTM(32), keras.layers.Dense(1)]
+        )
+        model.compile(keras.optimizers.Adam(learning_rate=1e-3), "mse")
+        return model
+
+    return x, y, xv, yv, make_model, 64
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ prescriptions said in Keras terms."""
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -101,3 +102,28 @@ def test_a_hint_the_doctor_would_misread_is_refused_naming_it(hints: dict, named
         with pytest.raises(DataError, match=re.escape(named)):
             DoctorCallback(**hints)
     ScriptRun(history, x_train=x, target_index=2, season=2, task="forecast")  # the edges pass
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool"])
+@pytest.mark.parametrize("seed", range(4))
+def test_a_constant_feature_is_one_with_no_spread_whatever_the_arrays_hold(
+    dtype: str, seed: int
+) -> None:
+    """The check's cheap test (least value equals largest) finds exactly the features whose
+    spread is zero: NaNs among them, a feature of NaN alone, any dtype."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(40, 6, 7)).astype(dtype)
+    x[..., 1] = 3
+    x[..., 2] = 0
+    if dtype.startswith("float"):
+        x[..., 4] = np.nan
+        x[..., 5] = -2.5
+        x[rng.integers(40), rng.integers(6), [0, 5]] = np.nan
+    columns = [f"f{i}" for i in range(7)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the all-NaN feature's
+        spread = np.nanstd(x.reshape(-1, 7).astype(float), axis=0)
+    want = [columns[i] for i in np.flatnonzero(spread == 0)]
+    found = script_data.check_constant(x, columns)
+    assert (found[0].evidence["constant_features"] if found else []) == want
+    assert "f1" in want and "f2" in want

@@ -8,6 +8,8 @@ outputs) to `Finding`s and plain facts.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from lstm_doctor.config.prescriptions import setting
@@ -52,9 +54,16 @@ def check_finite(x: np.ndarray, y: np.ndarray) -> list[Finding]:
 
 def check_constant(x: np.ndarray, columns: list[str]) -> list[Finding]:
     """Features that never change in the training windows carry no information."""
-    flat = x.reshape(-1, x.shape[-1]).astype(float)
-    spread = np.nanstd(flat, axis=0)
-    constant = [columns[i] for i in np.flatnonzero(spread == 0)]
+    flat = x.reshape(-1, x.shape[-1])
+    if not np.issubdtype(flat.dtype, np.number):
+        flat = flat.astype(float)
+    # Its least and largest values equal: as a zero spread, without a float64 copy of every
+    # window (a tenth of the whole diagnosis on an hour-by-hour year). A feature of NaN
+    # alone (its minimum NaN) or of infinities is not constant, as its spread is not zero.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN feature
+        least, largest = np.nanmin(flat, axis=0), np.nanmax(flat, axis=0)
+    constant = [columns[i] for i in np.flatnonzero((least == largest) & np.isfinite(least))]
     if not constant:
         return []
     return [
