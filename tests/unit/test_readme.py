@@ -63,7 +63,10 @@ def test_every_code_the_doctor_reports_is_documented_and_no_other() -> None:
         ("data.off_grid_rows", f"from {100 * data_checks.OFF_GRID_WARNING_SHARE:g}% of the rows"),
         ("train.majority_class", f"≥ {100 * result_checks.COLLAPSE_SHARE:g}% of answers one class"),
         ("train.not_learning", f"fewer than {curve_summary.MIN_UPDATES} optimiser updates"),
-        ("train.exploding_gradients", f"≥ {gradient_checks.SPIKE:g}× the median of the epochs"),
+        (
+            "train.exploding_gradients",
+            f"≥ {gradient_checks.SPIKE:g}× the median of the probed epochs",
+        ),
         ("train.step_too_small", f"< 1/{gradient_checks.STEP_FACTOR:g} of the healthy"),
         ("train.step_too_small", f"~{gradient_checks.HEALTHY_STEP:g} of their norm"),
         ("train.step_too_large", f"> {gradient_checks.STEP_FACTOR:g}× the healthy ratio"),
