@@ -120,7 +120,10 @@ def _the_sender() -> ThreadPoolExecutor:
 
 def _send_queued() -> None:
     """Hand every queued metric to the background sender, one batch per run (and per
-    MAX_BATCH metrics)."""
+    MAX_BATCH metrics); once the store is lost, drop them instead (each would wait out its
+    own retries)."""
+    if _lost:
+        _queued.clear()
     if not _queued:
         return
     by_run: dict[str, list[Metric]] = {}
@@ -159,8 +162,5 @@ def flush() -> None:
     """Send what is queued and wait for every epoch sent in the background to land (or
     fail)."""
     _check_sent()
-    if _lost:
-        _queued.clear()
-    else:
-        _send_queued()
+    _send_queued()
     _check_sent(wait=True)
