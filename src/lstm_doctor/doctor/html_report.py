@@ -110,7 +110,8 @@ def render(
         (html_plots.loss_svg(history, marks),
          "Train and validation loss; dashed lines mark the epochs a finding points at."),
         (html_plots.monitor_svg(monitors, marks),
-         "Gradient norm and update/weight ratio per epoch, from a fixed probe batch."),
+         "Gradient norm on a fixed probe batch, at the epochs probed (the dots; the probe "
+         "skips some once training settles), and update/weight ratio every epoch."),
     ]  # fmt: skip
     parts = [
         _head(result),
